@@ -1,0 +1,264 @@
+//! `quill play`: the story in a terminal. Choices come from standard input, one per
+//! line, so a session can be scripted: `printf '1\n2\n' | quill play stories/x`.
+
+use crate::render;
+use epistle::narrative::{Runner, Save, Story, load_dir};
+use std::io::{BufRead, Write};
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+const HELP: &str = "Type a number (or the start of a choice's text) to choose.
+Commands: undo [n], save FILE, load FILE, restart, vars, help, quit";
+
+/// Plays until the input ends or the reader quits. Exit 1 only if the story does not load.
+pub fn run(dir: &Path, seed: u64, quiet: bool) -> ExitCode {
+    let loaded = load_dir(dir);
+    let Some(story) = loaded.story.clone() else {
+        render::emit_all(&loaded);
+        eprintln!("the story has errors: run `quill check {}`", dir.display());
+        return ExitCode::FAILURE;
+    };
+    let story = Arc::new(story);
+    let mut runner = Runner::new(Arc::clone(&story), seed);
+    let stdin = std::io::stdin();
+    let mut lines = stdin.lock().lines();
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "{} — by {}\n",
+        story.title,
+        if story.author.is_empty() {
+            "anonymous"
+        } else {
+            &story.author
+        }
+    );
+    if !quiet {
+        let _ = writeln!(out, "{HELP}\n");
+    }
+    let mut chapter = None;
+    show(&mut out, &runner, &mut chapter);
+    loop {
+        if !quiet {
+            let _ = write!(out, "> ");
+            let _ = out.flush();
+        }
+        let Some(Ok(line)) = lines.next() else { break };
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let (cmd, arg) = line
+            .split_once(' ')
+            .map_or((line, ""), |(c, a)| (c, a.trim()));
+        match cmd {
+            "quit" | "q" => break,
+            "help" | "?" => {
+                let _ = writeln!(out, "{HELP}");
+            }
+            "undo" | "u" => {
+                let n = arg.parse().unwrap_or(1);
+                let done = runner.undo(n);
+                let _ = writeln!(
+                    out,
+                    "(undid {done} choice{})\n",
+                    if done == 1 { "" } else { "s" }
+                );
+                chapter = None;
+                show(&mut out, &runner, &mut chapter);
+            }
+            "restart" => {
+                runner.restart();
+                chapter = None;
+                show(&mut out, &runner, &mut chapter);
+            }
+            "vars" => {
+                for (d, v) in story.vars.iter().zip(&runner.state().vars) {
+                    let _ = writeln!(out, "  {} = {v}", d.name);
+                }
+            }
+            "save" => {
+                if arg.is_empty() {
+                    let _ = writeln!(out, "usage: save FILE");
+                    continue;
+                }
+                let text = Save::capture(&runner).to_ron();
+                match write_atomic(Path::new(arg), &text) {
+                    Ok(()) => {
+                        let _ = writeln!(out, "(saved to {arg})");
+                    }
+                    Err(e) => {
+                        let _ = writeln!(out, "(could not save to {arg}: {e})");
+                    }
+                }
+            }
+            "load" => match std::fs::read_to_string(arg)
+                .map_err(|e| e.to_string())
+                .and_then(|t| Save::from_ron(&t).map_err(|e| e.to_string()))
+            {
+                Ok(save) => match save
+                    .restore(Arc::clone(&story))
+                    .or_else(|_| save.replay(Arc::clone(&story)))
+                {
+                    Ok((r, m)) => {
+                        runner = r;
+                        let _ = writeln!(out, "(loaded {arg})");
+                        for l in m.lines() {
+                            let _ = writeln!(out, "({l})");
+                        }
+                        let _ = writeln!(out);
+                        chapter = None;
+                        show(&mut out, &runner, &mut chapter);
+                    }
+                    Err(e) => {
+                        let _ = writeln!(out, "(cannot load {arg}: {e})");
+                    }
+                },
+                Err(e) => {
+                    let _ = writeln!(out, "(cannot load {arg}: {e})");
+                }
+            },
+            _ => {
+                if runner.ended().is_some() {
+                    let _ = writeln!(out, "(the story has ended: undo, restart, load or quit)");
+                    continue;
+                }
+                let offered = runner.choices();
+                let pick = match line.parse::<usize>() {
+                    Ok(n) => offered.get(n.wrapping_sub(1)),
+                    Err(_) => {
+                        let low = line.to_lowercase();
+                        offered
+                            .iter()
+                            .find(|c| c.enabled && c.text.to_lowercase().starts_with(&low))
+                    }
+                };
+                let Some(pick) = pick else {
+                    let _ = writeln!(
+                        out,
+                        "(no such choice: type 1 to {}, or help)",
+                        offered.len()
+                    );
+                    continue;
+                };
+                if !pick.enabled {
+                    let _ = writeln!(
+                        out,
+                        "(not yet: {})",
+                        pick.reason.as_deref().unwrap_or("locked")
+                    );
+                    continue;
+                }
+                let input = match &pick.input {
+                    Some((prompt, default)) => {
+                        let _ = writeln!(out, "{prompt} [{default}]");
+                        if !quiet {
+                            let _ = write!(out, ">> ");
+                            let _ = out.flush();
+                        }
+                        let text = lines.next().and_then(Result::ok).unwrap_or_default();
+                        Some(text)
+                    }
+                    None => None,
+                };
+                let _ = writeln!(out, "\n  » {}\n", pick.text);
+                if let Err(e) = runner.choose(pick.index, input.as_deref()) {
+                    let _ = writeln!(out, "({e})");
+                    continue;
+                }
+                show(&mut out, &runner, &mut chapter);
+            }
+        }
+    }
+    match runner.ended() {
+        Some(e) => {
+            let _ = writeln!(out, "ending: {}", story.endings[e as usize].id);
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "no ending reached (at `{}` after {} choices)",
+                story.node(runner.state().node).id,
+                runner.state().turn
+            );
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+fn show(out: &mut impl Write, runner: &Runner, chapter: &mut Option<u32>) {
+    let story: &Story = runner.story();
+    let node = runner.state().node;
+    let ch = story.node(node).chapter;
+    if *chapter != Some(ch) {
+        if let Some(first) = runner.page().passages.first() {
+            let c = story.node(first.node).chapter;
+            let _ = writeln!(
+                out,
+                "== {} ==\n",
+                story
+                    .chapters
+                    .get(c as usize)
+                    .map_or("", |c| c.title.as_str())
+            );
+        }
+        *chapter = Some(ch);
+    }
+    for p in &runner.page().passages {
+        let text = match p.speaker {
+            Some(s) => format!("{}: {}", runner.character_name(s), p.text),
+            None => p.text.clone(),
+        };
+        let _ = writeln!(out, "{}\n", wrap(&text, 78));
+    }
+    if let Some(stuck) = &runner.page().stuck {
+        let _ = writeln!(out, "(the story is stuck: {stuck})");
+    }
+    if let Some(e) = runner.ended() {
+        let end = &story.endings[e as usize];
+        let _ = writeln!(out, "*** THE END: {} ***\n{}\n", end.title, end.description);
+        return;
+    }
+    for (i, c) in runner.choices().iter().enumerate() {
+        match &c.reason {
+            Some(r) => {
+                let _ = writeln!(out, "  {}. {}  [locked: {r}]", i + 1, c.text);
+            }
+            None => {
+                let _ = writeln!(out, "  {}. {}", i + 1, c.text);
+            }
+        }
+    }
+}
+
+/// Wraps text at `width` columns, keeping explicit line breaks.
+fn wrap(text: &str, width: usize) -> String {
+    let mut out = String::new();
+    for (li, line) in text.split('\n').enumerate() {
+        if li > 0 {
+            out.push('\n');
+        }
+        let mut col = 0;
+        for word in line.split(' ') {
+            let w = word.chars().count();
+            if col > 0 && col + 1 + w > width {
+                out.push('\n');
+                col = 0;
+            } else if col > 0 {
+                out.push(' ');
+                col += 1;
+            }
+            out.push_str(word);
+            col += w;
+        }
+    }
+    out
+}
+
+/// Writes a file atomically: a temporary file beside it, then a rename.
+fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, text)?;
+    std::fs::rename(&tmp, path)
+}

@@ -1,0 +1,67 @@
+//! Rendering diagnostics like rustc: a snippet of the file with carets under the
+//! exact token, through codespan-reporting.
+
+use codespan_reporting::diagnostic::{
+    Diagnostic as CsDiagnostic, Label, LabelStyle, Severity as CsSeverity,
+};
+use codespan_reporting::files::SimpleFiles;
+use codespan_reporting::term::{self, Config};
+use epistle::narrative::{Diagnostic, Loaded, Severity};
+use std::io::IsTerminal;
+
+/// Renders every diagnostic of a load to standard error, in colour on a terminal.
+pub fn emit_all(loaded: &Loaded) {
+    let mut files = SimpleFiles::new();
+    for (_, f) in loaded.sources.iter() {
+        files.add(f.path.clone(), f.text.clone());
+    }
+    let config = Config::default();
+    let color = if std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none() {
+        term::termcolor::ColorChoice::Auto
+    } else {
+        term::termcolor::ColorChoice::Never
+    };
+    let stream = term::termcolor::StandardStream::stderr(color);
+    let mut lock = stream.lock();
+    for d in &loaded.diagnostics {
+        let cs = convert(d);
+        if term::emit_to_write_style(&mut lock, &config, &files, &cs).is_err() {
+            // The files always hold the spans (they come from the same load); print
+            // the plain line should rendering ever fail.
+            eprintln!("{}", d.locate(&loaded.sources).one_line());
+        }
+    }
+}
+
+fn convert(d: &Diagnostic) -> CsDiagnostic<usize> {
+    let severity = match d.severity {
+        Severity::Error => CsSeverity::Error,
+        Severity::Warning => CsSeverity::Warning,
+    };
+    let labels = d
+        .labels
+        .iter()
+        .map(|l| {
+            let style = if l.primary {
+                LabelStyle::Primary
+            } else {
+                LabelStyle::Secondary
+            };
+            Label::new(
+                style,
+                l.span.file.0 as usize,
+                l.span.start as usize..l.span.end as usize,
+            )
+            .with_message(l.message.clone())
+        })
+        .collect();
+    let mut notes: Vec<String> = d.notes.iter().map(|n| format!("note: {n}")).collect();
+    if let Some(h) = &d.help {
+        notes.insert(0, format!("help: {h}"));
+    }
+    CsDiagnostic::new(severity)
+        .with_code(d.code.as_str())
+        .with_message(d.message.clone())
+        .with_labels(labels)
+        .with_notes(notes)
+}

@@ -1,0 +1,28 @@
+//! The pure narrative core: the story format, loading and diagnostics, the runtime,
+//! saves and analysis. It never depends on Bevy or egui (a test enforces this), so the
+//! writers' tool and every test of the story logic build without them.
+
+pub mod chapter;
+pub mod diagnostic;
+pub mod expr;
+pub mod load;
+pub mod manifest;
+pub mod ron_tree;
+pub mod runner;
+pub mod save;
+pub mod schema;
+pub mod source;
+pub mod state;
+pub mod story;
+pub mod text;
+pub mod validate;
+pub mod value;
+
+pub use diagnostic::{Code, Diagnostic, LocatedDiagnostic, Severity};
+pub use load::{ChapterFile, Loaded, compile, load_dir};
+pub use runner::{ChooseError, LogEntry, Offered, Page, Runner, Shown};
+pub use save::{Migration, Save, SaveError};
+pub use source::{SourceFile, Sources};
+pub use state::StoryState;
+pub use story::Story;
+pub use value::{Type, Value};

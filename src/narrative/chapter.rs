@@ -1,0 +1,647 @@
+//! Compiling chapter files: nodes, passages, choices and flow, with every name
+//! resolved and every expression type-checked.
+
+use super::diagnostic::{Code, Diagnostic, did_you_mean};
+use super::expr::{Effect, Expr, Scope, parse_condition, parse_effect};
+use super::ron_tree::{Kind, StrLit, Value};
+use super::schema::{self, Diags, Fields};
+use super::source::{FileId, Span};
+use super::story::{Choice, Flow, Input, Node, Passage};
+use super::text::{Text, TextParser};
+use super::value::Type;
+use std::collections::HashMap;
+
+/// The most nodes one story may hold.
+pub const MAX_NODES: usize = 1_000_000;
+
+/// A node found in a chapter file, before compilation.
+pub struct RawNode<'v> {
+    /// Its id.
+    pub id: String,
+    /// The span of its id string.
+    pub id_span: Span,
+    /// Its file.
+    pub file: FileId,
+    /// Its chapter index.
+    pub chapter: u32,
+    /// The `Node(..)` value.
+    pub value: &'v Value,
+}
+
+/// Reads `Chapter(title: .., nodes: [..])` and collects its nodes.
+pub fn collect<'v>(
+    root: &'v Value,
+    file: FileId,
+    chapter: u32,
+    d: &mut Diags,
+    out: &mut Vec<RawNode<'v>>,
+) -> Option<String> {
+    let mut f = Fields::of(root, "Chapter", d)?;
+    let title = f
+        .opt("title", d)
+        .and_then(|v| schema::string(v, d))
+        .map(|s| s.text.clone())
+        .unwrap_or_default();
+    if let Some(nodes) = f.req("nodes", d) {
+        for n in schema::list(nodes, d) {
+            if out.len() >= MAX_NODES {
+                d.push(
+                    Diagnostic::new(Code::TooLarge, format!("more than {MAX_NODES} nodes"))
+                        .at(n.span, "here"),
+                );
+                break;
+            }
+            let Kind::Struct { fields, .. } = &n.kind else {
+                d.expected("`Node(..)`", n);
+                continue;
+            };
+            let Some(idf) = fields.iter().find(|f| f.name.name == "id") else {
+                d.push(
+                    Diagnostic::new(Code::MissingField, "`Node` is missing its `id` field").at(
+                        Span {
+                            end: n.span.start + 4,
+                            ..n.span
+                        },
+                        "add `id: \"...\"`",
+                    ),
+                );
+                continue;
+            };
+            let Some(id) = schema::id(&idf.value, "node", d) else {
+                continue;
+            };
+            out.push(RawNode {
+                id: id.to_string(),
+                id_span: idf.value.span,
+                file,
+                chapter,
+                value: n,
+            });
+        }
+    }
+    f.finish(&["title", "nodes"], d);
+    Some(title)
+}
+
+/// Names visible to expressions: the manifest's variables and every node.
+pub struct StoryScope<'a> {
+    /// Variable name → (index, type).
+    pub vars: &'a HashMap<String, (u32, Type)>,
+    /// Node id → index.
+    pub nodes: &'a HashMap<String, u32>,
+}
+
+impl Scope for StoryScope<'_> {
+    fn var(&self, name: &str) -> Option<(u32, Type)> {
+        self.vars.get(name).copied()
+    }
+    fn node(&self, name: &str) -> Option<u32> {
+        self.nodes.get(name).copied()
+    }
+    fn var_names(&self) -> Vec<&str> {
+        self.vars.keys().map(String::as_str).collect()
+    }
+    fn node_names(&self) -> Vec<&str> {
+        self.nodes.keys().map(String::as_str).collect()
+    }
+}
+
+/// Shared state while compiling nodes.
+pub struct Compiler<'a> {
+    /// Names.
+    pub scope: StoryScope<'a>,
+    /// Character id → index.
+    pub characters: &'a HashMap<String, u32>,
+    /// Ending id → index.
+    pub endings: &'a HashMap<String, u32>,
+    /// Next once-only slot.
+    pub once_slots: u32,
+    /// Next variation site.
+    pub vary_sites: u32,
+    /// The node each variation site belongs to.
+    pub vary_site_node: Vec<u32>,
+    /// Where each effect writes, for the "never read" check: (variable, span).
+    pub writes: Vec<(u32, Span)>,
+}
+
+const NODE_FIELDS: [&str; 7] = ["id", "text", "choices", "next", "ending", "do", "tags"];
+const CHOICE_FIELDS: [&str; 9] = [
+    "text", "to", "when", "locked", "do", "sticky", "fallback", "id", "input",
+];
+
+impl Compiler<'_> {
+    fn cond(&self, v: &Value, file: FileId, d: &mut Diags) -> Option<Expr> {
+        let s = schema::string(v, d)?;
+        let span = |a: usize, b: usize| s.span(file, a, b);
+        parse_condition(&s.text, &span, &self.scope)
+            .map_err(|e| d.push(e))
+            .ok()
+    }
+
+    fn text(
+        &mut self,
+        s: &StrLit,
+        file: FileId,
+        node: u32,
+        vary: bool,
+        d: &mut Diags,
+    ) -> Option<Text> {
+        let before = self.vary_sites;
+        let t = TextParser::new(s, file, &self.scope, &mut self.vary_sites, vary).parse();
+        for _ in before..self.vary_sites {
+            self.vary_site_node.push(node);
+        }
+        t.map_err(|e| d.push(e)).ok()
+    }
+
+    fn effects(&mut self, v: &Value, file: FileId, d: &mut Diags) -> Vec<Effect> {
+        let mut out = Vec::new();
+        for item in schema::list(v, d) {
+            let Some(s) = schema::string(item, d) else {
+                continue;
+            };
+            let span = |a: usize, b: usize| s.span(file, a, b);
+            match parse_effect(&s.text, &span, &self.scope) {
+                Ok(e) => {
+                    self.writes.push((e.var, item.span));
+                    out.push(e);
+                }
+                Err(e) => d.push(e),
+            }
+        }
+        out
+    }
+
+    fn target(&self, v: &Value, d: &mut Diags) -> Option<u32> {
+        let s = schema::string(v, d)?;
+        match self.scope.nodes.get(&s.text) {
+            Some(&n) => Some(n),
+            None => {
+                d.push(
+                    Diagnostic::new(Code::UnknownNode, format!("unknown node `{}`", s.text))
+                        .at(v.span, "no node has this id")
+                        .maybe_help(did_you_mean(
+                            &s.text,
+                            self.scope.nodes.keys().map(String::as_str),
+                        )),
+                );
+                None
+            }
+        }
+    }
+
+    fn tags(&self, v: Option<&Value>, d: &mut Diags) -> Vec<String> {
+        v.map(|v| {
+            schema::strings(v, d)
+                .into_iter()
+                .map(|s| s.text.clone())
+                .collect()
+        })
+        .unwrap_or_default()
+    }
+
+    /// Compiles one node. `index` is its position in the story.
+    pub fn node(&mut self, raw: &RawNode<'_>, index: u32, d: &mut Diags) -> Option<Node> {
+        let file = raw.file;
+        let mut f = Fields::of(raw.value, "Node", d)?;
+        f.opt("id", d);
+        let tags = self.tags(f.opt("tags", d), d);
+        let effects = f
+            .opt("do", d)
+            .map(|v| self.effects(v, file, d))
+            .unwrap_or_default();
+        let mut passages = Vec::new();
+        if let Some(v) = f.opt("text", d) {
+            let items: &[Value] = match &v.kind {
+                Kind::Str(_) => std::slice::from_ref(v),
+                _ => schema::list(v, d),
+            };
+            for item in items {
+                if let Some(p) = self.passage(item, file, index, d) {
+                    passages.push(p);
+                }
+            }
+        }
+        let choices_v = f.opt("choices", d);
+        let next_v = f.opt("next", d);
+        let ending_v = f.opt("ending", d);
+        f.finish(&NODE_FIELDS, d);
+        let mut choices = Vec::new();
+        if let Some(v) = choices_v {
+            let mut keys: HashMap<String, Span> = HashMap::new();
+            for item in schema::list(v, d) {
+                if let Some(c) = self.choice(item, file, index, d) {
+                    if let Some(first) = keys.get(&c.key) {
+                        d.push(
+                            Diagnostic::new(
+                                Code::Duplicate,
+                                format!("two choices of `{}` share the key `{}`", raw.id, c.key),
+                            )
+                            .at(item.span, "this choice")
+                            .also(*first, "has the same text or id as this one")
+                            .help(
+                                "give one of them an `id: \"...\"`, so saves can tell them apart",
+                            ),
+                        );
+                    }
+                    keys.insert(c.key.clone(), item.span);
+                    choices.push(c);
+                }
+            }
+        }
+        let given: Vec<(&str, Span)> = [
+            ("choices", choices_v),
+            ("next", next_v),
+            ("ending", ending_v),
+        ]
+        .into_iter()
+        .filter_map(|(n, v)| v.map(|v| (n, v.span)))
+        .collect();
+        if given.len() > 1 {
+            d.push(
+                Diagnostic::new(
+                    Code::ConflictingFlow,
+                    format!(
+                        "node `{}` has both `{}` and `{}`",
+                        raw.id, given[0].0, given[1].0
+                    ),
+                )
+                .at(given[1].1, "this")
+                .also(given[0].1, "conflicts with this")
+                .help("a node either offers choices, flows on with `next`, or ends with `ending`"),
+            );
+        }
+        let flow = if let Some(v) = ending_v {
+            let s = schema::string(v, d)?;
+            match self.endings.get(&s.text) {
+                Some(&e) => Flow::Ending(e),
+                None => {
+                    d.push(
+                        Diagnostic::new(
+                            Code::UnknownEnding,
+                            format!("unknown ending `{}`", s.text),
+                        )
+                        .at(v.span, "not declared in the manifest's `endings`")
+                        .maybe_help(did_you_mean(
+                            &s.text,
+                            self.endings.keys().map(String::as_str),
+                        )),
+                    );
+                    return None;
+                }
+            }
+        } else if let Some(v) = next_v {
+            self.flow(v, file, d)?
+        } else if choices_v.is_some() {
+            if choices.is_empty() && !d.has_errors() {
+                d.push(
+                    Diagnostic::new(
+                        Code::DeadEnd,
+                        format!("node `{}` has an empty list of choices", raw.id),
+                    )
+                    .at(raw.id_span, "the reader would be stuck here")
+                    .help("add a choice, or use `next` or `ending`"),
+                );
+            }
+            Flow::Choices
+        } else {
+            d.push(
+                Diagnostic::new(Code::DeadEnd, format!("node `{}` is a dead end", raw.id))
+                    .at(raw.id_span, "no `choices`, `next` or `ending`")
+                    .help("add `choices: [..]`, `next: \"node\"`, or `ending: \"ending_id\"`"),
+            );
+            return None;
+        };
+        Some(Node {
+            id: raw.id.clone(),
+            chapter: raw.chapter,
+            tags,
+            effects,
+            passages,
+            choices,
+            flow,
+        })
+    }
+
+    fn passage(&mut self, v: &Value, file: FileId, node: u32, d: &mut Diags) -> Option<Passage> {
+        match &v.kind {
+            Kind::Str(s) => Some(Passage {
+                speaker: None,
+                when: None,
+                text: self.text(s, file, node, true, d)?,
+                tags: Vec::new(),
+            }),
+            Kind::Tuple {
+                name: Some(n),
+                items,
+            } if n.name == "Say" => {
+                if items.len() != 2 {
+                    d.push(
+                        Diagnostic::new(
+                            Code::Shape,
+                            format!(
+                                "`Say` takes a speaker and a text, found {} values",
+                                items.len()
+                            ),
+                        )
+                        .at(v.span, "here")
+                        .help("write `Say(\"speaker\", \"text\")`"),
+                    );
+                    return None;
+                }
+                let speaker = self.speaker(&items[0], d)?;
+                let s = schema::string(&items[1], d)?;
+                Some(Passage {
+                    speaker: Some(speaker),
+                    when: None,
+                    text: self.text(s, file, node, true, d)?,
+                    tags: Vec::new(),
+                })
+            }
+            Kind::Struct { .. } => {
+                let mut f = Fields::of(v, "Line", d)?;
+                let speaker = f.opt("speaker", d).map(|s| self.speaker(s, d));
+                let when = f.opt("when", d).map(|c| self.cond(c, file, d));
+                let text = f
+                    .req("text", d)
+                    .and_then(|t| schema::string(t, d))
+                    .and_then(|s| self.text(s, file, node, true, d));
+                let tags = self.tags(f.opt("tags", d), d);
+                f.finish(&["speaker", "text", "when", "tags"], d);
+                let speaker = match speaker {
+                    Some(None) => return None,
+                    Some(Some(s)) => Some(s),
+                    None => None,
+                };
+                let when = match when {
+                    Some(None) => return None,
+                    Some(Some(w)) => Some(w),
+                    None => None,
+                };
+                Some(Passage {
+                    speaker,
+                    when,
+                    text: text?,
+                    tags,
+                })
+            }
+            _ => {
+                d.expected(
+                    "a passage: \"text\", `Say(\"who\", \"text\")` or `Line(..)`",
+                    v,
+                );
+                None
+            }
+        }
+    }
+
+    fn speaker(&self, v: &Value, d: &mut Diags) -> Option<u32> {
+        let s = schema::string(v, d)?;
+        match self.characters.get(&s.text) {
+            Some(&c) => Some(c),
+            None => {
+                d.push(
+                    Diagnostic::new(
+                        Code::UnknownCharacter,
+                        format!("unknown character `{}`", s.text),
+                    )
+                    .at(v.span, "not declared in the manifest's `characters`")
+                    .maybe_help(did_you_mean(
+                        &s.text,
+                        self.characters.keys().map(String::as_str),
+                    )),
+                );
+                None
+            }
+        }
+    }
+
+    fn choice(&mut self, v: &Value, file: FileId, node: u32, d: &mut Diags) -> Option<Choice> {
+        let mut f = Fields::of(v, "Choice", d)?;
+        let fallback = f
+            .opt("fallback", d)
+            .and_then(|b| schema::boolean(b, d))
+            .unwrap_or(false);
+        let sticky = f
+            .opt("sticky", d)
+            .and_then(|b| schema::boolean(b, d))
+            .unwrap_or(false);
+        let text_v = if fallback {
+            f.opt("text", d)
+        } else {
+            f.req("text", d)
+        };
+        let text_lit = text_v.and_then(|t| schema::string(t, d));
+        let text = match text_lit {
+            Some(s) => self.text(s, file, node, false, d),
+            None if fallback => Some(Text::default()),
+            None => None,
+        };
+        let to = f.req("to", d).and_then(|t| self.target(t, d));
+        let when = f.opt("when", d).map(|c| self.cond(c, file, d));
+        let locked = f
+            .opt("locked", d)
+            .map(|l| schema::string(l, d).and_then(|s| self.text(s, file, node, false, d)));
+        let effects = f
+            .opt("do", d)
+            .map(|e| self.effects(e, file, d))
+            .unwrap_or_default();
+        let id = f
+            .opt("id", d)
+            .map(|i| schema::id(i, "choice", d).map(str::to_string));
+        let input = f.opt("input", d).map(|i| self.input(i, file, node, d));
+        f.finish(&CHOICE_FIELDS, d);
+        if locked.is_some() && when.is_none() {
+            d.push(
+                Diagnostic::new(Code::Shape, "`locked` needs a `when` condition")
+                    .at(v.span, "this choice is never locked")
+                    .help("add `when: \"...\"`: the choice shows disabled with this reason while it is false"),
+            );
+        }
+        let key = match (&id, text_lit) {
+            (Some(Some(id)), _) => id.clone(),
+            (_, Some(t)) => t.text.clone(),
+            _ => format!("fallback-{}", self.once_slots),
+        };
+        let once_slot = (!sticky && !fallback).then(|| {
+            self.once_slots += 1;
+            self.once_slots - 1
+        });
+        Some(Choice {
+            text: text?,
+            to: to?,
+            when: match when {
+                Some(w) => Some(w?),
+                None => None,
+            },
+            locked: match locked {
+                Some(l) => Some(l?),
+                None => None,
+            },
+            effects,
+            once_slot,
+            fallback,
+            key,
+            input: match input {
+                Some(i) => Some(i?),
+                None => None,
+            },
+        })
+    }
+
+    fn input(&mut self, v: &Value, file: FileId, node: u32, d: &mut Diags) -> Option<Input> {
+        let mut f = Fields::of(v, "Input", d)?;
+        let var_v = f.req("var", d);
+        let prompt = f
+            .opt("prompt", d)
+            .and_then(|p| schema::string(p, d))
+            .and_then(|s| self.text(s, file, node, false, d));
+        let default = f
+            .opt("default", d)
+            .and_then(|p| schema::string(p, d))
+            .map(|s| s.text.clone())
+            .unwrap_or_default();
+        f.finish(&["var", "prompt", "default"], d);
+        let var_v = var_v?;
+        let name = schema::string(var_v, d)?;
+        let Some(&(var, ty)) = self.scope.vars.get(&name.text) else {
+            d.push(
+                Diagnostic::new(
+                    Code::UnknownVariable,
+                    format!("unknown variable `{}`", name.text),
+                )
+                .at(var_v.span, "not declared in the manifest")
+                .maybe_help(did_you_mean(
+                    &name.text,
+                    self.scope.vars.keys().map(String::as_str),
+                )),
+            );
+            return None;
+        };
+        if ty != Type::Str {
+            d.push(
+                Diagnostic::new(
+                    Code::BadInput,
+                    format!(
+                        "text input needs a `Str` variable; `{}` is not one",
+                        name.text
+                    ),
+                )
+                .at(var_v.span, "not a Str")
+                .help(format!("declare it as `Str(name: \"{}\")`", name.text)),
+            );
+            return None;
+        }
+        self.writes.push((var, var_v.span));
+        Some(Input {
+            var,
+            prompt: prompt.unwrap_or_default(),
+            default,
+        })
+    }
+
+    fn flow(&mut self, v: &Value, file: FileId, d: &mut Diags) -> Option<Flow> {
+        match &v.kind {
+            Kind::Str(_) => Some(Flow::Goto(self.target(v, d)?)),
+            Kind::Tuple {
+                name: Some(n),
+                items,
+            } if n.name == "Random" => {
+                let [list] = items.as_slice() else {
+                    d.push(
+                        Diagnostic::new(Code::Shape, "`Random` takes one list")
+                            .at(v.span, "here")
+                            .help("write `Random([(3, \"rain\"), (1, \"sun\")])`"),
+                    );
+                    return None;
+                };
+                let mut out = Vec::new();
+                for w in schema::list(list, d) {
+                    let Kind::Tuple { name: None, items } = &w.kind else {
+                        d.expected("`(weight, \"node\")`", w);
+                        continue;
+                    };
+                    let [weight, to] = items.as_slice() else {
+                        d.expected("`(weight, \"node\")`", w);
+                        continue;
+                    };
+                    let weight = schema::integer(weight, d);
+                    if weight.is_some_and(|n| !(1..=1_000_000).contains(&n)) {
+                        d.push(
+                            Diagnostic::new(Code::Shape, "a weight must be between 1 and 1000000")
+                                .at(items[0].span, "here"),
+                        );
+                        continue;
+                    }
+                    if let (Some(weight), Some(to)) = (weight, self.target(to, d)) {
+                        out.push((weight as u32, to));
+                    }
+                }
+                if out.is_empty() {
+                    return None;
+                }
+                Some(Flow::Random(out))
+            }
+            Kind::List(items) => {
+                let mut branches = Vec::new();
+                let mut otherwise = None;
+                for (i, item) in items.iter().enumerate() {
+                    match &item.kind {
+                        Kind::Tuple {
+                            name: Some(n),
+                            items: args,
+                        } if n.name == "If" && args.len() == 2 => {
+                            if otherwise.is_some() {
+                                d.push(
+                                    Diagnostic::new(
+                                        Code::MissingElse,
+                                        "`If` after `Else` is never tested",
+                                    )
+                                    .at(item.span, "unreachable")
+                                    .help("move `Else` to the end"),
+                                );
+                            }
+                            let c = self.cond(&args[0], file, d);
+                            let t = self.target(&args[1], d);
+                            if let (Some(c), Some(t)) = (c, t) {
+                                branches.push((c, t));
+                            }
+                        }
+                        Kind::Tuple {
+                            name: Some(n),
+                            items: args,
+                        } if n.name == "Else" && args.len() == 1 => {
+                            if i + 1 != items.len() {
+                                d.push(
+                                    Diagnostic::new(Code::MissingElse, "`Else` must come last")
+                                        .at(item.span, "here"),
+                                );
+                            }
+                            otherwise = self.target(&args[0], d);
+                            if otherwise.is_none() {
+                                return None;
+                            }
+                        }
+                        _ => d.expected("`If(\"condition\", \"node\")` or `Else(\"node\")`", item),
+                    }
+                }
+                let Some(otherwise) = otherwise else {
+                    d.push(
+                        Diagnostic::new(
+                            Code::MissingElse,
+                            "a conditional `next` must end with `Else(\"node\")`",
+                        )
+                        .at(v.span, "no `Else` here")
+                        .help("add `Else(\"node\")` for when no condition holds"),
+                    );
+                    return None;
+                };
+                Some(Flow::Branch(branches, otherwise))
+            }
+            _ => {
+                d.expected("`\"node\"`, `[If(..), Else(..)]` or `Random([..])`", v);
+                None
+            }
+        }
+    }
+}

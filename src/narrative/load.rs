@@ -1,0 +1,356 @@
+//! Loading a story: from a folder on disk, or from files a front end has fetched.
+//! Loading never panics and never stops at the first problem: it returns the story
+//! (when it has no errors) together with every diagnostic.
+
+use super::chapter::{self, Compiler, RawNode, StoryScope};
+use super::diagnostic::{Code, Diagnostic, Severity};
+use super::manifest;
+use super::ron_tree;
+use super::schema::Diags;
+use super::source::{FileId, SourceFile, Sources, Span};
+use super::story::{Chapter, Character, Story};
+use super::text::{Text, TextParser};
+use super::validate;
+use super::value::Type;
+use std::collections::HashMap;
+use std::path::Path;
+
+/// The manifest's file name inside a story folder.
+pub const MANIFEST: &str = "story.ron";
+
+/// The result of loading: the story if it has no errors, every diagnostic, and the
+/// sources they point into.
+#[derive(Debug)]
+pub struct Loaded {
+    /// The playable story; `None` when there are errors.
+    pub story: Option<Story>,
+    /// Every problem, errors first, then in file order.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The files read.
+    pub sources: Sources,
+    /// Where each node's id is written, by node index (for tools that point at nodes).
+    pub node_spans: Vec<Span>,
+}
+
+impl Loaded {
+    /// How many errors there are.
+    pub fn error_count(&self) -> usize {
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .count()
+    }
+
+    /// How many warnings there are.
+    pub fn warning_count(&self) -> usize {
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Warning)
+            .count()
+    }
+
+    /// `file:line:column` of a node.
+    pub fn node_location(&self, node: u32) -> String {
+        let Some(span) = self.node_spans.get(node as usize) else {
+            return String::new();
+        };
+        self.sources
+            .get(span.file)
+            .map(|f| format!("{}:{}", f.path, f.line_col(span.start)))
+            .unwrap_or_default()
+    }
+}
+
+/// A chapter file as a front end obtained it.
+pub struct ChapterFile {
+    /// The name listed in the manifest.
+    pub name: String,
+    /// The path shown in diagnostics.
+    pub path: String,
+    /// Its text, or why it could not be read.
+    pub text: Result<String, String>,
+}
+
+/// Loads a story folder from disk: `dir/story.ron` and the files it lists.
+pub fn load_dir(dir: &Path) -> Loaded {
+    let manifest_path = dir.join(MANIFEST);
+    let shown = manifest_path.display().to_string();
+    let manifest_text = match read_text(&manifest_path) {
+        Ok(t) => t,
+        Err(e) => {
+            let mut sources = Sources::new();
+            let file = sources.add(SourceFile::new(shown.clone(), ""));
+            let d = Diagnostic::new(Code::FileUnreadable, format!("cannot read `{shown}`: {e}"))
+                .at(Span::new(file, 0, 0), "expected the story's manifest here")
+                .help("a story is a folder holding `story.ron` and the chapter files it lists");
+            return Loaded {
+                story: None,
+                diagnostics: vec![d],
+                sources,
+                node_spans: Vec::new(),
+            };
+        }
+    };
+    let names = manifest::listed_files(&manifest_text);
+    let chapters = names
+        .iter()
+        .map(|name| {
+            let path = dir.join(name);
+            ChapterFile {
+                name: name.clone(),
+                path: path.display().to_string(),
+                text: read_text(&path),
+            }
+        })
+        .collect();
+    let mut loaded = compile(SourceFile::new(shown, manifest_text), chapters);
+    // Files in the folder that the manifest does not list are most likely forgotten.
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        let mut unlisted: Vec<String> = entries
+            .filter_map(Result::ok)
+            .filter_map(|e| e.file_name().into_string().ok())
+            .filter(|n| n.ends_with(".ron") && n != MANIFEST && !names.contains(n))
+            .collect();
+        unlisted.sort();
+        for n in unlisted {
+            let d = Diagnostic::new(
+                Code::UnlistedFile,
+                format!("`{n}` is in the story folder but not in `files`"),
+            )
+            .at(Span::new(FileId(0), 0, 0), "the manifest")
+            .help(format!(
+                "add \"{n}\" to `files`, or move it out of the folder"
+            ));
+            loaded.diagnostics.push(d);
+        }
+    }
+    loaded
+}
+
+fn read_text(path: &Path) -> Result<String, String> {
+    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    if meta.len() > ron_tree::MAX_FILE_BYTES as u64 {
+        return Err(format!(
+            "the file is {} bytes; the limit is {}",
+            meta.len(),
+            ron_tree::MAX_FILE_BYTES
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "not UTF-8 text (bad byte at offset {})",
+            e.utf8_error().valid_up_to()
+        )
+    })
+}
+
+/// Compiles a story from its manifest and chapter files. Pure: no file system, so the
+/// game's asset loader and the browser build use it as is.
+pub fn compile(manifest_file: SourceFile, chapters: Vec<ChapterFile>) -> Loaded {
+    let mut sources = Sources::new();
+    let mut d = Diags::default();
+    let mfile = sources.add(manifest_file);
+    let manifest_src = sources
+        .get(mfile)
+        .map(|f| f.text.clone())
+        .unwrap_or_default();
+    let root = match ron_tree::parse(mfile, &manifest_src) {
+        Ok(r) => r,
+        Err(e) => {
+            d.push(e);
+            return finish(None, d, sources, Vec::new());
+        }
+    };
+    let Some(m) = manifest::read(&root, mfile, &mut d) else {
+        return finish(None, d, sources, Vec::new());
+    };
+
+    // Parse every chapter file; keep going past broken ones.
+    let mut trees = Vec::new();
+    for ch in chapters {
+        let listed = m.files.iter().find(|(n, _)| *n == ch.name).map(|(_, s)| *s);
+        match ch.text {
+            Ok(text) => {
+                let file = sources.add(SourceFile::new(ch.path, text));
+                trees.push((file, ch.name));
+            }
+            Err(e) => {
+                let span = listed.unwrap_or(Span::new(mfile, 0, 0));
+                d.push(
+                    Diagnostic::new(
+                        Code::FileUnreadable,
+                        format!("cannot read `{}`: {e}", ch.path),
+                    )
+                    .at(span, "listed here"),
+                );
+            }
+        }
+    }
+    let mut parsed = Vec::new();
+    for (file, name) in &trees {
+        let text = sources.get(*file).map(|f| f.text.as_str()).unwrap_or("");
+        match ron_tree::parse(*file, text) {
+            Ok(v) => parsed.push((*file, name.clone(), v)),
+            Err(e) => d.push(e),
+        }
+    }
+    let mut raw: Vec<RawNode<'_>> = Vec::new();
+    let mut chapters_out = Vec::new();
+    for (file, name, tree) in &parsed {
+        let index = chapters_out.len() as u32;
+        let title = chapter::collect(tree, *file, index, &mut d, &mut raw).unwrap_or_default();
+        chapters_out.push(Chapter {
+            title,
+            file: name.clone(),
+        });
+    }
+    manifest::check_unique(
+        raw.iter().map(|n| (n.id.as_str(), n.id_span)),
+        "node",
+        &mut d,
+    );
+
+    // Indices.
+    let mut nodes_index: HashMap<String, u32> = HashMap::with_capacity(raw.len());
+    for (i, n) in raw.iter().enumerate() {
+        nodes_index.entry(n.id.clone()).or_insert(i as u32);
+    }
+    let vars_index: HashMap<String, (u32, Type)> = m
+        .vars
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (v.decl.name.clone(), (i as u32, v.decl.ty)))
+        .collect();
+    let chars_index: HashMap<String, u32> = m
+        .characters
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.decl.id.clone(), i as u32))
+        .collect();
+    let endings_index: HashMap<String, u32> = m
+        .endings
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.decl.id.clone(), i as u32))
+        .collect();
+
+    let mut c = Compiler {
+        scope: StoryScope {
+            vars: &vars_index,
+            nodes: &nodes_index,
+        },
+        characters: &chars_index,
+        endings: &endings_index,
+        once_slots: 0,
+        vary_sites: 0,
+        vary_site_node: Vec::new(),
+        writes: Vec::new(),
+    };
+    let mut nodes = Vec::with_capacity(raw.len());
+    let mut complete = true;
+    for (i, r) in raw.iter().enumerate() {
+        match c.node(r, i as u32, &mut d) {
+            Some(n) => nodes.push(n),
+            None => complete = false,
+        }
+    }
+    let characters: Vec<Character> = m
+        .characters
+        .iter()
+        .map(|ch| {
+            let name = match ch.decl.name {
+                Some(lit) => {
+                    let mut sites = 0;
+                    TextParser::new(lit, mfile, &c.scope, &mut sites, false)
+                        .parse()
+                        .unwrap_or_else(|e| {
+                            d.push(e);
+                            Text::plain(&lit.text)
+                        })
+                }
+                None => Text::plain(&ch.decl.id),
+            };
+            Character {
+                id: ch.decl.id.clone(),
+                name,
+                colour: ch.decl.colour,
+                voice: ch.decl.voice,
+            }
+        })
+        .collect();
+    let start = match &m.start {
+        Some((id, span)) => match nodes_index.get(id) {
+            Some(&n) => Some(n),
+            None => {
+                d.push(
+                    Diagnostic::new(
+                        Code::UnknownNode,
+                        format!("the start node `{id}` does not exist"),
+                    )
+                    .at(*span, "no node has this id")
+                    .maybe_help(super::diagnostic::did_you_mean(
+                        id,
+                        nodes_index.keys().map(String::as_str),
+                    )),
+                );
+                None
+            }
+        },
+        None => None,
+    };
+    let (once_slots, vary_sites, vary_site_node, writes) =
+        (c.once_slots, c.vary_sites, c.vary_site_node, c.writes);
+    let node_spans: Vec<Span> = raw.iter().map(|r| r.id_span).collect();
+    drop(raw);
+
+    let story = match start {
+        Some(start) if complete && !d.has_errors() => {
+            let story = Story {
+                id: m.id.clone(),
+                title: m.title.clone(),
+                author: m.author.clone(),
+                version: m.version.clone(),
+                start,
+                vars: m.vars.iter().map(|v| v.decl.clone()).collect(),
+                characters,
+                endings: m.endings.iter().map(|e| e.decl.clone()).collect(),
+                chapters: chapters_out,
+                nodes,
+                once_slots,
+                vary_sites,
+                content_hash: sources.content_hash(),
+                node_index: nodes_index.clone(),
+                var_index: vars_index.iter().map(|(k, v)| (k.clone(), v.0)).collect(),
+                vary_site_node,
+            };
+            let spans = validate::Spans {
+                nodes: &node_spans,
+                vars: m.vars.iter().map(|v| v.span).collect(),
+                characters: m.characters.iter().map(|c| c.span).collect(),
+                endings: m.endings.iter().map(|e| e.span).collect(),
+                writes: &writes,
+            };
+            validate::check(&story, &spans, &mut d);
+            Some(story).filter(|_| !d.has_errors())
+        }
+        _ => None,
+    };
+    drop(root);
+    finish(story, d, sources, node_spans)
+}
+
+fn finish(story: Option<Story>, d: Diags, sources: Sources, node_spans: Vec<Span>) -> Loaded {
+    let mut diagnostics = d.list;
+    // Errors first; then by file and position, so output reads top to bottom.
+    diagnostics.sort_by_key(|d| {
+        let s = d.primary_span();
+        (std::cmp::Reverse(d.severity), s.map(|s| (s.file, s.start)))
+    });
+    Loaded {
+        story,
+        diagnostics,
+        sources,
+        node_spans,
+    }
+}

@@ -1,0 +1,414 @@
+//! The runner: plays a story. It presents the current passages with their text
+//! evaluated, lists the choices (with reasons for locked ones), applies a choice, and
+//! undoes any number of choices by replaying the log from its base.
+
+use super::state::{StateEnv, StateVary, StoryState};
+use super::story::{MAX_INPUT_CHARS, Story};
+use super::text::tidy;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use thiserror::Error;
+
+/// The most `next` steps one turn may take before the runner calls it a loop.
+pub const MAX_FLOW_STEPS: usize = 10_000;
+
+/// A passage as shown: text evaluated.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Shown {
+    /// The node it came from.
+    pub node: u32,
+    /// Its index within that node's passages (for its tags).
+    pub passage: u32,
+    /// The speaker, by character index.
+    pub speaker: Option<u32>,
+    /// The text.
+    pub text: String,
+}
+
+/// What the reader sees now.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Page {
+    /// Passages since the last choice.
+    pub passages: Vec<Shown>,
+    /// Set when the story flowed into a state with no way on (a writer's bug the
+    /// explorer reports as a trap); the message says where.
+    pub stuck: Option<String>,
+}
+
+/// A choice as offered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Offered {
+    /// Its index in the node's `choices`: what [`Runner::choose`] takes.
+    pub index: u32,
+    /// Its text.
+    pub text: String,
+    /// Whether it can be taken.
+    pub enabled: bool,
+    /// Why not, when it is shown locked.
+    pub reason: Option<String>,
+    /// The prompt and default, when it asks for text.
+    pub input: Option<(String, String)>,
+}
+
+/// One entry of the choice log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogEntry {
+    /// The node the choice was made at.
+    pub node: u32,
+    /// The choice's index in that node.
+    pub choice: u32,
+    /// Text the reader entered, if the choice asked for it.
+    pub input: Option<String>,
+}
+
+/// Why a choice was refused.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum ChooseError {
+    /// The story has ended; start again or undo.
+    #[error("the story has ended")]
+    Ended,
+    /// The index names no choice of the current node.
+    #[error("there is no choice {0} here")]
+    NoSuchChoice(u32),
+    /// The choice exists but is hidden, taken already, or locked.
+    #[error("that choice is not available")]
+    NotAvailable,
+}
+
+/// Plays one story.
+#[derive(Clone, Debug)]
+pub struct Runner {
+    story: Arc<Story>,
+    state: StoryState,
+    page: Page,
+    log: Vec<LogEntry>,
+    /// The state, page and log length undo rebuilds from.
+    base: (StoryState, Page),
+    base_log: usize,
+    seed: u64,
+}
+
+impl Runner {
+    /// Starts the story with a seed.
+    pub fn new(story: Arc<Story>, seed: u64) -> Runner {
+        let state = StoryState::new(&story, seed);
+        let mut r = Runner {
+            base: (state.clone(), Page::default()),
+            state,
+            page: Page::default(),
+            log: Vec::new(),
+            base_log: 0,
+            seed,
+            story,
+        };
+        let start = r.story.start;
+        r.enter(start);
+        r.base = (r.state.clone(), r.page.clone());
+        r
+    }
+
+    /// Resumes from a state (a restored save). Undo cannot go back past this point
+    /// unless `log` replays it (the save did).
+    pub fn resume(
+        story: Arc<Story>,
+        seed: u64,
+        state: StoryState,
+        page: Page,
+        log: Vec<LogEntry>,
+    ) -> Runner {
+        let base_log = log.len();
+        Runner {
+            base: (state.clone(), page.clone()),
+            state,
+            page,
+            log,
+            base_log,
+            seed,
+            story,
+        }
+    }
+
+    /// The story.
+    pub fn story(&self) -> &Arc<Story> {
+        &self.story
+    }
+
+    /// The state.
+    pub fn state(&self) -> &StoryState {
+        &self.state
+    }
+
+    /// What the reader sees.
+    pub fn page(&self) -> &Page {
+        &self.page
+    }
+
+    /// The choice log.
+    pub fn log(&self) -> &[LogEntry] {
+        &self.log
+    }
+
+    /// The seed the story started with.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// The ending reached, by index.
+    pub fn ended(&self) -> Option<u32> {
+        self.state.ended
+    }
+
+    /// How many choices can be undone.
+    pub fn undo_depth(&self) -> usize {
+        self.log.len() - self.base_log
+    }
+
+    /// A character's name, evaluated now.
+    pub fn character_name(&self, c: u32) -> String {
+        let mut s = String::new();
+        if let Some(ch) = self.story.characters.get(c as usize) {
+            ch.name.render_pure(&self.state.env(), &mut s);
+        }
+        s
+    }
+
+    /// The choices offered now.
+    pub fn choices(&self) -> Vec<Offered> {
+        let mut out = Vec::new();
+        self.choices_into(&mut out);
+        out
+    }
+
+    /// The choices offered now, into a reused buffer.
+    pub fn choices_into(&self, out: &mut Vec<Offered>) {
+        out.clear();
+        if self.state.ended.is_some() {
+            return;
+        }
+        let env = self.state.env();
+        let node = self.story.node(self.state.node);
+        for (i, c) in node.choices.iter().enumerate() {
+            if c.fallback || c.once_slot.is_some_and(|s| self.state.taken(s)) {
+                continue;
+            }
+            let ok = c.when.as_ref().is_none_or(|w| w.test(&env));
+            if !ok && c.locked.is_none() {
+                continue;
+            }
+            let mut text = String::new();
+            c.text.render_pure(&env, &mut text);
+            tidy(&mut text);
+            let reason = (!ok).then(|| {
+                let mut r = String::new();
+                if let Some(l) = &c.locked {
+                    l.render_pure(&env, &mut r);
+                }
+                r
+            });
+            let input = c.input.as_ref().map(|inp| {
+                let mut p = String::new();
+                inp.prompt.render_pure(&env, &mut p);
+                (p, inp.default.clone())
+            });
+            out.push(Offered {
+                index: i as u32,
+                text,
+                enabled: ok,
+                reason,
+                input,
+            });
+        }
+    }
+
+    /// Whether choice `i` of the current node can be taken now.
+    pub fn available(&self, i: u32) -> bool {
+        let node = self.story.node(self.state.node);
+        let Some(c) = node.choices.get(i as usize) else {
+            return false;
+        };
+        !c.fallback
+            && !c.once_slot.is_some_and(|s| self.state.taken(s))
+            && c.when.as_ref().is_none_or(|w| w.test(&self.state.env()))
+    }
+
+    /// Takes choice `i` (its index in the node, as [`Offered::index`]). `input` is the
+    /// text for a choice that asks for it: trimmed, cut to 40 characters, and the
+    /// default when empty.
+    pub fn choose(&mut self, i: u32, input: Option<&str>) -> Result<(), ChooseError> {
+        if self.state.ended.is_some() {
+            return Err(ChooseError::Ended);
+        }
+        let node = self.story.node(self.state.node);
+        if node.choices.get(i as usize).is_none() {
+            return Err(ChooseError::NoSuchChoice(i));
+        }
+        if !self.available(i) {
+            return Err(ChooseError::NotAvailable);
+        }
+        let input = node.choices[i as usize]
+            .input
+            .as_ref()
+            .map(|inp| clean_input(input.unwrap_or(""), &inp.default));
+        self.log.push(LogEntry {
+            node: self.state.node,
+            choice: i,
+            input: input.clone(),
+        });
+        self.apply(i, input);
+        Ok(())
+    }
+
+    fn apply(&mut self, i: u32, input: Option<String>) {
+        let story = Arc::clone(&self.story);
+        let c = &story.node(self.state.node).choices[i as usize];
+        if let (Some(inp), Some(text)) = (&c.input, input) {
+            self.state.vars[inp.var as usize] = super::value::Value::Str(text);
+        }
+        if let Some(s) = c.once_slot {
+            self.state.take(s);
+        }
+        self.state.apply(&story, &c.effects);
+        self.state.turn += 1;
+        self.page.passages.clear();
+        self.page.stuck = None;
+        self.enter(c.to);
+    }
+
+    /// Arrives at `n` and flows on until a choice, an ending, or a dead stop.
+    fn enter(&mut self, mut n: u32) {
+        let story = Arc::clone(&self.story);
+        for _ in 0..MAX_FLOW_STEPS {
+            self.state.node = n;
+            if let Some(v) = self.state.visits.get_mut(n as usize) {
+                *v = v.saturating_add(1);
+            }
+            let node = story.node(n);
+            self.state.apply(&story, &node.effects);
+            self.render(n);
+            match &node.flow {
+                super::story::Flow::Ending(e) => {
+                    self.state.ended = Some(*e);
+                    return;
+                }
+                super::story::Flow::Goto(t) => n = *t,
+                super::story::Flow::Branch(bs, otherwise) => {
+                    let env = self.state.env();
+                    n = bs
+                        .iter()
+                        .find(|(c, _)| c.test(&env))
+                        .map_or(*otherwise, |b| b.1);
+                }
+                super::story::Flow::Random(ws) => {
+                    let total: u32 = ws.iter().map(|w| w.0).sum();
+                    let mut pick = self.state.rng.below(total);
+                    n = ws.last().map_or(n, |w| w.1);
+                    for &(w, t) in ws {
+                        if pick < w {
+                            n = t;
+                            break;
+                        }
+                        pick -= w;
+                    }
+                }
+                super::story::Flow::Choices => {
+                    let any = (0..node.choices.len() as u32).any(|i| self.available(i));
+                    if any {
+                        return;
+                    }
+                    let env = self.state.env();
+                    let fallback = node
+                        .choices
+                        .iter()
+                        .find(|c| c.fallback && c.when.as_ref().is_none_or(|w| w.test(&env)));
+                    match fallback {
+                        Some(f) => {
+                            self.state.apply(&story, &f.effects);
+                            n = f.to;
+                        }
+                        None => {
+                            self.page.stuck = Some(format!(
+                                "no choice is available at `{}` and it has no fallback",
+                                node.id
+                            ));
+                            return;
+                        }
+                    }
+                }
+            }
+        }
+        self.page.stuck = Some(format!(
+            "the story flowed through {MAX_FLOW_STEPS} nodes without a choice, last at `{}`",
+            story.node(n).id
+        ));
+    }
+
+    fn render(&mut self, n: u32) {
+        let story = &self.story;
+        let node = story.node(n);
+        for (pi, p) in node.passages.iter().enumerate() {
+            let env = StateEnv {
+                vars: &self.state.vars,
+                visits: &self.state.visits,
+                turn: self.state.turn,
+            };
+            if p.when.as_ref().is_some_and(|w| !w.test(&env)) {
+                continue;
+            }
+            let mut text = String::with_capacity(128);
+            let mut vary = StateVary {
+                vary: &mut self.state.vary,
+                rng: &mut self.state.rng,
+            };
+            p.text.render(&env, &mut vary, &mut text);
+            tidy(&mut text);
+            if text.is_empty() {
+                continue;
+            }
+            self.page.passages.push(Shown {
+                node: n,
+                passage: pi as u32,
+                speaker: p.speaker,
+                text,
+            });
+        }
+    }
+
+    /// Undoes up to `steps` choices; returns how many were undone.
+    pub fn undo(&mut self, steps: usize) -> usize {
+        let steps = steps.min(self.undo_depth());
+        if steps == 0 {
+            return 0;
+        }
+        let keep = self.log.len() - steps;
+        let log = std::mem::take(&mut self.log);
+        self.state = self.base.0.clone();
+        self.page = self.base.1.clone();
+        self.log = log[..self.base_log].to_vec();
+        for e in &log[self.base_log..keep] {
+            self.log.push(e.clone());
+            self.apply(e.choice, e.input.clone());
+        }
+        steps
+    }
+
+    /// Starts again from the beginning with the same seed.
+    pub fn restart(&mut self) {
+        *self = Runner::new(Arc::clone(&self.story), self.seed);
+    }
+}
+
+/// Trims reader input, cuts it to [`MAX_INPUT_CHARS`] characters, drops control
+/// characters and markup braces, and falls back to the default when nothing is left.
+pub fn clean_input(raw: &str, default: &str) -> String {
+    let s: String = raw
+        .chars()
+        .filter(|c| !c.is_control() && *c != '{' && *c != '}')
+        .take(MAX_INPUT_CHARS)
+        .collect();
+    let s = s.trim();
+    if s.is_empty() {
+        default.to_string()
+    } else {
+        s.to_string()
+    }
+}

@@ -1,0 +1,255 @@
+//! The compiled story: every id resolved to an index, every expression and text
+//! compiled, ready to play. Built by the loader; immutable afterwards.
+
+use super::expr::{Effect, Expr};
+use super::text::Text;
+use super::value::{Type, Value};
+use std::collections::HashMap;
+
+/// A declared variable.
+#[derive(Clone, Debug)]
+pub struct VarDecl {
+    /// Its name.
+    pub name: String,
+    /// Its type.
+    pub ty: Type,
+    /// The value a new game (or a migrated save) starts with.
+    pub default: Value,
+    /// Lowest value, for integers.
+    pub min: Option<i64>,
+    /// Highest value, for integers.
+    pub max: Option<i64>,
+}
+
+impl VarDecl {
+    /// Clamps an integer to the declared range.
+    pub fn clamp(&self, n: i64) -> i64 {
+        let n = self.min.map_or(n, |m| n.max(m));
+        self.max.map_or(n, |m| n.min(m))
+    }
+}
+
+/// A declared character.
+#[derive(Clone, Debug)]
+pub struct Character {
+    /// Its id, used by `Say` and `Line(speaker: ..)`.
+    pub id: String,
+    /// The name shown; may interpolate variables (no variations).
+    pub name: Text,
+    /// A colour hint, `[r, g, b]`.
+    pub colour: Option<[u8; 3]>,
+    /// Rendered as a voice rather than a person.
+    pub voice: bool,
+}
+
+/// A declared ending.
+#[derive(Clone, Debug)]
+pub struct EndingDecl {
+    /// Its id.
+    pub id: String,
+    /// Title shown in the gallery.
+    pub title: String,
+    /// One line shown once reached.
+    pub description: String,
+    /// Shown while locked.
+    pub hint: String,
+    /// Hidden entirely (title too) until reached.
+    pub secret: bool,
+}
+
+/// A chapter: one content file.
+#[derive(Clone, Debug)]
+pub struct Chapter {
+    /// Its title.
+    pub title: String,
+    /// The file it came from, as listed in the manifest.
+    pub file: String,
+}
+
+/// One paragraph.
+#[derive(Clone, Debug)]
+pub struct Passage {
+    /// Who speaks, by character index; `None` is narration.
+    pub speaker: Option<u32>,
+    /// Shown only when this holds.
+    pub when: Option<Expr>,
+    /// The text.
+    pub text: Text,
+    /// Free-form tags for the front end.
+    pub tags: Vec<String>,
+}
+
+/// A text prompt attached to a choice.
+#[derive(Clone, Debug)]
+pub struct Input {
+    /// The `Str` variable that receives the text.
+    pub var: u32,
+    /// The question shown.
+    pub prompt: Text,
+    /// Used when the reader enters nothing.
+    pub default: String,
+}
+
+/// The longest text a reader may enter at a prompt, in characters.
+pub const MAX_INPUT_CHARS: usize = 40;
+
+/// A choice.
+#[derive(Clone, Debug)]
+pub struct Choice {
+    /// What the reader sees (no variations).
+    pub text: Text,
+    /// Where it leads, by node index.
+    pub to: u32,
+    /// Available only while this holds.
+    pub when: Option<Expr>,
+    /// If set, the choice is shown disabled with this reason while `when` is false.
+    pub locked: Option<Text>,
+    /// Run when chosen.
+    pub effects: Vec<Effect>,
+    /// Once-only choices have a slot in the state's taken-set; sticky ones have none.
+    pub once_slot: Option<u32>,
+    /// Taken automatically when nothing else is available; never shown.
+    pub fallback: bool,
+    /// The stable key saves use: the `id` field, or the text as written.
+    pub key: String,
+    /// Ask the reader for text first.
+    pub input: Option<Input>,
+}
+
+/// How the story moves on from a node.
+#[derive(Clone, Debug)]
+pub enum Flow {
+    /// The reader picks one of the node's choices.
+    Choices,
+    /// Straight on to a node.
+    Goto(u32),
+    /// The first branch whose condition holds, else the last target.
+    Branch(Vec<(Expr, u32)>, u32),
+    /// A weighted random pick: `(weight, node)`.
+    Random(Vec<(u32, u32)>),
+    /// The story ends here with this ending.
+    Ending(u32),
+}
+
+/// A node.
+#[derive(Clone, Debug)]
+pub struct Node {
+    /// Its id.
+    pub id: String,
+    /// The chapter it belongs to.
+    pub chapter: u32,
+    /// Tags for the front end.
+    pub tags: Vec<String>,
+    /// Effects run on arrival.
+    pub effects: Vec<Effect>,
+    /// Paragraphs.
+    pub passages: Vec<Passage>,
+    /// Choices (for `Flow::Choices`).
+    pub choices: Vec<Choice>,
+    /// How it moves on.
+    pub flow: Flow,
+}
+
+impl Node {
+    /// Every node this one can lead to, directly.
+    pub fn successors(&self) -> impl Iterator<Item = u32> + '_ {
+        let flow: Vec<u32> = match &self.flow {
+            Flow::Choices | Flow::Ending(_) => Vec::new(),
+            Flow::Goto(n) => vec![*n],
+            Flow::Branch(bs, e) => bs.iter().map(|b| b.1).chain([*e]).collect(),
+            Flow::Random(ws) => ws.iter().map(|w| w.1).collect(),
+        };
+        self.choices.iter().map(|c| c.to).chain(flow)
+    }
+
+    /// A tag's value: for `mood:warm`, `tag("mood")` is `Some("warm")`.
+    pub fn tag(&self, key: &str) -> Option<&str> {
+        tag_value(&self.tags, key)
+    }
+}
+
+/// Finds `key:value` in a list of tags.
+pub fn tag_value<'a>(tags: &'a [String], key: &str) -> Option<&'a str> {
+    tags.iter().find_map(|t| {
+        t.strip_prefix(key)
+            .and_then(|r| r.strip_prefix(':'))
+            .map(str::trim)
+    })
+}
+
+/// A playable story.
+#[derive(Clone, Debug)]
+pub struct Story {
+    /// Stable id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Author.
+    pub author: String,
+    /// Version string.
+    pub version: String,
+    /// The first node.
+    pub start: u32,
+    /// Variables.
+    pub vars: Vec<VarDecl>,
+    /// Characters.
+    pub characters: Vec<Character>,
+    /// Endings, in gallery order.
+    pub endings: Vec<EndingDecl>,
+    /// Chapters, in reading order.
+    pub chapters: Vec<Chapter>,
+    /// Nodes.
+    pub nodes: Vec<Node>,
+    /// How many once-only choices there are.
+    pub once_slots: u32,
+    /// How many variation sites there are.
+    pub vary_sites: u32,
+    /// Hash of the source files, for saves.
+    pub content_hash: u64,
+    /// Node id → index.
+    pub node_index: HashMap<String, u32>,
+    /// Variable name → index.
+    pub var_index: HashMap<String, u32>,
+    /// Which node each variation site belongs to, so saves can key counters stably.
+    pub vary_site_node: Vec<u32>,
+}
+
+impl Story {
+    /// A node's index by id.
+    pub fn node_id(&self, id: &str) -> Option<u32> {
+        self.node_index.get(id).copied()
+    }
+
+    /// A node by index.
+    pub fn node(&self, i: u32) -> &Node {
+        &self.nodes[i as usize]
+    }
+
+    /// A variable's index by name.
+    pub fn var_id(&self, name: &str) -> Option<u32> {
+        self.var_index.get(name).copied()
+    }
+
+    /// An ending's index by id.
+    pub fn ending_id(&self, id: &str) -> Option<u32> {
+        self.endings
+            .iter()
+            .position(|e| e.id == id)
+            .map(|i| i as u32)
+    }
+
+    /// A character's index by id.
+    pub fn character_id(&self, id: &str) -> Option<u32> {
+        self.characters
+            .iter()
+            .position(|c| c.id == id)
+            .map(|i| i as u32)
+    }
+
+    /// The chapter title a node belongs to.
+    pub fn chapter_title(&self, node: u32) -> &str {
+        self.chapters
+            .get(self.node(node).chapter as usize)
+            .map_or("", |c| c.title.as_str())
+    }
+}

@@ -1,0 +1,501 @@
+//! Text markup: `{expr}` interpolation, `{if c: a | b}` fragments and ink-style
+//! variations (`{seq: ..}`, `{cycle: ..}`, `{once: ..}`, `{shuffle: ..}`), compiled once
+//! and rendered into a reused buffer.
+
+use super::diagnostic::{Code, Diagnostic};
+use super::expr::{Env, Expr, Scope, parse_condition, parse_expr};
+use super::ron_tree::StrLit;
+use super::source::{FileId, Span};
+
+/// The most variation alternatives or markup segments one text may hold.
+pub const MAX_SEGMENTS: usize = 4096;
+
+/// How a variation chooses among its alternatives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum VaryKind {
+    /// One after another, sticking on the last.
+    Seq,
+    /// One after another, round and round.
+    Cycle,
+    /// One after another, then nothing.
+    Once,
+    /// One at random, from the story's seeded generator.
+    Shuffle,
+}
+
+/// A piece of compiled text.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Seg {
+    /// Literal text.
+    Lit(Box<str>),
+    /// An interpolated expression.
+    Expr(Expr),
+    /// `{if c: a | b}`.
+    If(Expr, Text, Text),
+    /// A variation; `site` indexes its counter in the state.
+    Vary {
+        /// Which kind.
+        kind: VaryKind,
+        /// Index of this spot's counter.
+        site: u32,
+        /// The alternatives.
+        alts: Vec<Text>,
+    },
+}
+
+/// Compiled text: a list of segments.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Text(pub Vec<Seg>);
+
+/// What rendering a variation needs: a counter per site and random numbers.
+pub trait Varying {
+    /// Returns the counter for `site` and increments it.
+    fn next_count(&mut self, site: u32) -> u32;
+    /// A uniform random number in `0..n` (n ≥ 1).
+    fn random_below(&mut self, n: u32) -> u32;
+}
+
+impl Text {
+    /// Plain text with no markup.
+    pub fn plain(s: &str) -> Text {
+        Text(vec![Seg::Lit(s.into())])
+    }
+
+    /// Whether the text has no variations (so rendering it has no side effects).
+    pub fn is_pure(&self) -> bool {
+        self.0.iter().all(|s| match s {
+            Seg::Vary { .. } => false,
+            Seg::If(_, a, b) => a.is_pure() && b.is_pure(),
+            _ => true,
+        })
+    }
+
+    /// Renders into `out` (appending), advancing variation counters.
+    pub fn render<E: Env, V: Varying>(&self, env: &E, vary: &mut V, out: &mut String) {
+        for seg in &self.0 {
+            match seg {
+                Seg::Lit(s) => out.push_str(s),
+                Seg::Expr(e) => e.eval(env).write_to(out),
+                Seg::If(c, a, b) => {
+                    if c.test(env) {
+                        a.render(env, vary, out);
+                    } else {
+                        b.render(env, vary, out);
+                    }
+                }
+                Seg::Vary { kind, site, alts } => {
+                    let n = alts.len() as u32;
+                    if n == 0 {
+                        continue;
+                    }
+                    let i = match kind {
+                        VaryKind::Seq => vary.next_count(*site).min(n - 1),
+                        VaryKind::Cycle => vary.next_count(*site) % n,
+                        VaryKind::Once => {
+                            let i = vary.next_count(*site);
+                            if i >= n {
+                                continue;
+                            }
+                            i
+                        }
+                        VaryKind::Shuffle => vary.random_below(n),
+                    };
+                    alts[i as usize].render(env, vary, out);
+                }
+            }
+        }
+    }
+
+    /// Renders text that has no variations (checked at load), with no side effects.
+    pub fn render_pure<E: Env>(&self, env: &E, out: &mut String) {
+        struct NoVary;
+        impl Varying for NoVary {
+            fn next_count(&mut self, _: u32) -> u32 {
+                0
+            }
+            fn random_below(&mut self, _: u32) -> u32 {
+                0
+            }
+        }
+        self.render(env, &mut NoVary, out);
+    }
+
+    /// Calls `f` on every expression inside, conditions included.
+    pub fn each_expr(&self, f: &mut impl FnMut(&Expr)) {
+        for seg in &self.0 {
+            match seg {
+                Seg::Expr(e) => f(e),
+                Seg::If(c, a, b) => {
+                    f(c);
+                    a.each_expr(f);
+                    b.each_expr(f);
+                }
+                Seg::Vary { alts, .. } => alts.iter().for_each(|a| a.each_expr(f)),
+                Seg::Lit(_) => {}
+            }
+        }
+    }
+
+    /// Calls `f` on every literal piece (for word counts).
+    pub fn each_literal(&self, f: &mut impl FnMut(&str)) {
+        for seg in &self.0 {
+            match seg {
+                Seg::Lit(s) => f(s),
+                Seg::If(_, a, b) => {
+                    a.each_literal(f);
+                    b.each_literal(f);
+                }
+                Seg::Vary { alts, .. } => alts.iter().for_each(|a| a.each_literal(f)),
+                Seg::Expr(_) => {}
+            }
+        }
+    }
+
+    /// Whether the text's wording can depend on state (a condition or an interpolation).
+    pub fn is_conditional(&self) -> bool {
+        self.0.iter().any(|s| !matches!(s, Seg::Lit(_)))
+    }
+}
+
+/// Tidies rendered text: runs of spaces left by empty fragments become one; the ends
+/// are trimmed; a space before punctuation is dropped.
+pub fn tidy(out: &mut String) {
+    if !out.contains("  ")
+        && !out.starts_with(' ')
+        && !out.ends_with(' ')
+        && !out.contains(" ,")
+        && !out.contains(" .")
+    {
+        return;
+    }
+    let mut s = String::with_capacity(out.len());
+    for c in out.trim().chars() {
+        if c == ' ' && s.ends_with([' ', '\n']) {
+            continue;
+        }
+        if matches!(c, ',' | '.' | ';' | '!' | '?') && s.ends_with(' ') {
+            s.pop();
+        }
+        s.push(c);
+    }
+    *out = s;
+}
+
+/// Parses text markup in `lit.text`.
+pub struct TextParser<'a> {
+    lit: &'a StrLit,
+    file: FileId,
+    scope: &'a dyn Scope,
+    /// Next free variation site; the caller keeps counting across texts.
+    pub next_site: &'a mut u32,
+    allow_vary: bool,
+    segments: usize,
+}
+
+impl<'a> TextParser<'a> {
+    /// A parser over one string. `allow_vary` is false for texts rendered without
+    /// side effects (choice text, names, reasons).
+    pub fn new(
+        lit: &'a StrLit,
+        file: FileId,
+        scope: &'a dyn Scope,
+        next_site: &'a mut u32,
+        allow_vary: bool,
+    ) -> Self {
+        TextParser {
+            lit,
+            file,
+            scope,
+            next_site,
+            allow_vary,
+            segments: 0,
+        }
+    }
+
+    fn span(&self, s: usize, e: usize) -> Span {
+        self.lit.span(self.file, s, e)
+    }
+
+    /// Parses the whole string.
+    pub fn parse(mut self) -> Result<Text, Diagnostic> {
+        let len = self.lit.text.len();
+        let (text, end) = self.text(0, false)?;
+        if end < len {
+            // `text` stops only at `}` or `|` inside markup, so this is a stray `}`.
+            return Err(Diagnostic::new(Code::ExprSyntax, "unmatched `}` in text")
+                .at(self.span(end, end + 1), "no `{` opens this")
+                .help("for a literal brace write `{\"}\"}`"));
+        }
+        Ok(text)
+    }
+
+    /// Parses text from `pos` until the end, or (when `nested`) an unbalanced `|` or `}`.
+    fn text(&mut self, mut pos: usize, nested: bool) -> Result<(Text, usize), Diagnostic> {
+        let src = self.lit.text.as_str();
+        let bytes = src.as_bytes();
+        let mut segs = Vec::new();
+        let mut lit_start = pos;
+        while pos < bytes.len() {
+            match bytes[pos] {
+                b'{' => {
+                    if lit_start < pos {
+                        segs.push(Seg::Lit(src[lit_start..pos].into()));
+                    }
+                    let (seg, end) = self.markup(pos)?;
+                    self.segments += 1;
+                    if self.segments > MAX_SEGMENTS {
+                        return Err(Diagnostic::new(
+                            Code::TooLarge,
+                            format!("more than {MAX_SEGMENTS} markup pieces in one text"),
+                        )
+                        .at(self.span(pos, end), "here"));
+                    }
+                    segs.push(seg);
+                    pos = end;
+                    lit_start = pos;
+                }
+                b'}' => break,
+                b'|' if nested => break,
+                _ => pos += 1,
+            }
+        }
+        if lit_start < pos {
+            segs.push(Seg::Lit(src[lit_start..pos].into()));
+        }
+        Ok((Text(segs), pos))
+    }
+
+    /// Finds the end of an expression starting at `pos`: the first `stop` byte at
+    /// bracket depth 0 and outside quotes.
+    fn scan_expr(&self, mut pos: usize, stops: &[u8]) -> usize {
+        let bytes = self.lit.text.as_bytes();
+        let mut depth = 0i32;
+        let mut quote = None;
+        while pos < bytes.len() {
+            let b = bytes[pos];
+            match quote {
+                Some(q) if b == q => quote = None,
+                Some(_) => {}
+                None => match b {
+                    b'\'' | b'"' => quote = Some(b),
+                    b'(' => depth += 1,
+                    b')' => depth -= 1,
+                    _ if depth <= 0 && stops.contains(&b) => return pos,
+                    _ => {}
+                },
+            }
+            pos += 1;
+        }
+        pos
+    }
+
+    fn markup(&mut self, open: usize) -> Result<(Seg, usize), Diagnostic> {
+        let src = self.lit.text.as_str();
+        let unclosed = |p: &Self| {
+            Diagnostic::new(Code::ExprSyntax, "`{` is never closed")
+                .at(p.span(open, open + 1), "opened here")
+                .help("close the markup with `}`; for a literal brace write `{\"{\"}`")
+        };
+        let inner = open + 1;
+        let rest = &src[inner..];
+        let lead = rest.len() - rest.trim_start().len();
+        let word_start = inner + lead;
+        let word: String = src[word_start..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        let after_word = word_start + word.len();
+        let next_non_ws = src[after_word..].trim_start();
+        let kind = match word.as_str() {
+            "seq" => Some(VaryKind::Seq),
+            "cycle" => Some(VaryKind::Cycle),
+            "once" => Some(VaryKind::Once),
+            "shuffle" => Some(VaryKind::Shuffle),
+            _ => None,
+        };
+        if let Some(kind) = kind.filter(|_| next_non_ws.starts_with(':')) {
+            let colon = after_word + (src[after_word..].len() - next_non_ws.len());
+            if !self.allow_vary {
+                return Err(Diagnostic::new(Code::ExprSyntax, format!("`{{{word}: ..}}` cannot be used here"))
+                    .at(self.span(open, colon + 1), "variation not allowed in this text")
+                    .note("choice text, names and reasons are shown without advancing the story, so they cannot vary"));
+            }
+            let site = *self.next_site;
+            *self.next_site += 1;
+            let mut alts = Vec::new();
+            let mut pos = colon + 1;
+            loop {
+                let (t, end) = self.text(pos, true)?;
+                alts.push(trim_text(t));
+                match src.as_bytes().get(end) {
+                    Some(b'|') => pos = end + 1,
+                    Some(b'}') => return Ok((Seg::Vary { kind, site, alts }, end + 1)),
+                    _ => return Err(unclosed(self)),
+                }
+            }
+        }
+        if word == "if" && src[after_word..].starts_with(|c: char| c.is_whitespace() || c == '(') {
+            let colon = self.scan_expr(after_word, b":}");
+            if src.as_bytes().get(colon) != Some(&b':') {
+                return Err(Diagnostic::new(
+                    Code::ExprSyntax,
+                    "`{if ..}` needs a `:` after its condition",
+                )
+                .at(self.span(open, colon.min(src.len())), "here")
+                .help("write `{if condition: text | other text}`"));
+            }
+            let cond_src = &src[after_word..colon];
+            let base = after_word;
+            let span_fn = |s: usize, e: usize| self.span(base + s, base + e);
+            let cond = parse_condition(cond_src, &span_fn, self.scope)?;
+            let (yes, end) = self.text(colon + 1, true)?;
+            let (no, end) = match src.as_bytes().get(end) {
+                Some(b'|') => self.text(end + 1, true)?,
+                _ => (Text::default(), end),
+            };
+            return match src.as_bytes().get(end) {
+                Some(b'}') => Ok((Seg::If(cond, trim_text(yes), trim_text(no)), end + 1)),
+                Some(b'|') => Err(Diagnostic::new(
+                    Code::ExprSyntax,
+                    "`{if ..}` has more than two branches",
+                )
+                .at(self.span(end, end + 1), "a third branch starts here")
+                .help("nest another `{if ..}` in the second branch")),
+                _ => Err(unclosed(self)),
+            };
+        }
+        let close = self.scan_expr(inner, b"}");
+        if close >= src.len() {
+            return Err(unclosed(self));
+        }
+        let span_fn = |s: usize, e: usize| self.span(inner + s, inner + e);
+        let (e, _) = parse_expr(&src[inner..close], &span_fn, self.scope)?;
+        Ok((Seg::Expr(e), close + 1))
+    }
+}
+
+/// Trims the spaces that sit just inside `{..|..}` delimiters, so writers can space
+/// their markup for readability.
+fn trim_text(mut t: Text) -> Text {
+    if let Some(Seg::Lit(s)) = t.0.first_mut() {
+        *s = s.trim_start().into();
+    }
+    if let Some(Seg::Lit(s)) = t.0.last_mut() {
+        *s = s.trim_end().into();
+    }
+    t.0.retain(|s| !matches!(s, Seg::Lit(l) if l.is_empty()));
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::narrative::ron_tree::{Kind, parse};
+    use crate::narrative::value::{Type, Value};
+
+    struct S;
+    impl Scope for S {
+        fn var(&self, name: &str) -> Option<(u32, Type)> {
+            match name {
+                "n" => Some((0, Type::Int)),
+                "name" => Some((1, Type::Str)),
+                _ => None,
+            }
+        }
+        fn node(&self, _: &str) -> Option<u32> {
+            None
+        }
+        fn var_names(&self) -> Vec<&str> {
+            vec!["n", "name"]
+        }
+        fn node_names(&self) -> Vec<&str> {
+            vec![]
+        }
+    }
+    struct E(Vec<Value>);
+    impl Env for E {
+        fn var(&self, i: u32) -> &Value {
+            &self.0[i as usize]
+        }
+        fn visits(&self, _: u32) -> u32 {
+            0
+        }
+        fn turns(&self) -> u32 {
+            0
+        }
+    }
+    #[derive(Default)]
+    struct V(Vec<u32>);
+    impl Varying for V {
+        fn next_count(&mut self, site: u32) -> u32 {
+            let s = site as usize;
+            if self.0.len() <= s {
+                self.0.resize(s + 1, 0);
+            }
+            self.0[s] += 1;
+            self.0[s] - 1
+        }
+        fn random_below(&mut self, n: u32) -> u32 {
+            n - 1
+        }
+    }
+
+    fn compile(s: &str) -> Result<Text, Diagnostic> {
+        let v = parse(FileId(0), &format!("{s:?}")).unwrap_or_else(|d| panic!("{d:?}"));
+        let Kind::Str(lit) = v.kind else { panic!() };
+        let mut sites = 0;
+        TextParser::new(&lit, FileId(0), &S, &mut sites, true).parse()
+    }
+
+    fn render_n(s: &str, times: usize) -> Vec<String> {
+        let t = compile(s).unwrap_or_else(|d| panic!("{d:?}"));
+        let env = E(vec![Value::Int(2), Value::Str("Wren".into())]);
+        let mut v = V::default();
+        (0..times)
+            .map(|_| {
+                let mut out = String::new();
+                t.render(&env, &mut v, &mut out);
+                tidy(&mut out);
+                out
+            })
+            .collect()
+    }
+
+    #[test]
+    fn interpolation_and_conditionals() {
+        assert_eq!(
+            render_n("Hello, {name}. {n * 2} cups.", 1),
+            ["Hello, Wren. 4 cups."]
+        );
+        assert_eq!(
+            render_n("It is {if n > 1: warm | cold} today.", 1),
+            ["It is warm today."]
+        );
+        assert_eq!(render_n("Quiet {if n > 5: and warm}.", 1), ["Quiet."]);
+        assert_eq!(render_n("a {\"|\"} b {\"{\"}", 1), ["a | b {"]);
+    }
+
+    #[test]
+    fn variations_advance_per_site() {
+        assert_eq!(render_n("{seq: one | two}", 3), ["one", "two", "two"]);
+        assert_eq!(render_n("{cycle: a | b}", 3), ["a", "b", "a"]);
+        assert_eq!(render_n("x{once: !}", 2), ["x!", "x"]);
+        assert_eq!(render_n("{shuffle: a | b | c}", 1), ["c"]);
+        assert_eq!(
+            render_n("{if n > 1: {seq: in | again}}", 2),
+            ["in", "again"]
+        );
+    }
+
+    #[test]
+    fn errors_point_inside_the_string() {
+        let d = compile("Hi {nam}!")
+            .err()
+            .map(|d| (d.code, d.primary_span().map(|s| (s.start, s.end))));
+        // The file is `"Hi {nam}!"`: `nam` starts at byte 5.
+        assert_eq!(d, Some((Code::UnknownVariable, Some((5, 8)))));
+        assert!(compile("Hi {name").is_err());
+        assert!(compile("Hi name}").is_err());
+        assert!(compile("{if n: a}").is_err());
+    }
+}

@@ -1,0 +1,225 @@
+//! Whole-story checks after compilation: reachability, unused endings and characters,
+//! variables never read or never written, and `next` chains that loop forever.
+
+use super::diagnostic::{Code, Diagnostic};
+use super::schema::Diags;
+use super::source::Span;
+use super::story::{Flow, Story};
+
+/// Where things were declared, for pointing at them.
+pub struct Spans<'a> {
+    /// Node id spans, by node index.
+    pub nodes: &'a [Span],
+    /// Variable name spans, by variable index.
+    pub vars: Vec<Span>,
+    /// Character id spans.
+    pub characters: Vec<Span>,
+    /// Ending id spans.
+    pub endings: Vec<Span>,
+    /// Every write to a variable: (variable, span).
+    pub writes: &'a [(u32, Span)],
+}
+
+/// Runs every whole-story check.
+pub fn check(story: &Story, spans: &Spans<'_>, d: &mut Diags) {
+    let reachable = reachable(story);
+    for (i, node) in story.nodes.iter().enumerate() {
+        if !reachable[i] {
+            d.push(
+                Diagnostic::new(
+                    Code::Unreachable,
+                    format!("node `{}` can never be reached", node.id),
+                )
+                .at(
+                    spans.nodes[i],
+                    "no choice or `next` leads here from the start",
+                )
+                .help("link to it from another node, or remove it"),
+            );
+        }
+    }
+    flow_cycles(story, spans, d);
+    unused_endings(story, spans, d);
+    variable_usage(story, spans, d);
+    unused_characters(story, spans, d);
+}
+
+/// Which nodes can be reached from the start, ignoring conditions.
+pub fn reachable(story: &Story) -> Vec<bool> {
+    let mut seen = vec![false; story.nodes.len()];
+    let mut stack = vec![story.start];
+    while let Some(n) = stack.pop() {
+        if std::mem::replace(&mut seen[n as usize], true) {
+            continue;
+        }
+        stack.extend(story.node(n).successors().filter(|s| !seen[*s as usize]));
+    }
+    seen
+}
+
+/// `next: "b"` from `a` and `next: "a"` from `b`: the reader would never get a choice.
+fn flow_cycles(story: &Story, spans: &Spans<'_>, d: &mut Diags) {
+    // 0 = unvisited, 1 = on the current chain, 2 = done.
+    let mut state = vec![0u8; story.nodes.len()];
+    for startn in 0..story.nodes.len() {
+        let mut chain = Vec::new();
+        let mut n = startn;
+        loop {
+            if state[n] == 2 {
+                break;
+            }
+            if state[n] == 1 {
+                let at = chain.iter().position(|&c| c == n).unwrap_or(0);
+                let ids: Vec<&str> = chain[at..]
+                    .iter()
+                    .map(|&c: &usize| story.nodes[c].id.as_str())
+                    .collect();
+                d.push(
+                    Diagnostic::new(
+                        Code::FlowCycle,
+                        format!(
+                            "`next` loops forever: {} → {}",
+                            ids.join(" → "),
+                            story.nodes[n].id
+                        ),
+                    )
+                    .at(spans.nodes[n], "the loop comes back here without a choice")
+                    .help("break the loop with a choice or a conditional `next`"),
+                );
+                break;
+            }
+            state[n] = 1;
+            chain.push(n);
+            match story.nodes[n].flow {
+                Flow::Goto(t) => n = t as usize,
+                _ => break,
+            }
+        }
+        for c in chain {
+            state[c] = 2;
+        }
+    }
+}
+
+fn unused_endings(story: &Story, spans: &Spans<'_>, d: &mut Diags) {
+    let mut used = vec![false; story.endings.len()];
+    for n in &story.nodes {
+        if let Flow::Ending(e) = n.flow {
+            used[e as usize] = true;
+        }
+    }
+    for (i, e) in story.endings.iter().enumerate() {
+        if !used[i] {
+            d.push(
+                Diagnostic::new(
+                    Code::UnusedEnding,
+                    format!("ending `{}` is declared but no node uses it", e.id),
+                )
+                .at(spans.endings[i], "never reached")
+                .help(format!(
+                    "end a node with `ending: \"{}\"`, or remove the declaration",
+                    e.id
+                )),
+            );
+        }
+    }
+}
+
+fn variable_usage(story: &Story, spans: &Spans<'_>, d: &mut Diags) {
+    let mut read = vec![false; story.vars.len()];
+    let mut mark = |v: u32| read[v as usize] = true;
+    for c in &story.characters {
+        c.name.each_expr(&mut |e| e.each_var(&mut mark));
+    }
+    for n in &story.nodes {
+        for p in &n.passages {
+            if let Some(w) = &p.when {
+                w.each_var(&mut mark);
+            }
+            p.text.each_expr(&mut |e| e.each_var(&mut mark));
+        }
+        for e in &n.effects {
+            e.expr.each_var(&mut mark);
+        }
+        for c in &n.choices {
+            c.text.each_expr(&mut |e| e.each_var(&mut mark));
+            if let Some(w) = &c.when {
+                w.each_var(&mut mark);
+            }
+            if let Some(l) = &c.locked {
+                l.each_expr(&mut |e| e.each_var(&mut mark));
+            }
+            for e in &c.effects {
+                e.expr.each_var(&mut mark);
+            }
+            if let Some(i) = &c.input {
+                i.prompt.each_expr(&mut |e| e.each_var(&mut mark));
+            }
+        }
+        if let Flow::Branch(bs, _) = &n.flow {
+            for (c, _) in bs {
+                c.each_var(&mut mark);
+            }
+        }
+    }
+    let mut written = vec![None; story.vars.len()];
+    for &(v, span) in spans.writes {
+        written[v as usize].get_or_insert(span);
+    }
+    for (i, v) in story.vars.iter().enumerate() {
+        match (read[i], written[i]) {
+            (false, Some(w)) => d.push(
+                Diagnostic::new(
+                    Code::NeverRead,
+                    format!("variable `{}` is written but never read", v.name),
+                )
+                .at(w, "written here")
+                .also(spans.vars[i], "declared here")
+                .help("use it in a condition or the text, or remove it"),
+            ),
+            (true, None) => d.push(
+                Diagnostic::new(
+                    Code::NeverWritten,
+                    format!("variable `{}` is read but never written", v.name),
+                )
+                .at(spans.vars[i], format!("always `{}`", v.default))
+                .help("set it in a choice's `do`, or make it a constant in the text"),
+            ),
+            (false, None) => d.push(
+                Diagnostic::new(
+                    Code::NeverRead,
+                    format!("variable `{}` is never used", v.name),
+                )
+                .at(spans.vars[i], "declared here")
+                .help("remove it, or use it"),
+            ),
+            (true, Some(_)) => {}
+        }
+    }
+}
+
+fn unused_characters(story: &Story, spans: &Spans<'_>, d: &mut Diags) {
+    let mut used = vec![false; story.characters.len()];
+    for n in &story.nodes {
+        for p in &n.passages {
+            if let Some(s) = p.speaker {
+                used[s as usize] = true;
+            }
+        }
+    }
+    for (i, c) in story.characters.iter().enumerate() {
+        if !used[i] {
+            d.push(
+                Diagnostic::new(
+                    Code::UnusedCharacter,
+                    format!("character `{}` never speaks", c.id),
+                )
+                .at(spans.characters[i], "declared here")
+                .help(format!(
+                    "give them a line with `Say(\"{}\", \"...\")`, or remove them",
+                    c.id
+                )),
+            );
+        }
+    }
+}
