@@ -29,26 +29,13 @@ pub struct RawNode<'v> {
 }
 
 /// Reads `Chapter(title: .., nodes: [..])` and collects its nodes.
-pub fn collect<'v>(
-    root: &'v Value,
-    file: FileId,
-    chapter: u32,
-    d: &mut Diags,
-    out: &mut Vec<RawNode<'v>>,
-) -> Option<String> {
+pub fn collect<'v>(root: &'v Value, file: FileId, chapter: u32, d: &mut Diags, out: &mut Vec<RawNode<'v>>) -> Option<String> {
     let mut f = Fields::of(root, "Chapter", d)?;
-    let title = f
-        .opt("title", d)
-        .and_then(|v| schema::string(v, d))
-        .map(|s| s.text.clone())
-        .unwrap_or_default();
+    let title = f.opt("title", d).and_then(|v| schema::string(v, d)).map(|s| s.text.clone()).unwrap_or_default();
     if let Some(nodes) = f.req("nodes", d) {
         for n in schema::list(nodes, d) {
             if out.len() >= MAX_NODES {
-                d.push(
-                    Diagnostic::new(Code::TooLarge, format!("more than {MAX_NODES} nodes"))
-                        .at(n.span, "here"),
-                );
+                d.push(Diagnostic::new(Code::TooLarge, format!("more than {MAX_NODES} nodes")).at(n.span, "here"));
                 break;
             }
             let Kind::Struct { fields, .. } = &n.kind else {
@@ -57,26 +44,15 @@ pub fn collect<'v>(
             };
             let Some(idf) = fields.iter().find(|f| f.name.name == "id") else {
                 d.push(
-                    Diagnostic::new(Code::MissingField, "`Node` is missing its `id` field").at(
-                        Span {
-                            end: n.span.start + 4,
-                            ..n.span
-                        },
-                        "add `id: \"...\"`",
-                    ),
+                    Diagnostic::new(Code::MissingField, "`Node` is missing its `id` field")
+                        .at(Span { end: n.span.start + 4, ..n.span }, "add `id: \"...\"`"),
                 );
                 continue;
             };
             let Some(id) = schema::id(&idf.value, "node", d) else {
                 continue;
             };
-            out.push(RawNode {
-                id: id.to_string(),
-                id_span: idf.value.span,
-                file,
-                chapter,
-                value: n,
-            });
+            out.push(RawNode { id: id.to_string(), id_span: idf.value.span, file, chapter, value: n });
         }
     }
     f.finish(&["title", "nodes"], d);
@@ -125,27 +101,16 @@ pub struct Compiler<'a> {
 }
 
 const NODE_FIELDS: [&str; 7] = ["id", "text", "choices", "next", "ending", "do", "tags"];
-const CHOICE_FIELDS: [&str; 9] = [
-    "text", "to", "when", "locked", "do", "sticky", "fallback", "id", "input",
-];
+const CHOICE_FIELDS: [&str; 9] = ["text", "to", "when", "locked", "do", "sticky", "fallback", "id", "input"];
 
 impl Compiler<'_> {
     fn cond(&self, v: &Value, file: FileId, d: &mut Diags) -> Option<Expr> {
         let s = schema::string(v, d)?;
         let span = |a: usize, b: usize| s.span(file, a, b);
-        parse_condition(&s.text, &span, &self.scope)
-            .map_err(|e| d.push(e))
-            .ok()
+        parse_condition(&s.text, &span, &self.scope).map_err(|e| d.push(e)).ok()
     }
 
-    fn text(
-        &mut self,
-        s: &StrLit,
-        file: FileId,
-        node: u32,
-        vary: bool,
-        d: &mut Diags,
-    ) -> Option<Text> {
+    fn text(&mut self, s: &StrLit, file: FileId, node: u32, vary: bool, d: &mut Diags) -> Option<Text> {
         let before = self.vary_sites;
         let t = TextParser::new(s, file, &self.scope, &mut self.vary_sites, vary).parse();
         for _ in before..self.vary_sites {
@@ -180,10 +145,7 @@ impl Compiler<'_> {
                 d.push(
                     Diagnostic::new(Code::UnknownNode, format!("unknown node `{}`", s.text))
                         .at(v.span, "no node has this id")
-                        .maybe_help(did_you_mean(
-                            &s.text,
-                            self.scope.nodes.keys().map(String::as_str),
-                        )),
+                        .maybe_help(did_you_mean(&s.text, self.scope.nodes.keys().map(String::as_str))),
                 );
                 None
             }
@@ -191,13 +153,7 @@ impl Compiler<'_> {
     }
 
     fn tags(&self, v: Option<&Value>, d: &mut Diags) -> Vec<String> {
-        v.map(|v| {
-            schema::strings(v, d)
-                .into_iter()
-                .map(|s| s.text.clone())
-                .collect()
-        })
-        .unwrap_or_default()
+        v.map(|v| schema::strings(v, d).into_iter().map(|s| s.text.clone()).collect()).unwrap_or_default()
     }
 
     /// Compiles one node. `index` is its position in the story.
@@ -206,10 +162,7 @@ impl Compiler<'_> {
         let mut f = Fields::of(raw.value, "Node", d)?;
         f.opt("id", d);
         let tags = self.tags(f.opt("tags", d), d);
-        let effects = f
-            .opt("do", d)
-            .map(|v| self.effects(v, file, d))
-            .unwrap_or_default();
+        let effects = f.opt("do", d).map(|v| self.effects(v, file, d)).unwrap_or_default();
         let mut passages = Vec::new();
         if let Some(v) = f.opt("text", d) {
             let items: &[Value] = match &v.kind {
@@ -233,15 +186,10 @@ impl Compiler<'_> {
                 if let Some(c) = self.choice(item, file, index, d) {
                     if let Some(first) = keys.get(&c.key) {
                         d.push(
-                            Diagnostic::new(
-                                Code::Duplicate,
-                                format!("two choices of `{}` share the key `{}`", raw.id, c.key),
-                            )
-                            .at(item.span, "this choice")
-                            .also(*first, "has the same text or id as this one")
-                            .help(
-                                "give one of them an `id: \"...\"`, so saves can tell them apart",
-                            ),
+                            Diagnostic::new(Code::Duplicate, format!("two choices of `{}` share the key `{}`", raw.id, c.key))
+                                .at(item.span, "this choice")
+                                .also(*first, "has the same text or id as this one")
+                                .help("give one of them an `id: \"...\"`, so saves can tell them apart"),
                         );
                     }
                     keys.insert(c.key.clone(), item.span);
@@ -249,26 +197,16 @@ impl Compiler<'_> {
                 }
             }
         }
-        let given: Vec<(&str, Span)> = [
-            ("choices", choices_v),
-            ("next", next_v),
-            ("ending", ending_v),
-        ]
-        .into_iter()
-        .filter_map(|(n, v)| v.map(|v| (n, v.span)))
-        .collect();
+        let given: Vec<(&str, Span)> = [("choices", choices_v), ("next", next_v), ("ending", ending_v)]
+            .into_iter()
+            .filter_map(|(n, v)| v.map(|v| (n, v.span)))
+            .collect();
         if given.len() > 1 {
             d.push(
-                Diagnostic::new(
-                    Code::ConflictingFlow,
-                    format!(
-                        "node `{}` has both `{}` and `{}`",
-                        raw.id, given[0].0, given[1].0
-                    ),
-                )
-                .at(given[1].1, "this")
-                .also(given[0].1, "conflicts with this")
-                .help("a node either offers choices, flows on with `next`, or ends with `ending`"),
+                Diagnostic::new(Code::ConflictingFlow, format!("node `{}` has both `{}` and `{}`", raw.id, given[0].0, given[1].0))
+                    .at(given[1].1, "this")
+                    .also(given[0].1, "conflicts with this")
+                    .help("a node either offers choices, flows on with `next`, or ends with `ending`"),
             );
         }
         let flow = if let Some(v) = ending_v {
@@ -277,15 +215,9 @@ impl Compiler<'_> {
                 Some(&e) => Flow::Ending(e),
                 None => {
                     d.push(
-                        Diagnostic::new(
-                            Code::UnknownEnding,
-                            format!("unknown ending `{}`", s.text),
-                        )
-                        .at(v.span, "not declared in the manifest's `endings`")
-                        .maybe_help(did_you_mean(
-                            &s.text,
-                            self.endings.keys().map(String::as_str),
-                        )),
+                        Diagnostic::new(Code::UnknownEnding, format!("unknown ending `{}`", s.text))
+                            .at(v.span, "not declared in the manifest's `endings`")
+                            .maybe_help(did_you_mean(&s.text, self.endings.keys().map(String::as_str))),
                     );
                     return None;
                 }
@@ -295,12 +227,9 @@ impl Compiler<'_> {
         } else if choices_v.is_some() {
             if choices.is_empty() && !d.has_errors() {
                 d.push(
-                    Diagnostic::new(
-                        Code::DeadEnd,
-                        format!("node `{}` has an empty list of choices", raw.id),
-                    )
-                    .at(raw.id_span, "the reader would be stuck here")
-                    .help("add a choice, or use `next` or `ending`"),
+                    Diagnostic::new(Code::DeadEnd, format!("node `{}` has an empty list of choices", raw.id))
+                        .at(raw.id_span, "the reader would be stuck here")
+                        .help("add a choice, or use `next` or `ending`"),
                 );
             }
             Flow::Choices
@@ -312,60 +241,30 @@ impl Compiler<'_> {
             );
             return None;
         };
-        Some(Node {
-            id: raw.id.clone(),
-            chapter: raw.chapter,
-            tags,
-            effects,
-            passages,
-            choices,
-            flow,
-        })
+        Some(Node { id: raw.id.clone(), chapter: raw.chapter, tags, effects, passages, choices, flow })
     }
 
     fn passage(&mut self, v: &Value, file: FileId, node: u32, d: &mut Diags) -> Option<Passage> {
         match &v.kind {
-            Kind::Str(s) => Some(Passage {
-                speaker: None,
-                when: None,
-                text: self.text(s, file, node, true, d)?,
-                tags: Vec::new(),
-            }),
-            Kind::Tuple {
-                name: Some(n),
-                items,
-            } if n.name == "Say" => {
+            Kind::Str(s) => Some(Passage { speaker: None, when: None, text: self.text(s, file, node, true, d)?, tags: Vec::new() }),
+            Kind::Tuple { name: Some(n), items } if n.name == "Say" => {
                 if items.len() != 2 {
                     d.push(
-                        Diagnostic::new(
-                            Code::Shape,
-                            format!(
-                                "`Say` takes a speaker and a text, found {} values",
-                                items.len()
-                            ),
-                        )
-                        .at(v.span, "here")
-                        .help("write `Say(\"speaker\", \"text\")`"),
+                        Diagnostic::new(Code::Shape, format!("`Say` takes a speaker and a text, found {} values", items.len()))
+                            .at(v.span, "here")
+                            .help("write `Say(\"speaker\", \"text\")`"),
                     );
                     return None;
                 }
                 let speaker = self.speaker(&items[0], d)?;
                 let s = schema::string(&items[1], d)?;
-                Some(Passage {
-                    speaker: Some(speaker),
-                    when: None,
-                    text: self.text(s, file, node, true, d)?,
-                    tags: Vec::new(),
-                })
+                Some(Passage { speaker: Some(speaker), when: None, text: self.text(s, file, node, true, d)?, tags: Vec::new() })
             }
             Kind::Struct { .. } => {
                 let mut f = Fields::of(v, "Line", d)?;
                 let speaker = f.opt("speaker", d).map(|s| self.speaker(s, d));
                 let when = f.opt("when", d).map(|c| self.cond(c, file, d));
-                let text = f
-                    .req("text", d)
-                    .and_then(|t| schema::string(t, d))
-                    .and_then(|s| self.text(s, file, node, true, d));
+                let text = f.req("text", d).and_then(|t| schema::string(t, d)).and_then(|s| self.text(s, file, node, true, d));
                 let tags = self.tags(f.opt("tags", d), d);
                 f.finish(&["speaker", "text", "when", "tags"], d);
                 let speaker = match speaker {
@@ -378,18 +277,10 @@ impl Compiler<'_> {
                     Some(Some(w)) => Some(w),
                     None => None,
                 };
-                Some(Passage {
-                    speaker,
-                    when,
-                    text: text?,
-                    tags,
-                })
+                Some(Passage { speaker, when, text: text?, tags })
             }
             _ => {
-                d.expected(
-                    "a passage: \"text\", `Say(\"who\", \"text\")` or `Line(..)`",
-                    v,
-                );
+                d.expected("a passage: \"text\", `Say(\"who\", \"text\")` or `Line(..)`", v);
                 None
             }
         }
@@ -401,15 +292,9 @@ impl Compiler<'_> {
             Some(&c) => Some(c),
             None => {
                 d.push(
-                    Diagnostic::new(
-                        Code::UnknownCharacter,
-                        format!("unknown character `{}`", s.text),
-                    )
-                    .at(v.span, "not declared in the manifest's `characters`")
-                    .maybe_help(did_you_mean(
-                        &s.text,
-                        self.characters.keys().map(String::as_str),
-                    )),
+                    Diagnostic::new(Code::UnknownCharacter, format!("unknown character `{}`", s.text))
+                        .at(v.span, "not declared in the manifest's `characters`")
+                        .maybe_help(did_you_mean(&s.text, self.characters.keys().map(String::as_str))),
                 );
                 None
             }
@@ -418,19 +303,9 @@ impl Compiler<'_> {
 
     fn choice(&mut self, v: &Value, file: FileId, node: u32, d: &mut Diags) -> Option<Choice> {
         let mut f = Fields::of(v, "Choice", d)?;
-        let fallback = f
-            .opt("fallback", d)
-            .and_then(|b| schema::boolean(b, d))
-            .unwrap_or(false);
-        let sticky = f
-            .opt("sticky", d)
-            .and_then(|b| schema::boolean(b, d))
-            .unwrap_or(false);
-        let text_v = if fallback {
-            f.opt("text", d)
-        } else {
-            f.req("text", d)
-        };
+        let fallback = f.opt("fallback", d).and_then(|b| schema::boolean(b, d)).unwrap_or(false);
+        let sticky = f.opt("sticky", d).and_then(|b| schema::boolean(b, d)).unwrap_or(false);
+        let text_v = if fallback { f.opt("text", d) } else { f.req("text", d) };
         let text_lit = text_v.and_then(|t| schema::string(t, d));
         let text = match text_lit {
             Some(s) => self.text(s, file, node, false, d),
@@ -439,16 +314,9 @@ impl Compiler<'_> {
         };
         let to = f.req("to", d).and_then(|t| self.target(t, d));
         let when = f.opt("when", d).map(|c| self.cond(c, file, d));
-        let locked = f
-            .opt("locked", d)
-            .map(|l| schema::string(l, d).and_then(|s| self.text(s, file, node, false, d)));
-        let effects = f
-            .opt("do", d)
-            .map(|e| self.effects(e, file, d))
-            .unwrap_or_default();
-        let id = f
-            .opt("id", d)
-            .map(|i| schema::id(i, "choice", d).map(str::to_string));
+        let locked = f.opt("locked", d).map(|l| schema::string(l, d).and_then(|s| self.text(s, file, node, false, d)));
+        let effects = f.opt("do", d).map(|e| self.effects(e, file, d)).unwrap_or_default();
+        let id = f.opt("id", d).map(|i| schema::id(i, "choice", d).map(str::to_string));
         let input = f.opt("input", d).map(|i| self.input(i, file, node, d));
         f.finish(&CHOICE_FIELDS, d);
         if locked.is_some() && when.is_none() {
@@ -492,61 +360,35 @@ impl Compiler<'_> {
     fn input(&mut self, v: &Value, file: FileId, node: u32, d: &mut Diags) -> Option<Input> {
         let mut f = Fields::of(v, "Input", d)?;
         let var_v = f.req("var", d);
-        let prompt = f
-            .opt("prompt", d)
-            .and_then(|p| schema::string(p, d))
-            .and_then(|s| self.text(s, file, node, false, d));
-        let default = f
-            .opt("default", d)
-            .and_then(|p| schema::string(p, d))
-            .map(|s| s.text.clone())
-            .unwrap_or_default();
+        let prompt = f.opt("prompt", d).and_then(|p| schema::string(p, d)).and_then(|s| self.text(s, file, node, false, d));
+        let default = f.opt("default", d).and_then(|p| schema::string(p, d)).map(|s| s.text.clone()).unwrap_or_default();
         f.finish(&["var", "prompt", "default"], d);
         let var_v = var_v?;
         let name = schema::string(var_v, d)?;
         let Some(&(var, ty)) = self.scope.vars.get(&name.text) else {
             d.push(
-                Diagnostic::new(
-                    Code::UnknownVariable,
-                    format!("unknown variable `{}`", name.text),
-                )
-                .at(var_v.span, "not declared in the manifest")
-                .maybe_help(did_you_mean(
-                    &name.text,
-                    self.scope.vars.keys().map(String::as_str),
-                )),
+                Diagnostic::new(Code::UnknownVariable, format!("unknown variable `{}`", name.text))
+                    .at(var_v.span, "not declared in the manifest")
+                    .maybe_help(did_you_mean(&name.text, self.scope.vars.keys().map(String::as_str))),
             );
             return None;
         };
         if ty != Type::Str {
             d.push(
-                Diagnostic::new(
-                    Code::BadInput,
-                    format!(
-                        "text input needs a `Str` variable; `{}` is not one",
-                        name.text
-                    ),
-                )
-                .at(var_v.span, "not a Str")
-                .help(format!("declare it as `Str(name: \"{}\")`", name.text)),
+                Diagnostic::new(Code::BadInput, format!("text input needs a `Str` variable; `{}` is not one", name.text))
+                    .at(var_v.span, "not a Str")
+                    .help(format!("declare it as `Str(name: \"{}\")`", name.text)),
             );
             return None;
         }
         self.writes.push((var, var_v.span));
-        Some(Input {
-            var,
-            prompt: prompt.unwrap_or_default(),
-            default,
-        })
+        Some(Input { var, prompt: prompt.unwrap_or_default(), default })
     }
 
     fn flow(&mut self, v: &Value, file: FileId, d: &mut Diags) -> Option<Flow> {
         match &v.kind {
             Kind::Str(_) => Some(Flow::Goto(self.target(v, d)?)),
-            Kind::Tuple {
-                name: Some(n),
-                items,
-            } if n.name == "Random" => {
+            Kind::Tuple { name: Some(n), items } if n.name == "Random" => {
                 let [list] = items.as_slice() else {
                     d.push(
                         Diagnostic::new(Code::Shape, "`Random` takes one list")
@@ -567,10 +409,7 @@ impl Compiler<'_> {
                     };
                     let weight = schema::integer(weight, d);
                     if weight.is_some_and(|n| !(1..=1_000_000).contains(&n)) {
-                        d.push(
-                            Diagnostic::new(Code::Shape, "a weight must be between 1 and 1000000")
-                                .at(items[0].span, "here"),
-                        );
+                        d.push(Diagnostic::new(Code::Shape, "a weight must be between 1 and 1000000").at(items[0].span, "here"));
                         continue;
                     }
                     if let (Some(weight), Some(to)) = (weight, self.target(to, d)) {
@@ -587,18 +426,12 @@ impl Compiler<'_> {
                 let mut otherwise = None;
                 for (i, item) in items.iter().enumerate() {
                     match &item.kind {
-                        Kind::Tuple {
-                            name: Some(n),
-                            items: args,
-                        } if n.name == "If" && args.len() == 2 => {
+                        Kind::Tuple { name: Some(n), items: args } if n.name == "If" && args.len() == 2 => {
                             if otherwise.is_some() {
                                 d.push(
-                                    Diagnostic::new(
-                                        Code::MissingElse,
-                                        "`If` after `Else` is never tested",
-                                    )
-                                    .at(item.span, "unreachable")
-                                    .help("move `Else` to the end"),
+                                    Diagnostic::new(Code::MissingElse, "`If` after `Else` is never tested")
+                                        .at(item.span, "unreachable")
+                                        .help("move `Else` to the end"),
                                 );
                             }
                             let c = self.cond(&args[0], file, d);
@@ -607,15 +440,9 @@ impl Compiler<'_> {
                                 branches.push((c, t));
                             }
                         }
-                        Kind::Tuple {
-                            name: Some(n),
-                            items: args,
-                        } if n.name == "Else" && args.len() == 1 => {
+                        Kind::Tuple { name: Some(n), items: args } if n.name == "Else" && args.len() == 1 => {
                             if i + 1 != items.len() {
-                                d.push(
-                                    Diagnostic::new(Code::MissingElse, "`Else` must come last")
-                                        .at(item.span, "here"),
-                                );
+                                d.push(Diagnostic::new(Code::MissingElse, "`Else` must come last").at(item.span, "here"));
                             }
                             otherwise = self.target(&args[0], d);
                             if otherwise.is_none() {
@@ -627,12 +454,9 @@ impl Compiler<'_> {
                 }
                 let Some(otherwise) = otherwise else {
                     d.push(
-                        Diagnostic::new(
-                            Code::MissingElse,
-                            "a conditional `next` must end with `Else(\"node\")`",
-                        )
-                        .at(v.span, "no `Else` here")
-                        .help("add `Else(\"node\")` for when no condition holds"),
+                        Diagnostic::new(Code::MissingElse, "a conditional `next` must end with `Else(\"node\")`")
+                            .at(v.span, "no `Else` here")
+                            .help("add `Else(\"node\")` for when no condition holds"),
                     );
                     return None;
                 };

@@ -136,11 +136,7 @@ impl Code {
 
     /// The severity this code is reported with.
     pub fn severity(self) -> Severity {
-        if self.as_str().starts_with('W') {
-            Severity::Warning
-        } else {
-            Severity::Error
-        }
+        if self.as_str().starts_with('W') { Severity::Warning } else { Severity::Error }
     }
 }
 
@@ -175,35 +171,20 @@ pub struct Diagnostic {
 impl Diagnostic {
     /// A diagnostic of `code` with its default severity.
     pub fn new(code: Code, message: impl Into<String>) -> Diagnostic {
-        Diagnostic {
-            severity: code.severity(),
-            code,
-            message: message.into(),
-            labels: Vec::new(),
-            help: None,
-            notes: Vec::new(),
-        }
+        Diagnostic { severity: code.severity(), code, message: message.into(), labels: Vec::new(), help: None, notes: Vec::new() }
     }
 
     /// Adds the primary label.
     #[must_use]
     pub fn at(mut self, span: Span, message: impl Into<String>) -> Diagnostic {
-        self.labels.push(Label {
-            span,
-            message: message.into(),
-            primary: true,
-        });
+        self.labels.push(Label { span, message: message.into(), primary: true });
         self
     }
 
     /// Adds a secondary label.
     #[must_use]
     pub fn also(mut self, span: Span, message: impl Into<String>) -> Diagnostic {
-        self.labels.push(Label {
-            span,
-            message: message.into(),
-            primary: false,
-        });
+        self.labels.push(Label { span, message: message.into(), primary: false });
         self
     }
 
@@ -232,11 +213,7 @@ impl Diagnostic {
 
     /// The primary span, if any.
     pub fn primary_span(&self) -> Option<Span> {
-        self.labels
-            .iter()
-            .find(|l| l.primary)
-            .or(self.labels.first())
-            .map(|l| l.span)
+        self.labels.iter().find(|l| l.primary).or(self.labels.first()).map(|l| l.span)
     }
 
     /// Resolves spans to file paths, lines and columns, for JSON and the game.
@@ -302,12 +279,7 @@ pub struct LocatedDiagnostic {
 impl LocatedDiagnostic {
     /// `file:line:column` of the main location, or "" when there is none.
     pub fn location(&self) -> String {
-        self.labels
-            .iter()
-            .find(|l| l.primary)
-            .or(self.labels.first())
-            .map(|l| format!("{}:{}", l.file, l.start))
-            .unwrap_or_default()
+        self.labels.iter().find(|l| l.primary).or(self.labels.first()).map(|l| format!("{}:{}", l.file, l.start)).unwrap_or_default()
     }
 
     /// One line: `error[E0100] file:3:5: message (help)`.
@@ -327,10 +299,7 @@ impl LocatedDiagnostic {
 }
 
 /// The closest of `candidates` to `name`, if it is close enough to be a likely typo.
-pub fn did_you_mean<'a>(
-    name: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<String> {
+pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
     let limit = (name.chars().count() / 3).max(1);
     candidates
         .into_iter()
@@ -362,10 +331,7 @@ mod tests {
 
     #[test]
     fn suggests_close_names_only() {
-        assert_eq!(
-            did_you_mean("dock", ["docks", "harbour"]),
-            Some("did you mean `docks`?".into())
-        );
+        assert_eq!(did_you_mean("dock", ["docks", "harbour"]), Some("did you mean `docks`?".into()));
         assert_eq!(did_you_mean("tower", ["docks", "harbour"]), None);
     }
 

@@ -218,10 +218,7 @@ struct Lexer<'a> {
     span: SpanFn<'a>,
 }
 
-const OPS: [&str; 19] = [
-    "&&", "||", "==", "!=", "<=", ">=", "+=", "-=", "<", ">", "+", "-", "*", "/", "%", "!", "=",
-    ":", "?",
-];
+const OPS: [&str; 19] = ["&&", "||", "==", "!=", "<=", ">=", "+=", "-=", "<", ">", "+", "-", "*", "/", "%", "!", "=", ":", "?"];
 
 impl<'a> Lexer<'a> {
     fn err(&self, start: usize, end: usize, msg: impl Into<String>) -> Diagnostic {
@@ -243,25 +240,14 @@ impl<'a> Lexer<'a> {
                 while self.pos < b.len() && (b[self.pos].is_ascii_digit() || b[self.pos] == b'_') {
                     self.pos += 1;
                 }
-                let text: String = self.src[start..self.pos]
-                    .chars()
-                    .filter(|&c| c != '_')
-                    .collect();
-                let n = text.parse().map_err(|_| {
-                    self.err(
-                        start,
-                        self.pos,
-                        format!("`{text}` is too large for an integer"),
-                    )
-                })?;
+                let text: String = self.src[start..self.pos].chars().filter(|&c| c != '_').collect();
+                let n = text.parse().map_err(|_| self.err(start, self.pos, format!("`{text}` is too large for an integer")))?;
                 Tok::Int(n)
             }
             b'\'' | b'"' => {
                 self.pos += 1;
                 let Some(len) = self.src[self.pos..].find(c as char) else {
-                    return Err(self
-                        .err(start, b.len(), "unterminated string")
-                        .help(format!("close it with `{}`", c as char)));
+                    return Err(self.err(start, b.len(), "unterminated string").help(format!("close it with `{}`", c as char)));
                 };
                 let s = self.src[self.pos..self.pos + len].to_string();
                 self.pos += len + 1;
@@ -280,9 +266,7 @@ impl<'a> Lexer<'a> {
                 Tok::Comma
             }
             c if c == b'_' || c.is_ascii_alphabetic() => {
-                while self.pos < b.len()
-                    && (b[self.pos] == b'_' || b[self.pos].is_ascii_alphanumeric())
-                {
+                while self.pos < b.len() && (b[self.pos] == b'_' || b[self.pos].is_ascii_alphanumeric()) {
                     self.pos += 1;
                 }
                 Tok::Ident(self.src[start..self.pos].to_string())
@@ -291,11 +275,7 @@ impl<'a> Lexer<'a> {
                 let rest = &self.src[self.pos..];
                 let Some(op) = OPS.iter().find(|op| rest.starts_with(**op)) else {
                     let ch = rest.chars().next().unwrap_or(' ');
-                    let mut d = self.err(
-                        start,
-                        start + ch.len_utf8(),
-                        format!("unexpected `{ch}` in an expression"),
-                    );
+                    let mut d = self.err(start, start + ch.len_utf8(), format!("unexpected `{ch}` in an expression"));
                     if ch == '&' || ch == '|' {
                         d = d.help(format!("write `{ch}{ch}`"));
                     }
@@ -338,14 +318,7 @@ impl<'a> Parser<'a> {
     fn new(src: &'a str, span: SpanFn<'a>, scope: &'a dyn Scope) -> Result<Parser<'a>, Diagnostic> {
         let mut lex = Lexer { src, pos: 0, span };
         let (tok, start, end) = lex.next()?;
-        Ok(Parser {
-            lex,
-            tok,
-            start,
-            end,
-            scope,
-            depth: 0,
-        })
+        Ok(Parser { lex, tok, start, end, scope, depth: 0 })
     }
 
     fn bump(&mut self) -> Result<(), Diagnostic> {
@@ -374,11 +347,8 @@ impl<'a> Parser<'a> {
     fn expr(&mut self, min_prec: u8) -> Result<Typed, Diagnostic> {
         self.depth += 1;
         if self.depth > MAX_EXPR_DEPTH {
-            return Err(Diagnostic::new(
-                Code::TooLarge,
-                format!("expression nested deeper than {MAX_EXPR_DEPTH} levels"),
-            )
-            .at(self.span(self.start, self.end), "too deep here"));
+            return Err(Diagnostic::new(Code::TooLarge, format!("expression nested deeper than {MAX_EXPR_DEPTH} levels"))
+                .at(self.span(self.start, self.end), "too deep here"));
         }
         let mut lhs = self.unary()?;
         loop {
@@ -398,9 +368,7 @@ impl<'a> Parser<'a> {
                 "/" => (6, BinOp::Div),
                 "%" => (6, BinOp::Rem),
                 "=" => {
-                    return Err(self
-                        .err("`=` is assignment; comparisons use `==`", "here")
-                        .help("write `==`"));
+                    return Err(self.err("`=` is assignment; comparisons use `==`", "here").help("write `==`"));
                 }
                 _ => break,
             };
@@ -420,14 +388,7 @@ impl<'a> Parser<'a> {
         Diagnostic::new(Code::Type, msg).at(self.span(t.start, t.end), label)
     }
 
-    fn binary(
-        &self,
-        op: BinOp,
-        a: Typed,
-        b: Typed,
-        op_start: usize,
-        op_end: usize,
-    ) -> Result<Typed, Diagnostic> {
+    fn binary(&self, op: BinOp, a: Typed, b: Typed, op_start: usize, op_end: usize) -> Result<Typed, Diagnostic> {
         let (start, end) = (a.start, b.end);
         let opname = &self.lex.src[op_start..op_end];
         let (op, ty) = match op {
@@ -445,20 +406,10 @@ impl<'a> Parser<'a> {
             }
             BinOp::Eq | BinOp::Ne => {
                 if a.ty != b.ty {
-                    return Err(Diagnostic::new(
-                        Code::Type,
-                        format!(
-                            "cannot compare {} with {}",
-                            type_name(a.ty),
-                            type_name(b.ty)
-                        ),
-                    )
-                    .at(
-                        self.span(op_start, op_end),
-                        "these sides have different types",
-                    )
-                    .also(self.span(a.start, a.end), type_name(a.ty))
-                    .also(self.span(b.start, b.end), type_name(b.ty)));
+                    return Err(Diagnostic::new(Code::Type, format!("cannot compare {} with {}", type_name(a.ty), type_name(b.ty)))
+                        .at(self.span(op_start, op_end), "these sides have different types")
+                        .also(self.span(a.start, a.end), type_name(a.ty))
+                        .also(self.span(b.start, b.end), type_name(b.ty)));
                 }
                 (op, Type::Bool)
             }
@@ -477,31 +428,19 @@ impl<'a> Parser<'a> {
                         return Err(d);
                     }
                 }
-                let ty = if matches!(op, BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge) {
-                    Type::Bool
-                } else {
-                    Type::Int
-                };
+                let ty = if matches!(op, BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge) { Type::Bool } else { Type::Int };
                 (op, ty)
             }
         };
-        Ok(Typed {
-            expr: Expr::Bin(op, Box::new(a.expr), Box::new(b.expr)),
-            ty,
-            start,
-            end,
-        })
+        Ok(Typed { expr: Expr::Bin(op, Box::new(a.expr), Box::new(b.expr)), ty, start, end })
     }
 
     fn unary(&mut self) -> Result<Typed, Diagnostic> {
         let start = self.start;
         self.depth += 1;
         if self.depth > MAX_EXPR_DEPTH {
-            return Err(Diagnostic::new(
-                Code::TooLarge,
-                format!("expression nested deeper than {MAX_EXPR_DEPTH} levels"),
-            )
-            .at(self.span(self.start, self.end), "too deep here"));
+            return Err(Diagnostic::new(Code::TooLarge, format!("expression nested deeper than {MAX_EXPR_DEPTH} levels"))
+                .at(self.span(self.start, self.end), "too deep here"));
         }
         let r = self.unary_inner(start);
         self.depth -= 1;
@@ -514,39 +453,21 @@ impl<'a> Parser<'a> {
                 self.bump()?;
                 let e = self.unary()?;
                 if e.ty != Type::Bool {
-                    return Err(self.type_err(
-                        &e,
-                        format!("`!` needs a Bool, found {}", type_name(e.ty)),
-                        "not a Bool".into(),
-                    ));
+                    return Err(self.type_err(&e, format!("`!` needs a Bool, found {}", type_name(e.ty)), "not a Bool".into()));
                 }
-                Ok(Typed {
-                    end: e.end,
-                    expr: Expr::Not(Box::new(e.expr)),
-                    ty: Type::Bool,
-                    start,
-                })
+                Ok(Typed { end: e.end, expr: Expr::Not(Box::new(e.expr)), ty: Type::Bool, start })
             }
             Tok::Op("-") => {
                 self.bump()?;
                 let e = self.unary()?;
                 if e.ty != Type::Int {
-                    return Err(self.type_err(
-                        &e,
-                        format!("`-` needs an Int, found {}", type_name(e.ty)),
-                        "not an Int".into(),
-                    ));
+                    return Err(self.type_err(&e, format!("`-` needs an Int, found {}", type_name(e.ty)), "not an Int".into()));
                 }
                 let expr = match e.expr {
                     Expr::Int(n) => Expr::Int(n.wrapping_neg()),
                     other => Expr::Neg(Box::new(other)),
                 };
-                Ok(Typed {
-                    end: e.end,
-                    expr,
-                    ty: Type::Int,
-                    start,
-                })
+                Ok(Typed { end: e.end, expr, ty: Type::Int, start })
             }
             _ => self.atom(),
         }
@@ -557,31 +478,18 @@ impl<'a> Parser<'a> {
         match self.tok.clone() {
             Tok::Int(n) => {
                 self.bump()?;
-                Ok(Typed {
-                    expr: Expr::Int(n),
-                    ty: Type::Int,
-                    start,
-                    end,
-                })
+                Ok(Typed { expr: Expr::Int(n), ty: Type::Int, start, end })
             }
             Tok::Str(s) => {
                 self.bump()?;
-                Ok(Typed {
-                    expr: Expr::Str(s.into()),
-                    ty: Type::Str,
-                    start,
-                    end,
-                })
+                Ok(Typed { expr: Expr::Str(s.into()), ty: Type::Str, start, end })
             }
             Tok::LParen => {
                 self.bump()?;
                 let mut e = self.expr(0)?;
                 if self.tok != Tok::RParen {
                     return Err(self
-                        .err(
-                            format!("expected `)`, found {}", self.describe()),
-                            "expected `)`",
-                        )
+                        .err(format!("expected `)`, found {}", self.describe()), "expected `)`")
                         .also(self.span(start, start + 1), "to close this"));
                 }
                 e.start = start;
@@ -593,20 +501,10 @@ impl<'a> Parser<'a> {
                 self.bump()?;
                 match name.as_str() {
                     "true" => {
-                        return Ok(Typed {
-                            expr: Expr::Bool(true),
-                            ty: Type::Bool,
-                            start,
-                            end,
-                        });
+                        return Ok(Typed { expr: Expr::Bool(true), ty: Type::Bool, start, end });
                     }
                     "false" => {
-                        return Ok(Typed {
-                            expr: Expr::Bool(false),
-                            ty: Type::Bool,
-                            start,
-                            end,
-                        });
+                        return Ok(Typed { expr: Expr::Bool(false), ty: Type::Bool, start, end });
                     }
                     _ => {}
                 }
@@ -614,24 +512,14 @@ impl<'a> Parser<'a> {
                     return self.call(name, start, end);
                 }
                 match self.scope.var(&name) {
-                    Some((i, ty)) => Ok(Typed {
-                        expr: Expr::Var(i),
-                        ty,
-                        start,
-                        end,
-                    }),
+                    Some((i, ty)) => Ok(Typed { expr: Expr::Var(i), ty, start, end }),
                     None => {
-                        let mut d = Diagnostic::new(
-                            Code::UnknownVariable,
-                            format!("unknown variable `{name}`"),
-                        )
-                        .at(self.span(start, end), "not declared in the manifest")
-                        .maybe_help(did_you_mean(&name, self.scope.var_names()));
+                        let mut d = Diagnostic::new(Code::UnknownVariable, format!("unknown variable `{name}`"))
+                            .at(self.span(start, end), "not declared in the manifest")
+                            .maybe_help(did_you_mean(&name, self.scope.var_names()));
                         if d.help.is_none() {
                             if self.scope.node(&name).is_some() {
-                                d = d.help(format!(
-                                    "`{name}` is a node: write `seen({name})` or `visits({name})`"
-                                ));
+                                d = d.help(format!("`{name}` is a node: write `seen({name})` or `visits({name})`"));
                             } else {
                                 d = d.help(format!("declare it in story.ron: `Int(name: \"{name}\")`, `Bool(..)` or `Str(..)`"));
                             }
@@ -640,10 +528,7 @@ impl<'a> Parser<'a> {
                     }
                 }
             }
-            _ => Err(self.err(
-                format!("expected a value, found {}", self.describe()),
-                "expected a value here",
-            )),
+            _ => Err(self.err(format!("expected a value, found {}", self.describe()), "expected a value here")),
         }
     }
 
@@ -654,20 +539,14 @@ impl<'a> Parser<'a> {
             match self.tok.clone() {
                 Tok::Ident(a) => args.push((a, self.start, self.end)),
                 _ => {
-                    return Err(self.err(
-                        format!("expected a node id or `)`, found {}", self.describe()),
-                        "here",
-                    ));
+                    return Err(self.err(format!("expected a node id or `)`, found {}", self.describe()), "here"));
                 }
             }
             self.bump()?;
             if self.tok == Tok::Comma {
                 self.bump()?;
             } else if self.tok != Tok::RParen {
-                return Err(self.err(
-                    format!("expected `,` or `)`, found {}", self.describe()),
-                    "here",
-                ));
+                return Err(self.err(format!("expected `,` or `)`, found {}", self.describe()), "here"));
             }
         }
         let end = self.end;
@@ -676,72 +555,42 @@ impl<'a> Parser<'a> {
             "visits" | "seen" => 1,
             "turns" => 0,
             _ => {
-                return Err(Diagnostic::new(
-                    Code::ExprSyntax,
-                    format!("unknown function `{name}`"),
-                )
-                .at(self.span(start, name_end), "not a built-in function")
-                .maybe_help(did_you_mean(&name, ["visits", "seen", "turns"]))
-                .note("the built-ins are `visits(node)`, `seen(node)` and `turns()`"));
+                return Err(Diagnostic::new(Code::ExprSyntax, format!("unknown function `{name}`"))
+                    .at(self.span(start, name_end), "not a built-in function")
+                    .maybe_help(did_you_mean(&name, ["visits", "seen", "turns"]))
+                    .note("the built-ins are `visits(node)`, `seen(node)` and `turns()`"));
             }
         };
         if args.len() != want {
             return Err(Diagnostic::new(
                 Code::ExprSyntax,
-                format!(
-                    "`{name}` takes {want} argument{}, found {}",
-                    if want == 1 { "" } else { "s" },
-                    args.len()
-                ),
+                format!("`{name}` takes {want} argument{}, found {}", if want == 1 { "" } else { "s" }, args.len()),
             )
             .at(self.span(start, end), "here"));
         }
         if name == "turns" {
-            return Ok(Typed {
-                expr: Expr::Turns,
-                ty: Type::Int,
-                start,
-                end,
-            });
+            return Ok(Typed { expr: Expr::Turns, ty: Type::Int, start, end });
         }
         let (node, a_start, a_end) = &args[0];
         let Some(n) = self.scope.node(node) else {
-            return Err(
-                Diagnostic::new(Code::UnknownNode, format!("unknown node `{node}`"))
-                    .at(self.span(*a_start, *a_end), "no node has this id")
-                    .maybe_help(did_you_mean(node, self.scope.node_names())),
-            );
+            return Err(Diagnostic::new(Code::UnknownNode, format!("unknown node `{node}`"))
+                .at(self.span(*a_start, *a_end), "no node has this id")
+                .maybe_help(did_you_mean(node, self.scope.node_names())));
         };
-        let (expr, ty) = if name == "visits" {
-            (Expr::Visits(n), Type::Int)
-        } else {
-            (Expr::Seen(n), Type::Bool)
-        };
-        Ok(Typed {
-            expr,
-            ty,
-            start,
-            end,
-        })
+        let (expr, ty) = if name == "visits" { (Expr::Visits(n), Type::Int) } else { (Expr::Seen(n), Type::Bool) };
+        Ok(Typed { expr, ty, start, end })
     }
 }
 
 /// Parses a whole expression and returns it with its type.
-pub fn parse_expr(
-    src: &str,
-    span: SpanFn<'_>,
-    scope: &dyn Scope,
-) -> Result<(Expr, Type), Diagnostic> {
+pub fn parse_expr(src: &str, span: SpanFn<'_>, scope: &dyn Scope) -> Result<(Expr, Type), Diagnostic> {
     let mut p = Parser::new(src, span, scope)?;
     if p.tok == Tok::End {
         return Err(p.err("empty expression", "expected an expression here"));
     }
     let e = p.expr(0)?;
     if p.tok != Tok::End {
-        let mut d = p.err(
-            format!("unexpected {} after the expression", p.describe()),
-            "expected the end here",
-        );
+        let mut d = p.err(format!("unexpected {} after the expression", p.describe()), "expected the end here");
         if matches!(p.tok, Tok::Ident(ref w) if w == "and" || w == "or") {
             d = d.help("write `&&` for and, `||` for or");
         }
@@ -756,19 +605,9 @@ pub fn parse_condition(src: &str, span: SpanFn<'_>, scope: &dyn Scope) -> Result
     if ty != Type::Bool {
         let trimmed = src.trim();
         let lead = src.len() - src.trim_start().len();
-        return Err(Diagnostic::new(
-            Code::Type,
-            format!("a condition must be a Bool, but this is {}", type_name(ty)),
-        )
-        .at(
-            span(lead, lead + trimmed.len()),
-            format!("this is {}", type_name(ty)),
-        )
-        .help(if ty == Type::Int {
-            format!("compare it: `{trimmed} > 0`")
-        } else {
-            format!("compare it: `{trimmed} == '...'`")
-        }));
+        return Err(Diagnostic::new(Code::Type, format!("a condition must be a Bool, but this is {}", type_name(ty)))
+            .at(span(lead, lead + trimmed.len()), format!("this is {}", type_name(ty)))
+            .help(if ty == Type::Int { format!("compare it: `{trimmed} > 0`") } else { format!("compare it: `{trimmed} == '...'`") }));
     }
     Ok(e)
 }
@@ -780,44 +619,28 @@ pub fn parse_effect(src: &str, span: SpanFn<'_>, scope: &dyn Scope) -> Result<Ef
     let var_tok = |p: &Parser<'_>| -> Result<(u32, Type, usize, usize, String), Diagnostic> {
         let Tok::Ident(name) = p.tok.clone() else {
             return Err(p
-                .err(
-                    format!("expected a variable name, found {}", p.describe()),
-                    "expected a variable",
-                )
+                .err(format!("expected a variable name, found {}", p.describe()), "expected a variable")
                 .help("effects look like `courage += 1`, `has_key = true` or `toggle lamp`"));
         };
         match p.scope.var(&name) {
             Some((i, ty)) => Ok((i, ty, p.start, p.end, name)),
-            None => Err(Diagnostic::new(
-                Code::UnknownVariable,
-                format!("unknown variable `{name}`"),
-            )
-            .at(p.span(p.start, p.end), "not declared in the manifest")
-            .maybe_help(did_you_mean(&name, p.scope.var_names()))),
+            None => Err(Diagnostic::new(Code::UnknownVariable, format!("unknown variable `{name}`"))
+                .at(p.span(p.start, p.end), "not declared in the manifest")
+                .maybe_help(did_you_mean(&name, p.scope.var_names()))),
         }
     };
     if p.tok == Tok::Ident("toggle".into()) {
         p.bump()?;
         let (var, ty, s, e, name) = var_tok(&p)?;
         if ty != Type::Bool {
-            return Err(Diagnostic::new(
-                Code::Type,
-                format!("only a Bool can be toggled; `{name}` is {}", type_name(ty)),
-            )
-            .at(p.span(s, e), "not a Bool"));
+            return Err(Diagnostic::new(Code::Type, format!("only a Bool can be toggled; `{name}` is {}", type_name(ty)))
+                .at(p.span(s, e), "not a Bool"));
         }
         p.bump()?;
         if p.tok != Tok::End {
-            return Err(p.err(
-                format!("unexpected {} after `toggle {name}`", p.describe()),
-                "expected the end here",
-            ));
+            return Err(p.err(format!("unexpected {} after `toggle {name}`", p.describe()), "expected the end here"));
         }
-        return Ok(Effect {
-            var,
-            op: EffectOp::Toggle,
-            expr: Expr::Bool(true),
-        });
+        return Ok(Effect { var, op: EffectOp::Toggle, expr: Expr::Bool(true) });
     }
     let (var, ty, vs, ve, name) = var_tok(&p)?;
     p.bump()?;
@@ -826,19 +649,11 @@ pub fn parse_effect(src: &str, span: SpanFn<'_>, scope: &dyn Scope) -> Result<Ef
         Tok::Op("+=") => EffectOp::Add,
         Tok::Op("-=") => EffectOp::Sub,
         Tok::Op("==") => {
-            return Err(p
-                .err("`==` compares; an effect assigns with `=`", "here")
-                .help(format!("write `{name} = ...`")));
+            return Err(p.err("`==` compares; an effect assigns with `=`", "here").help(format!("write `{name} = ...`")));
         }
         _ => {
             return Err(p
-                .err(
-                    format!(
-                        "expected `=`, `+=` or `-=` after `{name}`, found {}",
-                        p.describe()
-                    ),
-                    "expected an assignment",
-                )
+                .err(format!("expected `=`, `+=` or `-=` after `{name}`, found {}", p.describe()), "expected an assignment")
                 .help("effects look like `courage += 1`, `has_key = true` or `toggle lamp`"));
         }
     };
@@ -850,48 +665,24 @@ pub fn parse_effect(src: &str, span: SpanFn<'_>, scope: &dyn Scope) -> Result<Ef
     let rhs = p.expr(0)?;
     if p.tok != Tok::End {
         return Err(p
-            .err(
-                format!("unexpected {} after the effect", p.describe()),
-                "expected the end here",
-            )
+            .err(format!("unexpected {} after the effect", p.describe()), "expected the end here")
             .help("write one effect per string: [\"a += 1\", \"b = true\"]"));
     }
     if op != EffectOp::Set && ty != Type::Int {
-        return Err(Diagnostic::new(
-            Code::Type,
-            format!(
-                "`{}` needs an Int variable; `{name}` is {}",
-                &src[op_s..op_e],
-                type_name(ty)
-            ),
-        )
-        .at(p.span(vs, ve), format!("this is {}", type_name(ty)))
-        .help(if ty == Type::Bool {
-            format!("use `{name} = true` or `toggle {name}`")
-        } else {
-            format!("use `{name} = {name} + '...'`")
-        }));
+        return Err(Diagnostic::new(Code::Type, format!("`{}` needs an Int variable; `{name}` is {}", &src[op_s..op_e], type_name(ty)))
+            .at(p.span(vs, ve), format!("this is {}", type_name(ty)))
+            .help(if ty == Type::Bool {
+                format!("use `{name} = true` or `toggle {name}`")
+            } else {
+                format!("use `{name} = {name} + '...'`")
+            }));
     }
     if rhs.ty != ty {
-        return Err(Diagnostic::new(
-            Code::Type,
-            format!(
-                "`{name}` is {} but the value is {}",
-                type_name(ty),
-                type_name(rhs.ty)
-            ),
-        )
-        .at(
-            p.span(rhs.start, rhs.end),
-            format!("this is {}", type_name(rhs.ty)),
-        )
-        .also(p.span(vs, ve), format!("declared as {}", type_name(ty))));
+        return Err(Diagnostic::new(Code::Type, format!("`{name}` is {} but the value is {}", type_name(ty), type_name(rhs.ty)))
+            .at(p.span(rhs.start, rhs.end), format!("this is {}", type_name(rhs.ty)))
+            .also(p.span(vs, ve), format!("declared as {}", type_name(ty))));
     }
-    Ok(Effect {
-        var,
-        op,
-        expr: rhs.expr,
-    })
+    Ok(Effect { var, op, expr: rhs.expr })
 }
 
 #[cfg(test)]
@@ -939,11 +730,7 @@ mod tests {
 
     fn eval(src: &str) -> Value {
         let (e, _) = parse_expr(src, &sp, &S).unwrap_or_else(|d| panic!("{d:?}"));
-        let env = E(vec![
-            Value::Int(3),
-            Value::Bool(true),
-            Value::Str("Wren".into()),
-        ]);
+        let env = E(vec![Value::Int(3), Value::Bool(true), Value::Str("Wren".into())]);
         e.eval(&env).to_value()
     }
 
@@ -963,21 +750,12 @@ mod tests {
     fn errors_point_inside_the_expression() {
         let d = parse_expr("courage > 1 && hass_key", &sp, &S).err();
         let d = d.map(|d| (d.code, d.primary_span(), d.help));
-        assert_eq!(
-            d,
-            Some((
-                Code::UnknownVariable,
-                Some(sp(15, 23)),
-                Some("did you mean `has_key`?".into())
-            ))
-        );
+        assert_eq!(d, Some((Code::UnknownVariable, Some(sp(15, 23)), Some("did you mean `has_key`?".into()))));
         let d = parse_condition("courage", &sp, &S).err().map(|d| d.code);
         assert_eq!(d, Some(Code::Type));
         let d = parse_expr("courage = 1", &sp, &S).err().map(|d| d.help);
         assert_eq!(d, Some(Some("write `==`".into())));
-        let d = parse_expr("seen(dock)", &sp, &S)
-            .err()
-            .map(|d| (d.code, d.primary_span()));
+        let d = parse_expr("seen(dock)", &sp, &S).err().map(|d| (d.code, d.primary_span()));
         assert_eq!(d, Some((Code::UnknownNode, Some(sp(5, 9)))));
     }
 
@@ -986,9 +764,7 @@ mod tests {
         let e = parse_effect("courage += 2", &sp, &S).map(|e| e.op);
         assert_eq!(e, Ok(EffectOp::Add));
         assert!(parse_effect("toggle has_key", &sp, &S).is_ok());
-        let d = parse_effect("courage = 'x'", &sp, &S)
-            .err()
-            .map(|d| (d.code, d.primary_span()));
+        let d = parse_effect("courage = 'x'", &sp, &S).err().map(|d| (d.code, d.primary_span()));
         assert_eq!(d, Some((Code::Type, Some(sp(10, 13)))));
         assert!(parse_effect("has_key += 1", &sp, &S).is_err());
         assert!(parse_effect("toggle courage", &sp, &S).is_err());

@@ -35,18 +35,12 @@ pub struct Loaded {
 impl Loaded {
     /// How many errors there are.
     pub fn error_count(&self) -> usize {
-        self.diagnostics
-            .iter()
-            .filter(|d| d.severity == Severity::Error)
-            .count()
+        self.diagnostics.iter().filter(|d| d.severity == Severity::Error).count()
     }
 
     /// How many warnings there are.
     pub fn warning_count(&self) -> usize {
-        self.diagnostics
-            .iter()
-            .filter(|d| d.severity == Severity::Warning)
-            .count()
+        self.diagnostics.iter().filter(|d| d.severity == Severity::Warning).count()
     }
 
     /// `file:line:column` of a node.
@@ -54,10 +48,7 @@ impl Loaded {
         let Some(span) = self.node_spans.get(node as usize) else {
             return String::new();
         };
-        self.sources
-            .get(span.file)
-            .map(|f| format!("{}:{}", f.path, f.line_col(span.start)))
-            .unwrap_or_default()
+        self.sources.get(span.file).map(|f| format!("{}:{}", f.path, f.line_col(span.start))).unwrap_or_default()
     }
 }
 
@@ -83,12 +74,7 @@ pub fn load_dir(dir: &Path) -> Loaded {
             let d = Diagnostic::new(Code::FileUnreadable, format!("cannot read `{shown}`: {e}"))
                 .at(Span::new(file, 0, 0), "expected the story's manifest here")
                 .help("a story is a folder holding `story.ron` and the chapter files it lists");
-            return Loaded {
-                story: None,
-                diagnostics: vec![d],
-                sources,
-                node_spans: Vec::new(),
-            };
+            return Loaded { story: None, diagnostics: vec![d], sources, node_spans: Vec::new() };
         }
     };
     let names = manifest::listed_files(&manifest_text);
@@ -96,11 +82,7 @@ pub fn load_dir(dir: &Path) -> Loaded {
         .iter()
         .map(|name| {
             let path = dir.join(name);
-            ChapterFile {
-                name: name.clone(),
-                path: path.display().to_string(),
-                text: read_text(&path),
-            }
+            ChapterFile { name: name.clone(), path: path.display().to_string(), text: read_text(&path) }
         })
         .collect();
     let mut loaded = compile(SourceFile::new(shown, manifest_text), chapters);
@@ -113,14 +95,9 @@ pub fn load_dir(dir: &Path) -> Loaded {
             .collect();
         unlisted.sort();
         for n in unlisted {
-            let d = Diagnostic::new(
-                Code::UnlistedFile,
-                format!("`{n}` is in the story folder but not in `files`"),
-            )
-            .at(Span::new(FileId(0), 0, 0), "the manifest")
-            .help(format!(
-                "add \"{n}\" to `files`, or move it out of the folder"
-            ));
+            let d = Diagnostic::new(Code::UnlistedFile, format!("`{n}` is in the story folder but not in `files`"))
+                .at(Span::new(FileId(0), 0, 0), "the manifest")
+                .help(format!("add \"{n}\" to `files`, or move it out of the folder"));
             loaded.diagnostics.push(d);
         }
     }
@@ -130,19 +107,10 @@ pub fn load_dir(dir: &Path) -> Loaded {
 fn read_text(path: &Path) -> Result<String, String> {
     let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
     if meta.len() > ron_tree::MAX_FILE_BYTES as u64 {
-        return Err(format!(
-            "the file is {} bytes; the limit is {}",
-            meta.len(),
-            ron_tree::MAX_FILE_BYTES
-        ));
+        return Err(format!("the file is {} bytes; the limit is {}", meta.len(), ron_tree::MAX_FILE_BYTES));
     }
     let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
-    String::from_utf8(bytes).map_err(|e| {
-        format!(
-            "not UTF-8 text (bad byte at offset {})",
-            e.utf8_error().valid_up_to()
-        )
-    })
+    String::from_utf8(bytes).map_err(|e| format!("not UTF-8 text (bad byte at offset {})", e.utf8_error().valid_up_to()))
 }
 
 /// Compiles a story from its manifest and chapter files. Pure: no file system, so the
@@ -151,10 +119,7 @@ pub fn compile(manifest_file: SourceFile, chapters: Vec<ChapterFile>) -> Loaded 
     let mut sources = Sources::new();
     let mut d = Diags::default();
     let mfile = sources.add(manifest_file);
-    let manifest_src = sources
-        .get(mfile)
-        .map(|f| f.text.clone())
-        .unwrap_or_default();
+    let manifest_src = sources.get(mfile).map(|f| f.text.clone()).unwrap_or_default();
     let root = match ron_tree::parse(mfile, &manifest_src) {
         Ok(r) => r,
         Err(e) => {
@@ -177,13 +142,7 @@ pub fn compile(manifest_file: SourceFile, chapters: Vec<ChapterFile>) -> Loaded 
             }
             Err(e) => {
                 let span = listed.unwrap_or(Span::new(mfile, 0, 0));
-                d.push(
-                    Diagnostic::new(
-                        Code::FileUnreadable,
-                        format!("cannot read `{}`: {e}", ch.path),
-                    )
-                    .at(span, "listed here"),
-                );
+                d.push(Diagnostic::new(Code::FileUnreadable, format!("cannot read `{}`: {e}", ch.path)).at(span, "listed here"));
             }
         }
     }
@@ -200,46 +159,22 @@ pub fn compile(manifest_file: SourceFile, chapters: Vec<ChapterFile>) -> Loaded 
     for (file, name, tree) in &parsed {
         let index = chapters_out.len() as u32;
         let title = chapter::collect(tree, *file, index, &mut d, &mut raw).unwrap_or_default();
-        chapters_out.push(Chapter {
-            title,
-            file: name.clone(),
-        });
+        chapters_out.push(Chapter { title, file: name.clone() });
     }
-    manifest::check_unique(
-        raw.iter().map(|n| (n.id.as_str(), n.id_span)),
-        "node",
-        &mut d,
-    );
+    manifest::check_unique(raw.iter().map(|n| (n.id.as_str(), n.id_span)), "node", &mut d);
 
     // Indices.
     let mut nodes_index: HashMap<String, u32> = HashMap::with_capacity(raw.len());
     for (i, n) in raw.iter().enumerate() {
         nodes_index.entry(n.id.clone()).or_insert(i as u32);
     }
-    let vars_index: HashMap<String, (u32, Type)> = m
-        .vars
-        .iter()
-        .enumerate()
-        .map(|(i, v)| (v.decl.name.clone(), (i as u32, v.decl.ty)))
-        .collect();
-    let chars_index: HashMap<String, u32> = m
-        .characters
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (c.decl.id.clone(), i as u32))
-        .collect();
-    let endings_index: HashMap<String, u32> = m
-        .endings
-        .iter()
-        .enumerate()
-        .map(|(i, e)| (e.decl.id.clone(), i as u32))
-        .collect();
+    let vars_index: HashMap<String, (u32, Type)> =
+        m.vars.iter().enumerate().map(|(i, v)| (v.decl.name.clone(), (i as u32, v.decl.ty))).collect();
+    let chars_index: HashMap<String, u32> = m.characters.iter().enumerate().map(|(i, c)| (c.decl.id.clone(), i as u32)).collect();
+    let endings_index: HashMap<String, u32> = m.endings.iter().enumerate().map(|(i, e)| (e.decl.id.clone(), i as u32)).collect();
 
     let mut c = Compiler {
-        scope: StoryScope {
-            vars: &vars_index,
-            nodes: &nodes_index,
-        },
+        scope: StoryScope { vars: &vars_index, nodes: &nodes_index },
         characters: &chars_index,
         endings: &endings_index,
         once_slots: 0,
@@ -262,21 +197,14 @@ pub fn compile(manifest_file: SourceFile, chapters: Vec<ChapterFile>) -> Loaded 
             let name = match ch.decl.name {
                 Some(lit) => {
                     let mut sites = 0;
-                    TextParser::new(lit, mfile, &c.scope, &mut sites, false)
-                        .parse()
-                        .unwrap_or_else(|e| {
-                            d.push(e);
-                            Text::plain(&lit.text)
-                        })
+                    TextParser::new(lit, mfile, &c.scope, &mut sites, false).parse().unwrap_or_else(|e| {
+                        d.push(e);
+                        Text::plain(&lit.text)
+                    })
                 }
                 None => Text::plain(&ch.decl.id),
             };
-            Character {
-                id: ch.decl.id.clone(),
-                name,
-                colour: ch.decl.colour,
-                voice: ch.decl.voice,
-            }
+            Character { id: ch.decl.id.clone(), name, colour: ch.decl.colour, voice: ch.decl.voice }
         })
         .collect();
     let start = match &m.start {
@@ -284,23 +212,16 @@ pub fn compile(manifest_file: SourceFile, chapters: Vec<ChapterFile>) -> Loaded 
             Some(&n) => Some(n),
             None => {
                 d.push(
-                    Diagnostic::new(
-                        Code::UnknownNode,
-                        format!("the start node `{id}` does not exist"),
-                    )
-                    .at(*span, "no node has this id")
-                    .maybe_help(super::diagnostic::did_you_mean(
-                        id,
-                        nodes_index.keys().map(String::as_str),
-                    )),
+                    Diagnostic::new(Code::UnknownNode, format!("the start node `{id}` does not exist"))
+                        .at(*span, "no node has this id")
+                        .maybe_help(super::diagnostic::did_you_mean(id, nodes_index.keys().map(String::as_str))),
                 );
                 None
             }
         },
         None => None,
     };
-    let (once_slots, vary_sites, vary_site_node, writes) =
-        (c.once_slots, c.vary_sites, c.vary_site_node, c.writes);
+    let (once_slots, vary_sites, vary_site_node, writes) = (c.once_slots, c.vary_sites, c.vary_site_node, c.writes);
     let node_spans: Vec<Span> = raw.iter().map(|r| r.id_span).collect();
     drop(raw);
 
@@ -347,10 +268,5 @@ fn finish(story: Option<Story>, d: Diags, sources: Sources, node_spans: Vec<Span
         let s = d.primary_span();
         (std::cmp::Reverse(d.severity), s.map(|s| (s.file, s.start)))
     });
-    Loaded {
-        story,
-        diagnostics,
-        sources,
-        node_spans,
-    }
+    Loaded { story, diagnostics, sources, node_spans }
 }

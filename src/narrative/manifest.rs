@@ -55,61 +55,34 @@ pub struct Manifest<'v> {
     pub endings: Vec<Declared<EndingDecl>>,
 }
 
-const STORY_FIELDS: [&str; 9] = [
-    "id",
-    "title",
-    "author",
-    "version",
-    "start",
-    "files",
-    "variables",
-    "characters",
-    "endings",
-];
+const STORY_FIELDS: [&str; 9] = ["id", "title", "author", "version", "start", "files", "variables", "characters", "endings"];
 
 /// Reads a parsed manifest. Returns what could be read; problems go to `d`.
 pub fn read<'v>(root: &'v Value, file: FileId, d: &mut Diags) -> Option<Manifest<'v>> {
     let mut f = Fields::of(root, "Story", d)?;
-    let text = |v: Option<&Value>, d: &mut Diags| {
-        v.and_then(|v| schema::string(v, d))
-            .map(|s| s.text.clone())
-            .unwrap_or_default()
-    };
-    let id = f
-        .req("id", d)
-        .and_then(|v| schema::id(v, "story", d))
-        .unwrap_or_default()
-        .to_string();
+    let text = |v: Option<&Value>, d: &mut Diags| v.and_then(|v| schema::string(v, d)).map(|s| s.text.clone()).unwrap_or_default();
+    let id = f.req("id", d).and_then(|v| schema::id(v, "story", d)).unwrap_or_default().to_string();
     let title = text(f.req("title", d), d);
     let author = text(f.opt("author", d), d);
     let version = text(f.opt("version", d), d);
-    let start = f
-        .req("start", d)
-        .and_then(|v| schema::string(v, d).map(|s| (s.text.clone(), v.span)));
+    let start = f.req("start", d).and_then(|v| schema::string(v, d).map(|s| (s.text.clone(), v.span)));
     let mut files = Vec::new();
     if let Some(v) = f.req("files", d) {
         for item in schema::list(v, d) {
             if let Some(s) = schema::string(item, d) {
                 if let Some(problem) = bad_path(&s.text) {
                     d.push(
-                        Diagnostic::new(
-                            Code::FileUnreadable,
-                            format!("`{}` cannot be a chapter file: {problem}", s.text),
-                        )
-                        .at(item.span, "here")
-                        .help("name files relative to the manifest, e.g. \"01-start.ron\""),
+                        Diagnostic::new(Code::FileUnreadable, format!("`{}` cannot be a chapter file: {problem}", s.text))
+                            .at(item.span, "here")
+                            .help("name files relative to the manifest, e.g. \"01-start.ron\""),
                     );
                     continue;
                 }
-                if let Some((_, first)) = files.iter().find(|(p, _): &&(String, Span)| *p == s.text)
-                {
+                if let Some((_, first)) = files.iter().find(|(p, _): &&(String, Span)| *p == s.text) {
                     d.push(
-                        Diagnostic::new(
-                            Code::Duplicate,
-                            format!("file `{}` is listed twice", s.text),
-                        )
-                        .at(item.span, "listed again here")
-                        .also(*first, "first listed here"),
+                        Diagnostic::new(Code::Duplicate, format!("file `{}` is listed twice", s.text))
+                            .at(item.span, "listed again here")
+                            .also(*first, "first listed here"),
                     );
                     continue;
                 }
@@ -117,56 +90,18 @@ pub fn read<'v>(root: &'v Value, file: FileId, d: &mut Diags) -> Option<Manifest
             }
         }
         if files.len() > MAX_FILES {
-            d.push(
-                Diagnostic::new(
-                    Code::TooLarge,
-                    format!("{} files listed; the limit is {MAX_FILES}", files.len()),
-                )
-                .at(v.span, "here"),
-            );
+            d.push(Diagnostic::new(Code::TooLarge, format!("{} files listed; the limit is {MAX_FILES}", files.len())).at(v.span, "here"));
             files.truncate(MAX_FILES);
         }
     }
-    let vars = f
-        .opt("variables", d)
-        .map(|v| read_vars(v, d))
-        .unwrap_or_default();
-    let characters = f
-        .opt("characters", d)
-        .map(|v| read_characters(v, d))
-        .unwrap_or_default();
-    let endings = f
-        .opt("endings", d)
-        .map(|v| read_endings(v, d))
-        .unwrap_or_default();
+    let vars = f.opt("variables", d).map(|v| read_vars(v, d)).unwrap_or_default();
+    let characters = f.opt("characters", d).map(|v| read_characters(v, d)).unwrap_or_default();
+    let endings = f.opt("endings", d).map(|v| read_endings(v, d)).unwrap_or_default();
     f.finish(&STORY_FIELDS, d);
-    check_unique(
-        vars.iter().map(|v| (v.decl.name.as_str(), v.span)),
-        "variable",
-        d,
-    );
-    check_unique(
-        characters.iter().map(|c| (c.decl.id.as_str(), c.span)),
-        "character",
-        d,
-    );
-    check_unique(
-        endings.iter().map(|e| (e.decl.id.as_str(), e.span)),
-        "ending",
-        d,
-    );
-    Some(Manifest {
-        file,
-        id,
-        title,
-        author,
-        version,
-        start,
-        files,
-        vars,
-        characters,
-        endings,
-    })
+    check_unique(vars.iter().map(|v| (v.decl.name.as_str(), v.span)), "variable", d);
+    check_unique(characters.iter().map(|c| (c.decl.id.as_str(), c.span)), "character", d);
+    check_unique(endings.iter().map(|e| (e.decl.id.as_str(), e.span)), "ending", d);
+    Some(Manifest { file, id, title, author, version, start, files, vars, characters, endings })
 }
 
 /// Why a listed path is refused: absolute, or climbing out of the story folder.
@@ -206,10 +141,7 @@ fn read_vars(v: &Value, d: &mut Diags) -> Vec<Declared<VarDecl>> {
     let mut out = Vec::new();
     for item in schema::list(v, d) {
         let (kind, ty) = match &item.kind {
-            Kind::Struct { name: Some(n), .. } | Kind::Tuple { name: Some(n), .. } => match n
-                .name
-                .as_str()
-            {
+            Kind::Struct { name: Some(n), .. } | Kind::Tuple { name: Some(n), .. } => match n.name.as_str() {
                 "Int" => ("Int", Type::Int),
                 "Bool" => ("Bool", Type::Bool),
                 "Str" => ("Str", Type::Str),
@@ -217,10 +149,7 @@ fn read_vars(v: &Value, d: &mut Diags) -> Vec<Declared<VarDecl>> {
                     d.push(
                         Diagnostic::new(Code::Shape, format!("`{other}` is not a variable type"))
                             .at(n.span, "expected `Int`, `Bool` or `Str`")
-                            .maybe_help(super::diagnostic::did_you_mean(
-                                other,
-                                ["Int", "Bool", "Str"],
-                            )),
+                            .maybe_help(super::diagnostic::did_you_mean(other, ["Int", "Bool", "Str"])),
                     );
                     continue;
                 }
@@ -241,10 +170,7 @@ fn read_vars(v: &Value, d: &mut Diags) -> Vec<Declared<VarDecl>> {
         };
         let default_v = f.opt("default", d);
         let (min, max) = if ty == Type::Int {
-            (
-                f.opt("min", d).and_then(|v| schema::integer(v, d)),
-                f.opt("max", d).and_then(|v| schema::integer(v, d)),
-            )
+            (f.opt("min", d).and_then(|v| schema::integer(v, d)), f.opt("max", d).and_then(|v| schema::integer(v, d)))
         } else {
             (None, None)
         };
@@ -252,52 +178,30 @@ fn read_vars(v: &Value, d: &mut Diags) -> Vec<Declared<VarDecl>> {
             (Type::Int, Some(v)) => schema::integer(v, d).map(Val::Int),
             (Type::Bool, Some(v)) => schema::boolean(v, d).map(Val::Bool),
             (Type::Str, Some(v)) => schema::string(v, d).map(|s| Val::Str(s.text.clone())),
-            (Type::Int, None) => Some(Val::Int(
-                min.unwrap_or(0).max(0).min(max.unwrap_or(i64::MAX)),
-            )),
+            (Type::Int, None) => Some(Val::Int(min.unwrap_or(0).max(0).min(max.unwrap_or(i64::MAX)))),
             (Type::Bool, None) => Some(Val::Bool(false)),
             (Type::Str, None) => Some(Val::Str(String::new())),
         };
         if let (Some(lo), Some(hi)) = (min, max) {
             if lo > hi {
                 d.push(
-                    Diagnostic::new(
-                        Code::BadDefault,
-                        format!("`{name}` has `min: {lo}` above `max: {hi}`"),
-                    )
-                    .at(item.span, "empty range"),
+                    Diagnostic::new(Code::BadDefault, format!("`{name}` has `min: {lo}` above `max: {hi}`")).at(item.span, "empty range"),
                 );
             }
         }
         if let (Some(Val::Int(n)), Some(v)) = (&default, default_v) {
             if min.is_some_and(|m| *n < m) || max.is_some_and(|m| *n > m) {
                 d.push(
-                    Diagnostic::new(
-                        Code::BadDefault,
-                        format!("the default of `{name}` is outside its range"),
-                    )
-                    .at(v.span, "outside min..=max")
-                    .help("move the default into the range, or widen the range"),
+                    Diagnostic::new(Code::BadDefault, format!("the default of `{name}` is outside its range"))
+                        .at(v.span, "outside min..=max")
+                        .help("move the default into the range, or widen the range"),
                 );
             }
         }
-        let known: &[&str] = if ty == Type::Int {
-            &["name", "default", "min", "max"]
-        } else {
-            &["name", "default"]
-        };
+        let known: &[&str] = if ty == Type::Int { &["name", "default", "min", "max"] } else { &["name", "default"] };
         f.finish(known, d);
         if let Some(default) = default {
-            out.push(Declared {
-                decl: VarDecl {
-                    name: name.to_string(),
-                    ty,
-                    default,
-                    min,
-                    max,
-                },
-                span: name_v.span,
-            });
+            out.push(Declared { decl: VarDecl { name: name.to_string(), ty, default, min, max }, span: name_v.span });
         }
     }
     out
@@ -324,21 +228,10 @@ fn read_characters<'v>(v: &'v Value, d: &mut Diags) -> Vec<Declared<RawCharacter
             }
             c
         });
-        let voice = f
-            .opt("voice", d)
-            .and_then(|v| schema::boolean(v, d))
-            .unwrap_or(false);
+        let voice = f.opt("voice", d).and_then(|v| schema::boolean(v, d)).unwrap_or(false);
         f.finish(&["id", "name", "colour", "voice"], d);
         if let (Some(id), Some(idv)) = (id, id_v) {
-            out.push(Declared {
-                decl: RawCharacter {
-                    id: id.to_string(),
-                    name,
-                    colour,
-                    voice,
-                },
-                span: idv.span,
-            });
+            out.push(Declared { decl: RawCharacter { id: id.to_string(), name, colour, voice }, span: idv.span });
         }
     }
     out
@@ -363,34 +256,16 @@ fn read_endings(v: &Value, d: &mut Diags) -> Vec<Declared<EndingDecl>> {
         let id_v = f.req("id", d);
         let id = id_v.and_then(|v| schema::id(v, "ending", d));
         let mut text = |name: &str, required: bool, d: &mut Diags| {
-            let v = if required {
-                f.req(name, d)
-            } else {
-                f.opt(name, d)
-            };
-            v.and_then(|v| schema::string(v, d))
-                .map(|s| s.text.clone())
-                .unwrap_or_default()
+            let v = if required { f.req(name, d) } else { f.opt(name, d) };
+            v.and_then(|v| schema::string(v, d)).map(|s| s.text.clone()).unwrap_or_default()
         };
         let title = text("title", true, d);
         let description = text("description", false, d);
         let hint = text("hint", false, d);
-        let secret = f
-            .opt("secret", d)
-            .and_then(|v| schema::boolean(v, d))
-            .unwrap_or(false);
+        let secret = f.opt("secret", d).and_then(|v| schema::boolean(v, d)).unwrap_or(false);
         f.finish(&["id", "title", "description", "hint", "secret"], d);
         if let (Some(id), Some(idv)) = (id, id_v) {
-            out.push(Declared {
-                decl: EndingDecl {
-                    id: id.to_string(),
-                    title,
-                    description,
-                    hint,
-                    secret,
-                },
-                span: idv.span,
-            });
+            out.push(Declared { decl: EndingDecl { id: id.to_string(), title, description, hint, secret }, span: idv.span });
         }
     }
     out
@@ -403,7 +278,5 @@ pub fn listed_files(manifest_text: &str) -> Vec<String> {
         return Vec::new();
     };
     let mut d = Diags::default();
-    read(&root, FileId(0), &mut d)
-        .map(|m| m.files.into_iter().map(|(p, _)| p).collect())
-        .unwrap_or_default()
+    read(&root, FileId(0), &mut d).map(|m| m.files.into_iter().map(|(p, _)| p).collect()).unwrap_or_default()
 }

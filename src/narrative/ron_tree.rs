@@ -42,15 +42,9 @@ pub enum Kind {
     /// `{k: v}`.
     Map(Vec<(Value, Value)>),
     /// `Name(field: v)` or `(field: v)`.
-    Struct {
-        name: Option<Ident>,
-        fields: Vec<Field>,
-    },
+    Struct { name: Option<Ident>, fields: Vec<Field> },
     /// `Name(a, b)` or `(a, b)`.
-    Tuple {
-        name: Option<Ident>,
-        items: Vec<Value>,
-    },
+    Tuple { name: Option<Ident>, items: Vec<Value> },
     /// A bare identifier such as `None` or an enum variant.
     Ident(Ident),
 }
@@ -121,11 +115,7 @@ impl StrLit {
     /// The file span of decoded bytes `start..end` (both on character boundaries).
     pub fn span(&self, file: FileId, start: usize, end: usize) -> Span {
         let s = self.offset(start);
-        Span {
-            file,
-            start: s,
-            end: self.offset(end).max(s),
-        }
+        Span { file, start: s, end: self.offset(end).max(s) }
     }
 }
 
@@ -133,23 +123,11 @@ impl StrLit {
 /// point) and is returned as a diagnostic pointing at the offending character.
 pub fn parse(file: FileId, text: &str) -> Result<Value, Diagnostic> {
     if text.len() > MAX_FILE_BYTES {
-        return Err(Diagnostic::new(
-            Code::TooLarge,
-            format!(
-                "file is {} bytes; the limit is {MAX_FILE_BYTES}",
-                text.len()
-            ),
-        )
-        .at(Span::new(file, 0, 0), "this file")
-        .help("split the chapter into several files"));
+        return Err(Diagnostic::new(Code::TooLarge, format!("file is {} bytes; the limit is {MAX_FILE_BYTES}", text.len()))
+            .at(Span::new(file, 0, 0), "this file")
+            .help("split the chapter into several files"));
     }
-    let mut p = Parser {
-        file,
-        src: text,
-        bytes: text.as_bytes(),
-        pos: 0,
-        depth: 0,
-    };
+    let mut p = Parser { file, src: text, bytes: text.as_bytes(), pos: 0, depth: 0 };
     p.skip_ws()?;
     // RON allows `#![enable(...)]` attributes at the top; accept and ignore them.
     while p.peek() == Some(b'#') {
@@ -160,13 +138,8 @@ pub fn parse(file: FileId, text: &str) -> Result<Value, Diagnostic> {
     p.skip_ws()?;
     if p.pos < p.bytes.len() {
         return Err(p
-            .err_here(
-                "unexpected text after the end of the file's value",
-                "expected nothing more here",
-            )
-            .help(
-                "each file holds exactly one value: check for an extra closing bracket earlier",
-            ));
+            .err_here("unexpected text after the end of the file's value", "expected nothing more here")
+            .help("each file holds exactly one value: check for an extra closing bracket earlier"));
     }
     Ok(v)
 }
@@ -223,15 +196,9 @@ impl<'a> Parser<'a> {
                     while level > 0 {
                         match (self.peek(), self.bytes.get(self.pos + 1)) {
                             (None, _) => {
-                                return Err(Diagnostic::new(
-                                    Code::Syntax,
-                                    "unterminated block comment",
-                                )
-                                .at(
-                                    Span::new(self.file, start, start + 2),
-                                    "this comment is never closed",
-                                )
-                                .help("close it with `*/`"));
+                                return Err(Diagnostic::new(Code::Syntax, "unterminated block comment")
+                                    .at(Span::new(self.file, start, start + 2), "this comment is never closed")
+                                    .help("close it with `*/`"));
                             }
                             (Some(b'*'), Some(b'/')) => {
                                 level -= 1;
@@ -267,21 +234,14 @@ impl<'a> Parser<'a> {
                 _ => {}
             }
         }
-        Err(Diagnostic::new(Code::Syntax, "unterminated attribute")
-            .at(Span::new(self.file, start, start + 1), "opened here"))
+        Err(Diagnostic::new(Code::Syntax, "unterminated attribute").at(Span::new(self.file, start, start + 1), "opened here"))
     }
 
     fn enter(&mut self) -> Result<(), Diagnostic> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            return Err(Diagnostic::new(
-                Code::TooLarge,
-                format!("nesting deeper than {MAX_DEPTH} levels"),
-            )
-            .at(
-                Span::new(self.file, self.pos, self.pos + 1),
-                "too deep here",
-            ));
+            return Err(Diagnostic::new(Code::TooLarge, format!("nesting deeper than {MAX_DEPTH} levels"))
+                .at(Span::new(self.file, self.pos, self.pos + 1), "too deep here"));
         }
         Ok(())
     }
@@ -289,23 +249,16 @@ impl<'a> Parser<'a> {
     fn value(&mut self) -> Result<Value, Diagnostic> {
         let start = self.pos;
         match self.peek() {
-            None => Err(self
-                .err_here("unexpected end of file", "expected a value")
-                .help("a bracket or a value is missing")),
+            None => Err(self.err_here("unexpected end of file", "expected a value").help("a bracket or a value is missing")),
             Some(b'"') => self.string(start),
-            Some(b'r') if matches!(self.bytes.get(self.pos + 1), Some(b'"' | b'#')) => {
-                self.raw_string(start)
-            }
+            Some(b'r') if matches!(self.bytes.get(self.pos + 1), Some(b'"' | b'#')) => self.raw_string(start),
             Some(b'\'') => self.char_lit(start),
             Some(b'[') => {
                 self.enter()?;
                 self.pos += 1;
                 let items = self.seq(b']', |p| p.value())?;
                 self.depth -= 1;
-                Ok(Value {
-                    kind: Kind::List(items),
-                    span: self.span(start),
-                })
+                Ok(Value { kind: Kind::List(items), span: self.span(start) })
             }
             Some(b'{') => {
                 self.enter()?;
@@ -319,10 +272,7 @@ impl<'a> Parser<'a> {
                     Ok((k, v))
                 })?;
                 self.depth -= 1;
-                Ok(Value {
-                    kind: Kind::Map(items),
-                    span: self.span(start),
-                })
+                Ok(Value { kind: Kind::Map(items), span: self.span(start) })
             }
             Some(b'(') => self.parens(None, start),
             Some(b'-' | b'+' | b'0'..=b'9' | b'.') => self.number(start),
@@ -330,16 +280,10 @@ impl<'a> Parser<'a> {
                 let ident = self.ident();
                 match ident.name.as_str() {
                     "true" => {
-                        return Ok(Value {
-                            kind: Kind::Bool(true),
-                            span: ident.span,
-                        });
+                        return Ok(Value { kind: Kind::Bool(true), span: ident.span });
                     }
                     "false" => {
-                        return Ok(Value {
-                            kind: Kind::Bool(false),
-                            span: ident.span,
-                        });
+                        return Ok(Value { kind: Kind::Bool(false), span: ident.span });
                     }
                     _ => {}
                 }
@@ -350,18 +294,12 @@ impl<'a> Parser<'a> {
                     self.parens(Some(ident), start)
                 } else {
                     self.pos = save;
-                    Ok(Value {
-                        span: ident.span,
-                        kind: Kind::Ident(ident),
-                    })
+                    Ok(Value { span: ident.span, kind: Kind::Ident(ident) })
                 }
             }
             _ => {
                 let found = self.found();
-                let mut d = self.err_here(
-                    format!("expected a value, found {found}"),
-                    "expected a value here",
-                );
+                let mut d = self.err_here(format!("expected a value, found {found}"), "expected a value here");
                 if matches!(self.peek(), Some(b'}' | b']' | b')' | b',')) {
                     d = d.help("remove the extra separator, or add the missing value");
                 } else if self.peek().is_some_and(|b| b >= 0x80) {
@@ -378,19 +316,12 @@ impl<'a> Parser<'a> {
             Ok(())
         } else {
             let found = self.found();
-            Err(self.err_here(
-                format!("{message}, found {found}"),
-                format!("expected `{}`", b as char),
-            ))
+            Err(self.err_here(format!("{message}, found {found}"), format!("expected `{}`", b as char)))
         }
     }
 
     /// Items separated by commas up to `close`; a trailing comma is allowed.
-    fn seq<T>(
-        &mut self,
-        close: u8,
-        mut item: impl FnMut(&mut Self) -> Result<T, Diagnostic>,
-    ) -> Result<Vec<T>, Diagnostic> {
+    fn seq<T>(&mut self, close: u8, mut item: impl FnMut(&mut Self) -> Result<T, Diagnostic>) -> Result<Vec<T>, Diagnostic> {
         let open_at = self.pos - 1;
         let mut out = Vec::new();
         loop {
@@ -400,32 +331,23 @@ impl<'a> Parser<'a> {
                 return Ok(out);
             }
             if self.peek().is_none() {
-                return Err(Diagnostic::new(
-                    Code::Syntax,
-                    format!("`{}` is never closed", self.bytes[open_at] as char),
-                )
-                .at(Span::new(self.file, open_at, open_at + 1), "opened here")
-                .help(format!("add `{}` where it should end", close as char)));
+                return Err(Diagnostic::new(Code::Syntax, format!("`{}` is never closed", self.bytes[open_at] as char))
+                    .at(Span::new(self.file, open_at, open_at + 1), "opened here")
+                    .help(format!("add `{}` where it should end", close as char)));
             }
             out.push(item(self)?);
             self.skip_ws()?;
             match self.peek() {
                 Some(b',') => self.pos += 1,
                 None => {
-                    return Err(Diagnostic::new(
-                        Code::Syntax,
-                        format!("`{}` is never closed", self.bytes[open_at] as char),
-                    )
-                    .at(Span::new(self.file, open_at, open_at + 1), "opened here")
-                    .help(format!("add `{}` where it should end", close as char)));
+                    return Err(Diagnostic::new(Code::Syntax, format!("`{}` is never closed", self.bytes[open_at] as char))
+                        .at(Span::new(self.file, open_at, open_at + 1), "opened here")
+                        .help(format!("add `{}` where it should end", close as char)));
                 }
                 Some(c) if c == close => {}
                 _ => {
                     let found = self.found();
-                    let mut d = self.err_here(
-                        format!("expected `,` or `{}`, found {found}", close as char),
-                        "expected `,` before this",
-                    );
+                    let mut d = self.err_here(format!("expected `,` or `{}`, found {found}", close as char), "expected `,` before this");
                     d = d.help("add a comma between items");
                     return Err(d);
                 }
@@ -440,10 +362,7 @@ impl<'a> Parser<'a> {
         // A struct if the first item is `ident:` (and not `ident::`).
         let is_struct = {
             let save = self.pos;
-            let r = if self
-                .peek()
-                .is_some_and(|b| b == b'_' || b.is_ascii_alphabetic())
-            {
+            let r = if self.peek().is_some_and(|b| b == b'_' || b.is_ascii_alphabetic()) {
                 self.ident();
                 self.skip_ws()?;
                 self.peek() == Some(b':')
@@ -455,15 +374,9 @@ impl<'a> Parser<'a> {
         };
         let kind = if is_struct {
             let fields = self.seq(b')', |p| {
-                if !p
-                    .peek()
-                    .is_some_and(|b| b == b'_' || b.is_ascii_alphabetic())
-                {
+                if !p.peek().is_some_and(|b| b == b'_' || b.is_ascii_alphabetic()) {
                     let found = p.found();
-                    return Err(p.err_here(
-                        format!("expected a field name, found {found}"),
-                        "expected `name: value`",
-                    ));
+                    return Err(p.err_here(format!("expected a field name, found {found}"), "expected `name: value`"));
                 }
                 let name = p.ident();
                 p.skip_ws()?;
@@ -478,10 +391,7 @@ impl<'a> Parser<'a> {
             Kind::Tuple { name, items }
         };
         self.depth -= 1;
-        Ok(Value {
-            kind,
-            span: self.span(start),
-        })
+        Ok(Value { kind, span: self.span(start) })
     }
 
     fn ident(&mut self) -> Ident {
@@ -490,17 +400,11 @@ impl<'a> Parser<'a> {
         if self.bytes[self.pos..].starts_with(b"r#") {
             self.pos += 2;
         }
-        while self
-            .peek()
-            .is_some_and(|b| b == b'_' || b.is_ascii_alphanumeric())
-        {
+        while self.peek().is_some_and(|b| b == b'_' || b.is_ascii_alphanumeric()) {
             self.pos += 1;
         }
         let text = &self.src[start..self.pos];
-        Ident {
-            name: text.strip_prefix("r#").unwrap_or(text).to_string(),
-            span: self.span(start),
-        }
+        Ident { name: text.strip_prefix("r#").unwrap_or(text).to_string(), span: self.span(start) }
     }
 
     fn number(&mut self, start: usize) -> Result<Value, Diagnostic> {
@@ -524,41 +428,26 @@ impl<'a> Parser<'a> {
             self.pos += 1;
         }
         let span = self.span(start);
-        let text: String = self.src[start..self.pos]
-            .chars()
-            .filter(|&c| c != '_')
-            .collect();
+        let text: String = self.src[start..self.pos].chars().filter(|&c| c != '_').collect();
         if self.pos == body {
             return Err(Diagnostic::new(Code::Syntax, "expected a number").at(span, "not a number"));
         }
-        let bad = || {
-            Diagnostic::new(Code::Syntax, format!("`{}` is not a valid number", &text))
-                .at(span, "here")
-        };
+        let bad = || Diagnostic::new(Code::Syntax, format!("`{}` is not a valid number", &text)).at(span, "here");
         if float {
             let f: f64 = text.parse().map_err(|_| bad())?;
-            Ok(Value {
-                kind: Kind::Float(f),
-                span,
-            })
+            Ok(Value { kind: Kind::Float(f), span })
         } else if hex {
             let neg = text.starts_with('-');
             let digits = text.trim_start_matches(['-', '+']).trim_start_matches("0x");
             let n = i64::from_str_radix(digits, 16).map_err(|_| bad())?;
-            Ok(Value {
-                kind: Kind::Int(if neg { -n } else { n }),
-                span,
-            })
+            Ok(Value { kind: Kind::Int(if neg { -n } else { n }), span })
         } else {
             let n: i64 = text.parse().map_err(|_| {
                 Diagnostic::new(Code::Syntax, format!("`{text}` is not a valid integer"))
                     .at(span, "here")
                     .help("integers must fit in 64 bits")
             })?;
-            Ok(Value {
-                kind: Kind::Int(n),
-                span,
-            })
+            Ok(Value { kind: Kind::Int(n), span })
         }
     }
 
@@ -567,25 +456,17 @@ impl<'a> Parser<'a> {
         let c = if self.peek() == Some(b'\\') {
             self.escape(start)?.0
         } else {
-            let c = self.src[self.pos..]
-                .chars()
-                .next()
-                .ok_or_else(|| self.err_here("unterminated character", "here"))?;
+            let c = self.src[self.pos..].chars().next().ok_or_else(|| self.err_here("unterminated character", "here"))?;
             self.pos += c.len_utf8();
             c
         };
         if self.peek() != Some(b'\'') {
-            return Err(
-                Diagnostic::new(Code::Syntax, "a character literal holds one character")
-                    .at(Span::new(self.file, start, self.pos), "here")
-                    .help("use double quotes for text: \"...\""),
-            );
+            return Err(Diagnostic::new(Code::Syntax, "a character literal holds one character")
+                .at(Span::new(self.file, start, self.pos), "here")
+                .help("use double quotes for text: \"...\""));
         }
         self.pos += 1;
-        Ok(Value {
-            kind: Kind::Char(c),
-            span: self.span(start),
-        })
+        Ok(Value { kind: Kind::Char(c), span: self.span(start) })
     }
 
     /// Reads an escape at `self.pos` (which is at the backslash); returns the character.
@@ -610,25 +491,18 @@ impl<'a> Parser<'a> {
                     return Err(self.err_here("unterminated `\\u{...}` escape", "here"));
                 };
                 let hex = &self.src[hex_start..hex_start + close];
-                let c = u32::from_str_radix(hex, 16)
-                    .ok()
-                    .and_then(char::from_u32)
-                    .ok_or_else(|| {
-                        Diagnostic::new(Code::Syntax, format!("`\\u{{{hex}}}` is not a character"))
-                            .at(Span::new(self.file, at, hex_start + close + 1), "here")
-                    })?;
+                let c = u32::from_str_radix(hex, 16).ok().and_then(char::from_u32).ok_or_else(|| {
+                    Diagnostic::new(Code::Syntax, format!("`\\u{{{hex}}}` is not a character"))
+                        .at(Span::new(self.file, at, hex_start + close + 1), "here")
+                })?;
                 self.pos = hex_start + close;
                 c
             }
             Some(b'x') => {
                 let hex = self.src.get(self.pos + 1..self.pos + 3).unwrap_or("");
-                let c = u8::from_str_radix(hex, 16)
-                    .ok()
-                    .filter(|b| b.is_ascii())
-                    .map(char::from)
-                    .ok_or_else(|| {
-                        Diagnostic::new(Code::Syntax, "bad `\\x` escape")
-                            .at(Span::new(self.file, at, self.pos + 1), "here")
+                let c =
+                    u8::from_str_radix(hex, 16).ok().filter(|b| b.is_ascii()).map(char::from).ok_or_else(|| {
+                        Diagnostic::new(Code::Syntax, "bad `\\x` escape").at(Span::new(self.file, at, self.pos + 1), "here")
                     })?;
                 self.pos += 2;
                 c
@@ -658,16 +532,8 @@ impl<'a> Parser<'a> {
                 b'"' => {
                     let text = self.src[content..self.pos].to_string();
                     self.pos += 1;
-                    let lit = StrLit {
-                        text,
-                        map: OffsetMap::Identity {
-                            base: content as u32,
-                        },
-                    };
-                    return Ok(Value {
-                        kind: Kind::Str(lit),
-                        span: self.span(start),
-                    });
+                    let lit = StrLit { text, map: OffsetMap::Identity { base: content as u32 } };
+                    return Ok(Value { kind: Kind::Str(lit), span: self.span(start) });
                 }
                 b'\\' | b'\n' | b'\r' => break,
                 _ => self.pos += 1,
@@ -680,10 +546,7 @@ impl<'a> Parser<'a> {
             match self.peek() {
                 None => {
                     return Err(Diagnostic::new(Code::Syntax, "unterminated string")
-                        .at(
-                            Span::new(self.file, start, start + 1),
-                            "this string is never closed",
-                        )
+                        .at(Span::new(self.file, start, start + 1), "this string is never closed")
                         .help("add the closing `\"`; a `\"` inside text is written `\\\"`"));
                 }
                 Some(b'"') => break,
@@ -701,13 +564,7 @@ impl<'a> Parser<'a> {
         }
         table.push(self.pos as u32);
         self.pos += 1;
-        Ok(Value {
-            kind: Kind::Str(StrLit {
-                text,
-                map: OffsetMap::Table(table),
-            }),
-            span: self.span(start),
-        })
+        Ok(Value { kind: Kind::Str(StrLit { text, map: OffsetMap::Table(table) }), span: self.span(start) })
     }
 
     /// A run of literal whitespace: kept as is, unless it holds a line break, in which
@@ -753,9 +610,7 @@ impl<'a> Parser<'a> {
         let mut table = Vec::new();
         while self.pos < end {
             if matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
-                let stop = self.bytes[self.pos..end]
-                    .iter()
-                    .position(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'));
+                let stop = self.bytes[self.pos..end].iter().position(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'));
                 let run_end = stop.map_or(end, |s| self.pos + s);
                 let ws = &self.src[self.pos..run_end];
                 if ws.contains('\n') {
@@ -776,13 +631,7 @@ impl<'a> Parser<'a> {
         }
         table.push(end as u32);
         self.pos = end + close.len();
-        Ok(Value {
-            kind: Kind::Str(StrLit {
-                text,
-                map: OffsetMap::Table(table),
-            }),
-            span: self.span(start),
-        })
+        Ok(Value { kind: Kind::Str(StrLit { text, map: OffsetMap::Table(table) }), span: self.span(start) })
     }
 }
 
@@ -805,12 +654,8 @@ mod tests {
 
     #[test]
     fn parses_structs_tuples_lists_maps() {
-        let v = p(
-            "Story(id: \"x\", files: [\"a\", \"b\",], n: -3, t: (1, 2), m: {\"k\": true}, e: None)",
-        );
-        let Kind::Struct { name, fields } = v.kind else {
-            panic!("not a struct")
-        };
+        let v = p("Story(id: \"x\", files: [\"a\", \"b\",], n: -3, t: (1, 2), m: {\"k\": true}, e: None)");
+        let Kind::Struct { name, fields } = v.kind else { panic!("not a struct") };
         assert_eq!(name.map(|n| n.name), Some("Story".into()));
         let names: Vec<_> = fields.iter().map(|f| f.name.name.as_str()).collect();
         assert_eq!(names, ["id", "files", "n", "t", "m", "e"]);
@@ -837,9 +682,7 @@ mod tests {
 
     #[test]
     fn syntax_errors_point_at_the_problem() {
-        let e = parse(FileId(0), "Story(id: \"x\" title: \"y\")")
-            .err()
-            .map(|d| (d.code, d.primary_span()));
+        let e = parse(FileId(0), "Story(id: \"x\" title: \"y\")").err().map(|d| (d.code, d.primary_span()));
         assert_eq!(e, Some((Code::Syntax, Some(Span::new(FileId(0), 14, 15)))));
         let e = parse(FileId(0), "[1, 2").err().map(|d| d.message);
         assert_eq!(e.as_deref(), Some("`[` is never closed"));

@@ -92,15 +92,8 @@ impl Runner {
     /// Starts the story with a seed.
     pub fn new(story: Arc<Story>, seed: u64) -> Runner {
         let state = StoryState::new(&story, seed);
-        let mut r = Runner {
-            base: (state.clone(), Page::default()),
-            state,
-            page: Page::default(),
-            log: Vec::new(),
-            base_log: 0,
-            seed,
-            story,
-        };
+        let mut r =
+            Runner { base: (state.clone(), Page::default()), state, page: Page::default(), log: Vec::new(), base_log: 0, seed, story };
         let start = r.story.start;
         r.enter(start);
         r.base = (r.state.clone(), r.page.clone());
@@ -109,23 +102,9 @@ impl Runner {
 
     /// Resumes from a state (a restored save). Undo cannot go back past this point
     /// unless `log` replays it (the save did).
-    pub fn resume(
-        story: Arc<Story>,
-        seed: u64,
-        state: StoryState,
-        page: Page,
-        log: Vec<LogEntry>,
-    ) -> Runner {
+    pub fn resume(story: Arc<Story>, seed: u64, state: StoryState, page: Page, log: Vec<LogEntry>) -> Runner {
         let base_log = log.len();
-        Runner {
-            base: (state.clone(), page.clone()),
-            state,
-            page,
-            log,
-            base_log,
-            seed,
-            story,
-        }
+        Runner { base: (state.clone(), page.clone()), state, page, log, base_log, seed, story }
     }
 
     /// The story.
@@ -210,13 +189,7 @@ impl Runner {
                 inp.prompt.render_pure(&env, &mut p);
                 (p, inp.default.clone())
             });
-            out.push(Offered {
-                index: i as u32,
-                text,
-                enabled: ok,
-                reason,
-                input,
-            });
+            out.push(Offered { index: i as u32, text, enabled: ok, reason, input });
         }
     }
 
@@ -226,9 +199,7 @@ impl Runner {
         let Some(c) = node.choices.get(i as usize) else {
             return false;
         };
-        !c.fallback
-            && !c.once_slot.is_some_and(|s| self.state.taken(s))
-            && c.when.as_ref().is_none_or(|w| w.test(&self.state.env()))
+        !c.fallback && !c.once_slot.is_some_and(|s| self.state.taken(s)) && c.when.as_ref().is_none_or(|w| w.test(&self.state.env()))
     }
 
     /// Takes choice `i` (its index in the node, as [`Offered::index`]). `input` is the
@@ -245,15 +216,8 @@ impl Runner {
         if !self.available(i) {
             return Err(ChooseError::NotAvailable);
         }
-        let input = node.choices[i as usize]
-            .input
-            .as_ref()
-            .map(|inp| clean_input(input.unwrap_or(""), &inp.default));
-        self.log.push(LogEntry {
-            node: self.state.node,
-            choice: i,
-            input: input.clone(),
-        });
+        let input = node.choices[i as usize].input.as_ref().map(|inp| clean_input(input.unwrap_or(""), &inp.default));
+        self.log.push(LogEntry { node: self.state.node, choice: i, input: input.clone() });
         self.apply(i, input);
         Ok(())
     }
@@ -293,10 +257,7 @@ impl Runner {
                 super::story::Flow::Goto(t) => n = *t,
                 super::story::Flow::Branch(bs, otherwise) => {
                     let env = self.state.env();
-                    n = bs
-                        .iter()
-                        .find(|(c, _)| c.test(&env))
-                        .map_or(*otherwise, |b| b.1);
+                    n = bs.iter().find(|(c, _)| c.test(&env)).map_or(*otherwise, |b| b.1);
                 }
                 super::story::Flow::Random(ws) => {
                     let total: u32 = ws.iter().map(|w| w.0).sum();
@@ -316,60 +277,39 @@ impl Runner {
                         return;
                     }
                     let env = self.state.env();
-                    let fallback = node
-                        .choices
-                        .iter()
-                        .find(|c| c.fallback && c.when.as_ref().is_none_or(|w| w.test(&env)));
+                    let fallback = node.choices.iter().find(|c| c.fallback && c.when.as_ref().is_none_or(|w| w.test(&env)));
                     match fallback {
                         Some(f) => {
                             self.state.apply(&story, &f.effects);
                             n = f.to;
                         }
                         None => {
-                            self.page.stuck = Some(format!(
-                                "no choice is available at `{}` and it has no fallback",
-                                node.id
-                            ));
+                            self.page.stuck = Some(format!("no choice is available at `{}` and it has no fallback", node.id));
                             return;
                         }
                     }
                 }
             }
         }
-        self.page.stuck = Some(format!(
-            "the story flowed through {MAX_FLOW_STEPS} nodes without a choice, last at `{}`",
-            story.node(n).id
-        ));
+        self.page.stuck = Some(format!("the story flowed through {MAX_FLOW_STEPS} nodes without a choice, last at `{}`", story.node(n).id));
     }
 
     fn render(&mut self, n: u32) {
         let story = &self.story;
         let node = story.node(n);
         for (pi, p) in node.passages.iter().enumerate() {
-            let env = StateEnv {
-                vars: &self.state.vars,
-                visits: &self.state.visits,
-                turn: self.state.turn,
-            };
+            let env = StateEnv { vars: &self.state.vars, visits: &self.state.visits, turn: self.state.turn };
             if p.when.as_ref().is_some_and(|w| !w.test(&env)) {
                 continue;
             }
             let mut text = String::with_capacity(128);
-            let mut vary = StateVary {
-                vary: &mut self.state.vary,
-                rng: &mut self.state.rng,
-            };
+            let mut vary = StateVary { vary: &mut self.state.vary, rng: &mut self.state.rng };
             p.text.render(&env, &mut vary, &mut text);
             tidy(&mut text);
             if text.is_empty() {
                 continue;
             }
-            self.page.passages.push(Shown {
-                node: n,
-                passage: pi as u32,
-                speaker: p.speaker,
-                text,
-            });
+            self.page.passages.push(Shown { node: n, passage: pi as u32, speaker: p.speaker, text });
         }
     }
 
@@ -400,15 +340,7 @@ impl Runner {
 /// Trims reader input, cuts it to [`MAX_INPUT_CHARS`] characters, drops control
 /// characters and markup braces, and falls back to the default when nothing is left.
 pub fn clean_input(raw: &str, default: &str) -> String {
-    let s: String = raw
-        .chars()
-        .filter(|c| !c.is_control() && *c != '{' && *c != '}')
-        .take(MAX_INPUT_CHARS)
-        .collect();
+    let s: String = raw.chars().filter(|c| !c.is_control() && *c != '{' && *c != '}').take(MAX_INPUT_CHARS).collect();
     let s = s.trim();
-    if s.is_empty() {
-        default.to_string()
-    } else {
-        s.to_string()
-    }
+    if s.is_empty() { default.to_string() } else { s.to_string() }
 }

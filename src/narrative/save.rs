@@ -104,9 +104,7 @@ pub enum SaveError {
     #[error("the save file is {0} bytes, larger than any real save")]
     TooLarge(usize),
     /// A newer version of Epistle wrote it.
-    #[error(
-        "this save was written by a newer version of Epistle (format {0}); update the game to load it"
-    )]
+    #[error("this save was written by a newer version of Epistle (format {0}); update the game to load it")]
     TooNew(u32),
     /// It belongs to another story.
     #[error("this save belongs to the story `{found}`, not `{expected}`")]
@@ -117,9 +115,7 @@ pub enum SaveError {
         found: String,
     },
     /// The story changed and the node the reader was at is gone.
-    #[error(
-        "the story changed and the place this save was at, `{node}`, no longer exists; its {turns} choices can be replayed instead"
-    )]
+    #[error("the story changed and the place this save was at, `{node}`, no longer exists; its {turns} choices can be replayed instead")]
     NodeGone {
         /// The missing node.
         node: String,
@@ -178,47 +174,24 @@ impl Migration {
         if self.replayed {
             out.push("Your choices were replayed on the new version.".into());
         }
-        let list = |v: &[String]| {
-            v.iter()
-                .map(|s| format!("`{s}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
+        let list = |v: &[String]| v.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ");
         if !self.added.is_empty() {
-            out.push(format!(
-                "New variables start at their defaults: {}.",
-                list(&self.added)
-            ));
+            out.push(format!("New variables start at their defaults: {}.", list(&self.added)));
         }
         if !self.removed.is_empty() {
-            out.push(format!(
-                "Variables no longer used were dropped: {}.",
-                list(&self.removed)
-            ));
+            out.push(format!("Variables no longer used were dropped: {}.", list(&self.removed)));
         }
         if !self.retyped.is_empty() {
-            out.push(format!(
-                "Variables whose type changed were reset: {}.",
-                list(&self.retyped)
-            ));
+            out.push(format!("Variables whose type changed were reset: {}.", list(&self.retyped)));
         }
         if !self.clamped.is_empty() {
-            out.push(format!(
-                "Values moved into their new ranges: {}.",
-                list(&self.clamped)
-            ));
+            out.push(format!("Values moved into their new ranges: {}.", list(&self.clamped)));
         }
         if !self.lost_nodes.is_empty() {
-            out.push(format!(
-                "Visits to removed scenes were forgotten: {}.",
-                list(&self.lost_nodes)
-            ));
+            out.push(format!("Visits to removed scenes were forgotten: {}.", list(&self.lost_nodes)));
         }
         if self.lost_choices > 0 {
-            out.push(format!(
-                "{} removed choice(s) were forgotten.",
-                self.lost_choices
-            ));
+            out.push(format!("{} removed choice(s) were forgotten.", self.lost_choices));
         }
         out
     }
@@ -258,18 +231,9 @@ impl Save {
             .page()
             .passages
             .iter()
-            .map(|p| SavedPassage {
-                speaker: p.speaker.map(|s| story.characters[s as usize].id.clone()),
-                text: p.text.clone(),
-            })
+            .map(|p| SavedPassage { speaker: p.speaker.map(|s| story.characters[s as usize].id.clone()), text: p.text.clone() })
             .collect();
-        let preview = page
-            .iter()
-            .rev()
-            .find(|p| p.speaker.is_none())
-            .or(page.last())
-            .map(|p| preview_line(&p.text))
-            .unwrap_or_default();
+        let preview = page.iter().rev().find(|p| p.speaker.is_none()).or(page.last()).map(|p| preview_line(&p.text)).unwrap_or_default();
         Save {
             format: SAVE_FORMAT,
             story_id: story.id.clone(),
@@ -279,30 +243,10 @@ impl Save {
             node: story.node(st.node).id.clone(),
             turn: st.turn,
             ended: st.ended.map(|e| story.endings[e as usize].id.clone()),
-            variables: story
-                .vars
-                .iter()
-                .zip(&st.vars)
-                .map(|(d, v)| (d.name.clone(), v.clone()))
-                .collect(),
-            visits: st
-                .visits
-                .iter()
-                .enumerate()
-                .filter(|(_, v)| **v > 0)
-                .map(|(i, v)| (story.nodes[i].id.clone(), *v))
-                .collect(),
-            taken: once_keys(story)
-                .into_iter()
-                .filter(|(s, _)| st.taken(*s))
-                .map(|(_, k)| k)
-                .collect(),
-            variations: vary_keys(story)
-                .into_iter()
-                .zip(&st.vary)
-                .filter(|(_, c)| **c > 0)
-                .map(|(k, c)| (k, *c))
-                .collect(),
+            variables: story.vars.iter().zip(&st.vars).map(|(d, v)| (d.name.clone(), v.clone())).collect(),
+            visits: st.visits.iter().enumerate().filter(|(_, v)| **v > 0).map(|(i, v)| (story.nodes[i].id.clone(), *v)).collect(),
+            taken: once_keys(story).into_iter().filter(|(s, _)| st.taken(*s)).map(|(_, k)| k).collect(),
+            variations: vary_keys(story).into_iter().zip(&st.vary).filter(|(_, c)| **c > 0).map(|(k, c)| (k, *c)).collect(),
             rng: st.rng.clone(),
             log: runner
                 .log()
@@ -311,11 +255,7 @@ impl Save {
                     let n = story.node(e.node);
                     SavedChoice {
                         node: n.id.clone(),
-                        key: n
-                            .choices
-                            .get(e.choice as usize)
-                            .map(|c| c.key.clone())
-                            .unwrap_or_default(),
+                        key: n.choices.get(e.choice as usize).map(|c| c.key.clone()).unwrap_or_default(),
                         index: e.choice,
                         input: e.input.clone(),
                     }
@@ -329,14 +269,10 @@ impl Save {
 
     /// The save as pretty RON.
     pub fn to_ron(&self) -> String {
-        let cfg = ron::ser::PrettyConfig::new()
-            .depth_limit(4)
-            .struct_names(true);
+        let cfg = ron::ser::PrettyConfig::new().depth_limit(4).struct_names(true);
         // Serialising plain data into a String cannot fail; fall back to compact RON
         // rather than panic should it ever.
-        ron::ser::to_string_pretty(self, cfg)
-            .or_else(|_| ron::to_string(self))
-            .unwrap_or_default()
+        ron::ser::to_string_pretty(self, cfg).or_else(|_| ron::to_string(self)).unwrap_or_default()
     }
 
     /// Reads a save. Never panics, whatever the bytes.
@@ -386,10 +322,7 @@ impl Save {
             return Err(SaveError::TooNew(self.format));
         }
         if self.story_id != story.id {
-            return Err(SaveError::WrongStory {
-                expected: story.id.clone(),
-                found: self.story_id.clone(),
-            });
+            return Err(SaveError::WrongStory { expected: story.id.clone(), found: self.story_id.clone() });
         }
         Ok(())
     }
@@ -403,21 +336,14 @@ impl Save {
             && self.taken == other.taken
     }
 
-    fn migrate(
-        &self,
-        story: Arc<Story>,
-        unchanged: bool,
-    ) -> Result<(Runner, Migration), SaveError> {
+    fn migrate(&self, story: Arc<Story>, unchanged: bool) -> Result<(Runner, Migration), SaveError> {
         let mut m = Migration {
             story_changed: !unchanged,
             old_version: (self.story_version != story.version).then(|| self.story_version.clone()),
             ..Migration::default()
         };
         let Some(node) = story.node_id(&self.node) else {
-            return Err(SaveError::NodeGone {
-                node: self.node.clone(),
-                turns: self.log.len(),
-            });
+            return Err(SaveError::NodeGone { node: self.node.clone(), turns: self.log.len() });
         };
         let mut st = StoryState::new(&story, self.seed);
         st.node = node;
@@ -437,20 +363,14 @@ impl Save {
                 Some(v) => st.vars[i] = v.clone(),
             }
         }
-        m.removed = self
-            .variables
-            .keys()
-            .filter(|k| story.var_id(k).is_none())
-            .cloned()
-            .collect();
+        m.removed = self.variables.keys().filter(|k| story.var_id(k).is_none()).cloned().collect();
         for (id, v) in &self.visits {
             match story.node_id(id) {
                 Some(n) => st.visits[n as usize] = *v,
                 None => m.lost_nodes.push(id.clone()),
             }
         }
-        let keys: HashMap<String, u32> =
-            once_keys(&story).into_iter().map(|(s, k)| (k, s)).collect();
+        let keys: HashMap<String, u32> = once_keys(&story).into_iter().map(|(s, k)| (k, s)).collect();
         for k in &self.taken {
             match keys.get(k) {
                 Some(&s) => st.take(s),
@@ -482,11 +402,7 @@ impl Save {
             .iter()
             .filter_map(|c| {
                 let n = story.node_id(&c.node)?;
-                Some(LogEntry {
-                    node: n,
-                    choice: c.index,
-                    input: c.input.clone(),
-                })
+                Some(LogEntry { node: n, choice: c.index, input: c.input.clone() })
             })
             .collect();
         Ok((Runner::resume(story, self.seed, st, page, log), m))
@@ -503,23 +419,12 @@ impl Save {
             if here.id != c.node {
                 return Err(SaveError::ReplayDiverged {
                     turn: t + 1,
-                    reason: format!(
-                        "the story now reaches `{}` where the save had `{}`",
-                        here.id, c.node
-                    ),
+                    reason: format!("the story now reaches `{}` where the save had `{}`", here.id, c.node),
                 });
             }
-            let i = here
-                .choices
-                .iter()
-                .position(|ch| ch.key == c.key)
-                .map(|i| i as u32)
-                .unwrap_or(c.index);
+            let i = here.choices.iter().position(|ch| ch.key == c.key).map(|i| i as u32).unwrap_or(c.index);
             r.choose(i, c.input.as_deref())
-                .map_err(|e| SaveError::ReplayDiverged {
-                    turn: t + 1,
-                    reason: format!("choice `{}`: {e}", c.key),
-                })?;
+                .map_err(|e| SaveError::ReplayDiverged { turn: t + 1, reason: format!("choice `{}`: {e}", c.key) })?;
         }
         let changed = format!("{:016x}", story.content_hash) != self.content_hash;
         let m = Migration {
@@ -539,9 +444,6 @@ pub fn preview_line(text: &str) -> String {
         return line.to_string();
     }
     let cut: String = line.chars().take(88).collect();
-    let cut = cut
-        .rsplit_once(' ')
-        .map_or(cut.as_str(), |(a, _)| a)
-        .to_string();
+    let cut = cut.rsplit_once(' ').map_or(cut.as_str(), |(a, _)| a).to_string();
     format!("{cut}…")
 }

@@ -20,19 +20,13 @@ impl Diags {
 
     /// Whether any error was reported.
     pub fn has_errors(&self) -> bool {
-        self.list
-            .iter()
-            .any(|d| d.severity == super::diagnostic::Severity::Error)
+        self.list.iter().any(|d| d.severity == super::diagnostic::Severity::Error)
     }
 
     /// Reports a wrong shape.
     pub fn expected(&mut self, what: &str, v: &Value) {
         self.push(
-            Diagnostic::new(
-                Code::Shape,
-                format!("expected {what}, found {}", v.kind.describe()),
-            )
-            .at(v.span, format!("expected {what}")),
+            Diagnostic::new(Code::Shape, format!("expected {what}, found {}", v.kind.describe())).at(v.span, format!("expected {what}")),
         );
     }
 }
@@ -53,31 +47,19 @@ impl<'v> Fields<'v> {
                 if let Some(n) = name {
                     if n.name != kind {
                         d.push(
-                            Diagnostic::new(
-                                Code::Shape,
-                                format!("expected `{kind}(..)`, found `{}(..)`", n.name),
-                            )
-                            .at(n.span, format!("expected `{kind}`"))
-                            .maybe_help(did_you_mean(&n.name, [kind])),
+                            Diagnostic::new(Code::Shape, format!("expected `{kind}(..)`, found `{}(..)`", n.name))
+                                .at(n.span, format!("expected `{kind}`"))
+                                .maybe_help(did_you_mean(&n.name, [kind])),
                         );
                         return None;
                     }
                 }
-                Some(Fields {
-                    kind,
-                    span: v.span,
-                    fields: fields.iter().map(|f| (f, false)).collect(),
-                })
+                Some(Fields { kind, span: v.span, fields: fields.iter().map(|f| (f, false)).collect() })
             }
             // `Name()` parses as an empty tuple: an empty struct.
-            Kind::Tuple {
-                name: Some(n),
-                items,
-            } if items.is_empty() && n.name == kind => Some(Fields {
-                kind,
-                span: v.span,
-                fields: Vec::new(),
-            }),
+            Kind::Tuple { name: Some(n), items } if items.is_empty() && n.name == kind => {
+                Some(Fields { kind, span: v.span, fields: Vec::new() })
+            }
             _ => {
                 d.expected(&format!("`{kind}(..)`"), v);
                 None
@@ -116,17 +98,8 @@ impl<'v> Fields<'v> {
         if v.is_none() {
             let kind = self.kind;
             d.push(
-                Diagnostic::new(
-                    Code::MissingField,
-                    format!("`{kind}` is missing its `{name}` field"),
-                )
-                .at(
-                    Span {
-                        end: self.span.start + kind.len() as u32,
-                        ..self.span
-                    },
-                    format!("add `{name}: ...`"),
-                ),
+                Diagnostic::new(Code::MissingField, format!("`{kind}` is missing its `{name}` field"))
+                    .at(Span { end: self.span.start + kind.len() as u32, ..self.span }, format!("add `{name}: ...`")),
             );
         }
         v
@@ -137,17 +110,10 @@ impl<'v> Fields<'v> {
         for (f, used) in self.fields {
             if !used {
                 d.push(
-                    Diagnostic::new(
-                        Code::Shape,
-                        format!("`{}` has no field `{}`", self.kind, f.name.name),
-                    )
-                    .at(f.name.span, "unknown field")
-                    .maybe_help(did_you_mean(&f.name.name, known.iter().copied()))
-                    .note(format!(
-                        "`{}` fields: {}",
-                        self.kind,
-                        known.join(", ")
-                    )),
+                    Diagnostic::new(Code::Shape, format!("`{}` has no field `{}`", self.kind, f.name.name))
+                        .at(f.name.span, "unknown field")
+                        .maybe_help(did_you_mean(&f.name.name, known.iter().copied()))
+                        .note(format!("`{}` fields: {}", self.kind, known.join(", "))),
                 );
             }
         }
@@ -206,34 +172,16 @@ pub fn strings<'v>(v: &'v Value, d: &mut Diags) -> Vec<&'v StrLit> {
 /// Whether `s` is a valid id: a letter, then letters, digits or `_`.
 pub fn is_id(s: &str) -> bool {
     let mut chars = s.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic()) && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// Reads a string that must be an id; reports a bad one.
 pub fn id<'v>(v: &'v Value, what: &str, d: &mut Diags) -> Option<&'v str> {
     let s = string(v, d)?;
     if !is_id(&s.text) {
-        let fixed: String = s
-            .text
-            .trim()
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() {
-                    c.to_ascii_lowercase()
-                } else {
-                    '_'
-                }
-            })
-            .collect();
-        let mut diag = Diagnostic::new(
-            Code::BadId,
-            format!("`{}` is not a valid {what} id", s.text),
-        )
-        .at(
-            v.span,
-            "ids are letters, digits and `_`, starting with a letter",
-        );
+        let fixed: String = s.text.trim().chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect();
+        let mut diag = Diagnostic::new(Code::BadId, format!("`{}` is not a valid {what} id", s.text))
+            .at(v.span, "ids are letters, digits and `_`, starting with a letter");
         if is_id(&fixed) {
             diag = diag.help(format!("try `{fixed}`"));
         }

@@ -64,9 +64,7 @@ impl StoryState {
 
     /// Whether once-only slot `s` has been taken.
     pub fn taken(&self, s: u32) -> bool {
-        self.once
-            .get((s / 64) as usize)
-            .is_some_and(|w| w & (1 << (s % 64)) != 0)
+        self.once.get((s / 64) as usize).is_some_and(|w| w & (1 << (s % 64)) != 0)
     }
 
     /// Marks once-only slot `s` as taken.
@@ -78,11 +76,7 @@ impl StoryState {
 
     /// A read-only view for evaluating expressions.
     pub fn env(&self) -> StateEnv<'_> {
-        StateEnv {
-            vars: &self.vars,
-            visits: &self.visits,
-            turn: self.turn,
-        }
+        StateEnv { vars: &self.vars, visits: &self.visits, turn: self.turn }
     }
 
     /// Runs effects in order, clamping integers to their declared range.
@@ -98,11 +92,7 @@ impl StoryState {
                         _ => 0,
                     };
                     let by = e.expr.eval(&self.env()).as_int();
-                    Value::Int(if e.op == EffectOp::Add {
-                        cur.saturating_add(by)
-                    } else {
-                        cur.saturating_sub(by)
-                    })
+                    Value::Int(if e.op == EffectOp::Add { cur.saturating_add(by) } else { cur.saturating_sub(by) })
                 }
             };
             self.vars[i] = match new {

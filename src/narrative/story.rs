@@ -170,11 +170,7 @@ impl Node {
 
 /// Finds `key:value` in a list of tags.
 pub fn tag_value<'a>(tags: &'a [String], key: &str) -> Option<&'a str> {
-    tags.iter().find_map(|t| {
-        t.strip_prefix(key)
-            .and_then(|r| r.strip_prefix(':'))
-            .map(str::trim)
-    })
+    tags.iter().find_map(|t| t.strip_prefix(key).and_then(|r| r.strip_prefix(':')).map(str::trim))
 }
 
 /// A playable story.
@@ -232,24 +228,16 @@ impl Story {
 
     /// An ending's index by id.
     pub fn ending_id(&self, id: &str) -> Option<u32> {
-        self.endings
-            .iter()
-            .position(|e| e.id == id)
-            .map(|i| i as u32)
+        self.endings.iter().position(|e| e.id == id).map(|i| i as u32)
     }
 
     /// A character's index by id.
     pub fn character_id(&self, id: &str) -> Option<u32> {
-        self.characters
-            .iter()
-            .position(|c| c.id == id)
-            .map(|i| i as u32)
+        self.characters.iter().position(|c| c.id == id).map(|i| i as u32)
     }
 
     /// The chapter title a node belongs to.
     pub fn chapter_title(&self, node: u32) -> &str {
-        self.chapters
-            .get(self.node(node).chapter as usize)
-            .map_or("", |c| c.title.as_str())
+        self.chapters.get(self.node(node).chapter as usize).map_or("", |c| c.title.as_str())
     }
 }

@@ -160,12 +160,7 @@ impl Text {
 /// Tidies rendered text: runs of spaces left by empty fragments become one; the ends
 /// are trimmed; a space before punctuation is dropped.
 pub fn tidy(out: &mut String) {
-    if !out.contains("  ")
-        && !out.starts_with(' ')
-        && !out.ends_with(' ')
-        && !out.contains(" ,")
-        && !out.contains(" .")
-    {
+    if !out.contains("  ") && !out.starts_with(' ') && !out.ends_with(' ') && !out.contains(" ,") && !out.contains(" .") {
         return;
     }
     let mut s = String::with_capacity(out.len());
@@ -195,21 +190,8 @@ pub struct TextParser<'a> {
 impl<'a> TextParser<'a> {
     /// A parser over one string. `allow_vary` is false for texts rendered without
     /// side effects (choice text, names, reasons).
-    pub fn new(
-        lit: &'a StrLit,
-        file: FileId,
-        scope: &'a dyn Scope,
-        next_site: &'a mut u32,
-        allow_vary: bool,
-    ) -> Self {
-        TextParser {
-            lit,
-            file,
-            scope,
-            next_site,
-            allow_vary,
-            segments: 0,
-        }
+    pub fn new(lit: &'a StrLit, file: FileId, scope: &'a dyn Scope, next_site: &'a mut u32, allow_vary: bool) -> Self {
+        TextParser { lit, file, scope, next_site, allow_vary, segments: 0 }
     }
 
     fn span(&self, s: usize, e: usize) -> Span {
@@ -244,11 +226,8 @@ impl<'a> TextParser<'a> {
                     let (seg, end) = self.markup(pos)?;
                     self.segments += 1;
                     if self.segments > MAX_SEGMENTS {
-                        return Err(Diagnostic::new(
-                            Code::TooLarge,
-                            format!("more than {MAX_SEGMENTS} markup pieces in one text"),
-                        )
-                        .at(self.span(pos, end), "here"));
+                        return Err(Diagnostic::new(Code::TooLarge, format!("more than {MAX_SEGMENTS} markup pieces in one text"))
+                            .at(self.span(pos, end), "here"));
                     }
                     segs.push(seg);
                     pos = end;
@@ -300,10 +279,7 @@ impl<'a> TextParser<'a> {
         let rest = &src[inner..];
         let lead = rest.len() - rest.trim_start().len();
         let word_start = inner + lead;
-        let word: String = src[word_start..]
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-            .collect();
+        let word: String = src[word_start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
         let after_word = word_start + word.len();
         let next_non_ws = src[after_word..].trim_start();
         let kind = match word.as_str() {
@@ -337,12 +313,9 @@ impl<'a> TextParser<'a> {
         if word == "if" && src[after_word..].starts_with(|c: char| c.is_whitespace() || c == '(') {
             let colon = self.scan_expr(after_word, b":}");
             if src.as_bytes().get(colon) != Some(&b':') {
-                return Err(Diagnostic::new(
-                    Code::ExprSyntax,
-                    "`{if ..}` needs a `:` after its condition",
-                )
-                .at(self.span(open, colon.min(src.len())), "here")
-                .help("write `{if condition: text | other text}`"));
+                return Err(Diagnostic::new(Code::ExprSyntax, "`{if ..}` needs a `:` after its condition")
+                    .at(self.span(open, colon.min(src.len())), "here")
+                    .help("write `{if condition: text | other text}`"));
             }
             let cond_src = &src[after_word..colon];
             let base = after_word;
@@ -355,12 +328,9 @@ impl<'a> TextParser<'a> {
             };
             return match src.as_bytes().get(end) {
                 Some(b'}') => Ok((Seg::If(cond, trim_text(yes), trim_text(no)), end + 1)),
-                Some(b'|') => Err(Diagnostic::new(
-                    Code::ExprSyntax,
-                    "`{if ..}` has more than two branches",
-                )
-                .at(self.span(end, end + 1), "a third branch starts here")
-                .help("nest another `{if ..}` in the second branch")),
+                Some(b'|') => Err(Diagnostic::new(Code::ExprSyntax, "`{if ..}` has more than two branches")
+                    .at(self.span(end, end + 1), "a third branch starts here")
+                    .help("nest another `{if ..}` in the second branch")),
                 _ => Err(unclosed(self)),
             };
         }
@@ -463,14 +433,8 @@ mod tests {
 
     #[test]
     fn interpolation_and_conditionals() {
-        assert_eq!(
-            render_n("Hello, {name}. {n * 2} cups.", 1),
-            ["Hello, Wren. 4 cups."]
-        );
-        assert_eq!(
-            render_n("It is {if n > 1: warm | cold} today.", 1),
-            ["It is warm today."]
-        );
+        assert_eq!(render_n("Hello, {name}. {n * 2} cups.", 1), ["Hello, Wren. 4 cups."]);
+        assert_eq!(render_n("It is {if n > 1: warm | cold} today.", 1), ["It is warm today."]);
         assert_eq!(render_n("Quiet {if n > 5: and warm}.", 1), ["Quiet."]);
         assert_eq!(render_n("a {\"|\"} b {\"{\"}", 1), ["a | b {"]);
     }
@@ -481,17 +445,12 @@ mod tests {
         assert_eq!(render_n("{cycle: a | b}", 3), ["a", "b", "a"]);
         assert_eq!(render_n("x{once: !}", 2), ["x!", "x"]);
         assert_eq!(render_n("{shuffle: a | b | c}", 1), ["c"]);
-        assert_eq!(
-            render_n("{if n > 1: {seq: in | again}}", 2),
-            ["in", "again"]
-        );
+        assert_eq!(render_n("{if n > 1: {seq: in | again}}", 2), ["in", "again"]);
     }
 
     #[test]
     fn errors_point_inside_the_string() {
-        let d = compile("Hi {nam}!")
-            .err()
-            .map(|d| (d.code, d.primary_span().map(|s| (s.start, s.end))));
+        let d = compile("Hi {nam}!").err().map(|d| (d.code, d.primary_span().map(|s| (s.start, s.end))));
         // The file is `"Hi {nam}!"`: `nam` starts at byte 5.
         assert_eq!(d, Some((Code::UnknownVariable, Some((5, 8)))));
         assert!(compile("Hi {name").is_err());

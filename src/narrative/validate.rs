@@ -26,15 +26,9 @@ pub fn check(story: &Story, spans: &Spans<'_>, d: &mut Diags) {
     for (i, node) in story.nodes.iter().enumerate() {
         if !reachable[i] {
             d.push(
-                Diagnostic::new(
-                    Code::Unreachable,
-                    format!("node `{}` can never be reached", node.id),
-                )
-                .at(
-                    spans.nodes[i],
-                    "no choice or `next` leads here from the start",
-                )
-                .help("link to it from another node, or remove it"),
+                Diagnostic::new(Code::Unreachable, format!("node `{}` can never be reached", node.id))
+                    .at(spans.nodes[i], "no choice or `next` leads here from the start")
+                    .help("link to it from another node, or remove it"),
             );
         }
     }
@@ -70,21 +64,11 @@ fn flow_cycles(story: &Story, spans: &Spans<'_>, d: &mut Diags) {
             }
             if state[n] == 1 {
                 let at = chain.iter().position(|&c| c == n).unwrap_or(0);
-                let ids: Vec<&str> = chain[at..]
-                    .iter()
-                    .map(|&c: &usize| story.nodes[c].id.as_str())
-                    .collect();
+                let ids: Vec<&str> = chain[at..].iter().map(|&c: &usize| story.nodes[c].id.as_str()).collect();
                 d.push(
-                    Diagnostic::new(
-                        Code::FlowCycle,
-                        format!(
-                            "`next` loops forever: {} → {}",
-                            ids.join(" → "),
-                            story.nodes[n].id
-                        ),
-                    )
-                    .at(spans.nodes[n], "the loop comes back here without a choice")
-                    .help("break the loop with a choice or a conditional `next`"),
+                    Diagnostic::new(Code::FlowCycle, format!("`next` loops forever: {} → {}", ids.join(" → "), story.nodes[n].id))
+                        .at(spans.nodes[n], "the loop comes back here without a choice")
+                        .help("break the loop with a choice or a conditional `next`"),
                 );
                 break;
             }
@@ -111,15 +95,9 @@ fn unused_endings(story: &Story, spans: &Spans<'_>, d: &mut Diags) {
     for (i, e) in story.endings.iter().enumerate() {
         if !used[i] {
             d.push(
-                Diagnostic::new(
-                    Code::UnusedEnding,
-                    format!("ending `{}` is declared but no node uses it", e.id),
-                )
-                .at(spans.endings[i], "never reached")
-                .help(format!(
-                    "end a node with `ending: \"{}\"`, or remove the declaration",
-                    e.id
-                )),
+                Diagnostic::new(Code::UnusedEnding, format!("ending `{}` is declared but no node uses it", e.id))
+                    .at(spans.endings[i], "never reached")
+                    .help(format!("end a node with `ending: \"{}\"`, or remove the declaration", e.id)),
             );
         }
     }
@@ -169,29 +147,20 @@ fn variable_usage(story: &Story, spans: &Spans<'_>, d: &mut Diags) {
     for (i, v) in story.vars.iter().enumerate() {
         match (read[i], written[i]) {
             (false, Some(w)) => d.push(
-                Diagnostic::new(
-                    Code::NeverRead,
-                    format!("variable `{}` is written but never read", v.name),
-                )
-                .at(w, "written here")
-                .also(spans.vars[i], "declared here")
-                .help("use it in a condition or the text, or remove it"),
+                Diagnostic::new(Code::NeverRead, format!("variable `{}` is written but never read", v.name))
+                    .at(w, "written here")
+                    .also(spans.vars[i], "declared here")
+                    .help("use it in a condition or the text, or remove it"),
             ),
             (true, None) => d.push(
-                Diagnostic::new(
-                    Code::NeverWritten,
-                    format!("variable `{}` is read but never written", v.name),
-                )
-                .at(spans.vars[i], format!("always `{}`", v.default))
-                .help("set it in a choice's `do`, or make it a constant in the text"),
+                Diagnostic::new(Code::NeverWritten, format!("variable `{}` is read but never written", v.name))
+                    .at(spans.vars[i], format!("always `{}`", v.default))
+                    .help("set it in a choice's `do`, or make it a constant in the text"),
             ),
             (false, None) => d.push(
-                Diagnostic::new(
-                    Code::NeverRead,
-                    format!("variable `{}` is never used", v.name),
-                )
-                .at(spans.vars[i], "declared here")
-                .help("remove it, or use it"),
+                Diagnostic::new(Code::NeverRead, format!("variable `{}` is never used", v.name))
+                    .at(spans.vars[i], "declared here")
+                    .help("remove it, or use it"),
             ),
             (true, Some(_)) => {}
         }
@@ -210,15 +179,9 @@ fn unused_characters(story: &Story, spans: &Spans<'_>, d: &mut Diags) {
     for (i, c) in story.characters.iter().enumerate() {
         if !used[i] {
             d.push(
-                Diagnostic::new(
-                    Code::UnusedCharacter,
-                    format!("character `{}` never speaks", c.id),
-                )
-                .at(spans.characters[i], "declared here")
-                .help(format!(
-                    "give them a line with `Say(\"{}\", \"...\")`, or remove them",
-                    c.id
-                )),
+                Diagnostic::new(Code::UnusedCharacter, format!("character `{}` never speaks", c.id))
+                    .at(spans.characters[i], "declared here")
+                    .help(format!("give them a line with `Say(\"{}\", \"...\")`, or remove them", c.id)),
             );
         }
     }

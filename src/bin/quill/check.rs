@@ -24,11 +24,7 @@ pub fn run(dir: &Path, format: Format, deny_warnings: bool) -> ExitCode {
                 story: loaded.story.as_ref().map(|s| s.id.as_str()),
                 errors,
                 warnings,
-                diagnostics: loaded
-                    .diagnostics
-                    .iter()
-                    .map(|d| d.locate(&loaded.sources))
-                    .collect(),
+                diagnostics: loaded.diagnostics.iter().map(|d| d.locate(&loaded.sources)).collect(),
             };
             match serde_json::to_string_pretty(&report) {
                 Ok(s) => println!("{s}"),
@@ -37,22 +33,12 @@ pub fn run(dir: &Path, format: Format, deny_warnings: bool) -> ExitCode {
         }
         Format::Text => {
             render::emit_all(&loaded);
-            let name = loaded
-                .story
-                .as_ref()
-                .map_or_else(|| dir.display().to_string(), |s| format!("`{}`", s.id));
-            let size = loaded
-                .story
-                .as_ref()
-                .map(|s| format!(" ({} nodes in {} files)", s.nodes.len(), s.chapters.len()))
-                .unwrap_or_default();
+            let name = loaded.story.as_ref().map_or_else(|| dir.display().to_string(), |s| format!("`{}`", s.id));
+            let size =
+                loaded.story.as_ref().map(|s| format!(" ({} nodes in {} files)", s.nodes.len(), s.chapters.len())).unwrap_or_default();
             let verdict = if errors == 0 { "ok" } else { "failed" };
             eprintln!("{name}: {verdict}: {errors} error(s), {warnings} warning(s){size}");
         }
     }
-    if errors > 0 || (deny_warnings && warnings > 0) {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    }
+    if errors > 0 || (deny_warnings && warnings > 0) { ExitCode::FAILURE } else { ExitCode::SUCCESS }
 }

@@ -11,11 +11,7 @@ use std::process::ExitCode;
 
 /// Epistle's writers' tool.
 #[derive(Parser)]
-#[command(
-    name = "quill",
-    version,
-    about = "Check, play and test Epistle stories"
-)]
+#[command(name = "quill", version, about = "Check, play and test Epistle stories")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -59,11 +55,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Check {
-            story,
-            format,
-            deny_warnings,
-        } => check::run(&story, format, deny_warnings),
+        Command::Check { story, format, deny_warnings } => check::run(&story, format, deny_warnings),
         Command::Play { story, seed, quiet } => play::run(&story, seed, quiet),
     }
 }

@@ -24,16 +24,7 @@ pub fn run(dir: &Path, seed: u64, quiet: bool) -> ExitCode {
     let stdin = std::io::stdin();
     let mut lines = stdin.lock().lines();
     let mut out = std::io::stdout().lock();
-    let _ = writeln!(
-        out,
-        "{} — by {}\n",
-        story.title,
-        if story.author.is_empty() {
-            "anonymous"
-        } else {
-            &story.author
-        }
-    );
+    let _ = writeln!(out, "{} — by {}\n", story.title, if story.author.is_empty() { "anonymous" } else { &story.author });
     if !quiet {
         let _ = writeln!(out, "{HELP}\n");
     }
@@ -49,9 +40,7 @@ pub fn run(dir: &Path, seed: u64, quiet: bool) -> ExitCode {
         if line.is_empty() {
             continue;
         }
-        let (cmd, arg) = line
-            .split_once(' ')
-            .map_or((line, ""), |(c, a)| (c, a.trim()));
+        let (cmd, arg) = line.split_once(' ').map_or((line, ""), |(c, a)| (c, a.trim()));
         match cmd {
             "quit" | "q" => break,
             "help" | "?" => {
@@ -60,11 +49,7 @@ pub fn run(dir: &Path, seed: u64, quiet: bool) -> ExitCode {
             "undo" | "u" => {
                 let n = arg.parse().unwrap_or(1);
                 let done = runner.undo(n);
-                let _ = writeln!(
-                    out,
-                    "(undid {done} choice{})\n",
-                    if done == 1 { "" } else { "s" }
-                );
+                let _ = writeln!(out, "(undid {done} choice{})\n", if done == 1 { "" } else { "s" });
                 chapter = None;
                 show(&mut out, &runner, &mut chapter);
             }
@@ -93,32 +78,28 @@ pub fn run(dir: &Path, seed: u64, quiet: bool) -> ExitCode {
                     }
                 }
             }
-            "load" => match std::fs::read_to_string(arg)
-                .map_err(|e| e.to_string())
-                .and_then(|t| Save::from_ron(&t).map_err(|e| e.to_string()))
-            {
-                Ok(save) => match save
-                    .restore(Arc::clone(&story))
-                    .or_else(|_| save.replay(Arc::clone(&story)))
-                {
-                    Ok((r, m)) => {
-                        runner = r;
-                        let _ = writeln!(out, "(loaded {arg})");
-                        for l in m.lines() {
-                            let _ = writeln!(out, "({l})");
+            "load" => {
+                match std::fs::read_to_string(arg).map_err(|e| e.to_string()).and_then(|t| Save::from_ron(&t).map_err(|e| e.to_string())) {
+                    Ok(save) => match save.restore(Arc::clone(&story)).or_else(|_| save.replay(Arc::clone(&story))) {
+                        Ok((r, m)) => {
+                            runner = r;
+                            let _ = writeln!(out, "(loaded {arg})");
+                            for l in m.lines() {
+                                let _ = writeln!(out, "({l})");
+                            }
+                            let _ = writeln!(out);
+                            chapter = None;
+                            show(&mut out, &runner, &mut chapter);
                         }
-                        let _ = writeln!(out);
-                        chapter = None;
-                        show(&mut out, &runner, &mut chapter);
-                    }
+                        Err(e) => {
+                            let _ = writeln!(out, "(cannot load {arg}: {e})");
+                        }
+                    },
                     Err(e) => {
                         let _ = writeln!(out, "(cannot load {arg}: {e})");
                     }
-                },
-                Err(e) => {
-                    let _ = writeln!(out, "(cannot load {arg}: {e})");
                 }
-            },
+            }
             _ => {
                 if runner.ended().is_some() {
                     let _ = writeln!(out, "(the story has ended: undo, restart, load or quit)");
@@ -129,25 +110,15 @@ pub fn run(dir: &Path, seed: u64, quiet: bool) -> ExitCode {
                     Ok(n) => offered.get(n.wrapping_sub(1)),
                     Err(_) => {
                         let low = line.to_lowercase();
-                        offered
-                            .iter()
-                            .find(|c| c.enabled && c.text.to_lowercase().starts_with(&low))
+                        offered.iter().find(|c| c.enabled && c.text.to_lowercase().starts_with(&low))
                     }
                 };
                 let Some(pick) = pick else {
-                    let _ = writeln!(
-                        out,
-                        "(no such choice: type 1 to {}, or help)",
-                        offered.len()
-                    );
+                    let _ = writeln!(out, "(no such choice: type 1 to {}, or help)", offered.len());
                     continue;
                 };
                 if !pick.enabled {
-                    let _ = writeln!(
-                        out,
-                        "(not yet: {})",
-                        pick.reason.as_deref().unwrap_or("locked")
-                    );
+                    let _ = writeln!(out, "(not yet: {})", pick.reason.as_deref().unwrap_or("locked"));
                     continue;
                 }
                 let input = match &pick.input {
@@ -176,12 +147,7 @@ pub fn run(dir: &Path, seed: u64, quiet: bool) -> ExitCode {
             let _ = writeln!(out, "ending: {}", story.endings[e as usize].id);
         }
         None => {
-            let _ = writeln!(
-                out,
-                "no ending reached (at `{}` after {} choices)",
-                story.node(runner.state().node).id,
-                runner.state().turn
-            );
+            let _ = writeln!(out, "no ending reached (at `{}` after {} choices)", story.node(runner.state().node).id, runner.state().turn);
         }
     }
     ExitCode::SUCCESS
@@ -194,14 +160,7 @@ fn show(out: &mut impl Write, runner: &Runner, chapter: &mut Option<u32>) {
     if *chapter != Some(ch) {
         if let Some(first) = runner.page().passages.first() {
             let c = story.node(first.node).chapter;
-            let _ = writeln!(
-                out,
-                "== {} ==\n",
-                story
-                    .chapters
-                    .get(c as usize)
-                    .map_or("", |c| c.title.as_str())
-            );
+            let _ = writeln!(out, "== {} ==\n", story.chapters.get(c as usize).map_or("", |c| c.title.as_str()));
         }
         *chapter = Some(ch);
     }

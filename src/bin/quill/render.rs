@@ -1,9 +1,7 @@
 //! Rendering diagnostics like rustc: a snippet of the file with carets under the
 //! exact token, through codespan-reporting.
 
-use codespan_reporting::diagnostic::{
-    Diagnostic as CsDiagnostic, Label, LabelStyle, Severity as CsSeverity,
-};
+use codespan_reporting::diagnostic::{Diagnostic as CsDiagnostic, Label, LabelStyle, Severity as CsSeverity};
 use codespan_reporting::files::SimpleFiles;
 use codespan_reporting::term::{self, Config};
 use epistle::narrative::{Diagnostic, Loaded, Severity};
@@ -42,26 +40,13 @@ fn convert(d: &Diagnostic) -> CsDiagnostic<usize> {
         .labels
         .iter()
         .map(|l| {
-            let style = if l.primary {
-                LabelStyle::Primary
-            } else {
-                LabelStyle::Secondary
-            };
-            Label::new(
-                style,
-                l.span.file.0 as usize,
-                l.span.start as usize..l.span.end as usize,
-            )
-            .with_message(l.message.clone())
+            let style = if l.primary { LabelStyle::Primary } else { LabelStyle::Secondary };
+            Label::new(style, l.span.file.0 as usize, l.span.start as usize..l.span.end as usize).with_message(l.message.clone())
         })
         .collect();
     let mut notes: Vec<String> = d.notes.iter().map(|n| format!("note: {n}")).collect();
     if let Some(h) = &d.help {
         notes.insert(0, format!("help: {h}"));
     }
-    CsDiagnostic::new(severity)
-        .with_code(d.code.as_str())
-        .with_message(d.message.clone())
-        .with_labels(labels)
-        .with_notes(notes)
+    CsDiagnostic::new(severity).with_code(d.code.as_str()).with_message(d.message.clone()).with_labels(labels).with_notes(notes)
 }

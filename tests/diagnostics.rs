@@ -1,0 +1,1 @@
+//! Diagnostics tests (filled in below).
