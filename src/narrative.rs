@@ -1,6 +1,7 @@
 //! The pure narrative core: the story format, loading and diagnostics, the runtime,
-//! saves and analysis. It never depends on Bevy or egui (a test enforces this), so the
-//! writers' tool and every test of the story logic build without them.
+//! saves and analysis. It never depends on the game engine or the UI toolkit (a test
+//! enforces this), so the writers' tool and every test of the story logic build
+//! without them.
 
 pub mod chapter;
 pub mod diagnostic;

@@ -1,5 +1,16 @@
 //! The one integration-test binary (every test binary links the whole crate, so one
 //! binary saves minutes). Each module below is a family of tests.
 
+// Shared helpers: paths, loading, running quill, expected-output files.
+mod support;
+
 // Diagnostics: one fixture story per diagnostic code, with its expected rendering.
 mod diagnostics;
+// The runtime: choices, conditions, variations, fallbacks, input, undo, determinism.
+mod runtime;
+// Saves: round trips, migration across story edits, replay, corrupt files.
+mod saves;
+// Property tests: random play never breaks state; random bytes never panic the loader.
+mod props;
+// House rules: the core stays free of Bevy and egui; files say what they hold.
+mod tidy;

@@ -49,10 +49,16 @@ pub fn collect<'v>(root: &'v Value, file: FileId, chapter: u32, d: &mut Diags, o
                 );
                 continue;
             };
-            let Some(id) = schema::id(&idf.value, "node", d) else {
-                continue;
+            // A badly formed id is reported once and still registered, so links to it
+            // don't cascade into "unknown node" errors.
+            let id = match schema::id(&idf.value, "node", d) {
+                Some(id) => id.to_string(),
+                None => match &idf.value.kind {
+                    Kind::Str(s) => s.text.clone(),
+                    _ => continue,
+                },
             };
-            out.push(RawNode { id: id.to_string(), id_span: idf.value.span, file, chapter, value: n });
+            out.push(RawNode { id, id_span: idf.value.span, file, chapter, value: n });
         }
     }
     f.finish(&["title", "nodes"], d);

@@ -147,13 +147,18 @@ pub fn compile(manifest_file: SourceFile, chapters: Vec<ChapterFile>) -> Loaded 
         }
     }
     let mut parsed = Vec::new();
+    let mut missing_files: Vec<String> = Vec::new();
     for (file, name) in &trees {
         let text = sources.get(*file).map(|f| f.text.as_str()).unwrap_or("");
         match ron_tree::parse(*file, text) {
             Ok(v) => parsed.push((*file, name.clone(), v)),
-            Err(e) => d.push(e),
+            Err(e) => {
+                d.push(e);
+                missing_files.push(name.clone());
+            }
         }
     }
+    missing_files.extend(m.files.iter().filter(|(n, _)| !trees.iter().any(|(_, t)| t == n)).map(|(n, _)| n.clone()));
     let mut raw: Vec<RawNode<'_>> = Vec::new();
     let mut chapters_out = Vec::new();
     for (file, name, tree) in &parsed {
@@ -210,6 +215,8 @@ pub fn compile(manifest_file: SourceFile, chapters: Vec<ChapterFile>) -> Loaded 
     let start = match &m.start {
         Some((id, span)) => match nodes_index.get(id) {
             Some(&n) => Some(n),
+            // The start node may be in a file that did not parse; that error says enough.
+            None if !missing_files.is_empty() => None,
             None => {
                 d.push(
                     Diagnostic::new(Code::UnknownNode, format!("the start node `{id}` does not exist"))
@@ -221,6 +228,12 @@ pub fn compile(manifest_file: SourceFile, chapters: Vec<ChapterFile>) -> Loaded 
         },
         None => None,
     };
+    if !missing_files.is_empty() {
+        let note = format!("nodes in {} are unknown until it can be read", missing_files.join(", "));
+        for diag in d.list.iter_mut().filter(|x| x.code == Code::UnknownNode) {
+            diag.notes.push(note.clone());
+        }
+    }
     let (once_slots, vary_sites, vary_site_node, writes) = (c.once_slots, c.vary_sites, c.vary_site_node, c.writes);
     let node_spans: Vec<Span> = raw.iter().map(|r| r.id_span).collect();
     drop(raw);

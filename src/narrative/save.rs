@@ -416,13 +416,17 @@ impl Save {
         let mut r = Runner::new(Arc::clone(&story), self.seed);
         for (t, c) in self.log.iter().enumerate() {
             let here = story.node(r.state().node);
-            if here.id != c.node {
-                return Err(SaveError::ReplayDiverged {
-                    turn: t + 1,
-                    reason: format!("the story now reaches `{}` where the save had `{}`", here.id, c.node),
-                });
-            }
-            let i = here.choices.iter().position(|ch| ch.key == c.key).map(|i| i as u32).unwrap_or(c.index);
+            // Match by key; a renamed node is fine as long as the choice is still there.
+            let i = match here.choices.iter().position(|ch| ch.key == c.key) {
+                Some(i) => i as u32,
+                None if here.id == c.node => c.index,
+                None => {
+                    return Err(SaveError::ReplayDiverged {
+                        turn: t + 1,
+                        reason: format!("the story now reaches `{}` where the save had `{}`", here.id, c.node),
+                    });
+                }
+            };
             r.choose(i, c.input.as_deref())
                 .map_err(|e| SaveError::ReplayDiverged { turn: t + 1, reason: format!("choice `{}`: {e}", c.key) })?;
         }

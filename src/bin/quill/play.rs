@@ -155,16 +155,12 @@ pub fn run(dir: &Path, seed: u64, quiet: bool) -> ExitCode {
 
 fn show(out: &mut impl Write, runner: &Runner, chapter: &mut Option<u32>) {
     let story: &Story = runner.story();
-    let node = runner.state().node;
-    let ch = story.node(node).chapter;
-    if *chapter != Some(ch) {
-        if let Some(first) = runner.page().passages.first() {
-            let c = story.node(first.node).chapter;
-            let _ = writeln!(out, "== {} ==\n", story.chapters.get(c as usize).map_or("", |c| c.title.as_str()));
-        }
-        *chapter = Some(ch);
-    }
     for p in &runner.page().passages {
+        let ch = story.node(p.node).chapter;
+        if *chapter != Some(ch) {
+            let _ = writeln!(out, "== {} ==\n", story.chapters.get(ch as usize).map_or("", |c| c.title.as_str()));
+            *chapter = Some(ch);
+        }
         let text = match p.speaker {
             Some(s) => format!("{}: {}", runner.character_name(s), p.text),
             None => p.text.clone(),

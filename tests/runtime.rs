@@ -1,0 +1,185 @@
+//! The runtime, on the tutorial story and on small stories compiled in memory.
+
+use crate::support::{expect_file, quill, story};
+use epistle::narrative::{ChapterFile, ChooseError, Runner, SourceFile, Story, Value, compile};
+use std::path::Path;
+use std::sync::Arc;
+
+/// Compiles a one-chapter story from strings; panics with the diagnostics if it fails.
+pub fn inline(manifest: &str, chapter: &str) -> Arc<Story> {
+    let ch = ChapterFile { name: "main.ron".into(), path: "main.ron".into(), text: Ok(chapter.into()) };
+    let loaded = compile(SourceFile::new("story.ron", manifest), vec![ch]);
+    match loaded.story {
+        Some(s) => Arc::new(s),
+        None => panic!("{:#?}", loaded.diagnostics.iter().map(|d| d.locate(&loaded.sources).one_line()).collect::<Vec<_>>()),
+    }
+}
+
+fn texts(r: &Runner) -> Vec<String> {
+    r.choices().into_iter().map(|c| c.text).collect()
+}
+
+fn pick(r: &mut Runner, text: &str) {
+    let c = r.choices().into_iter().find(|c| c.text.starts_with(text)).unwrap_or_else(|| panic!("no choice `{text}` in {:?}", texts(r)));
+    r.choose(c.index, None).unwrap_or_else(|e| panic!("cannot choose `{text}`: {e}"));
+}
+
+fn var(r: &Runner, name: &str) -> Value {
+    let i = r.story().var_id(name).unwrap_or_else(|| panic!("no variable {name}"));
+    r.state().vars[i as usize].clone()
+}
+
+#[test]
+fn locked_choices_show_their_reason_and_hidden_ones_do_not_show() {
+    let mut r = Runner::new(story("stories/tutorial"), 1);
+    let offered = r.choices();
+    let walk = offered.iter().find(|c| c.text.starts_with("Walk out")).map(|c| (c.enabled, c.reason.clone()));
+    assert_eq!(walk, Some((false, Some("Maren still has the key.".into()))));
+    assert!(!texts(&r).iter().any(|t| t == "Ask for the key"), "hidden until its condition holds");
+    assert_eq!(r.choose(1, None), Err(ChooseError::NotAvailable));
+    assert_eq!(r.clone().choose(99, None), Err(ChooseError::NoSuchChoice(99)));
+}
+
+#[test]
+fn once_only_choices_go_and_sticky_ones_stay() {
+    let mut r = Runner::new(story("stories/tutorial"), 1);
+    pick(&mut r, "Ask Maren");
+    let t = texts(&r);
+    assert!(!t.iter().any(|t| t.starts_with("Ask Maren")), "{t:?}");
+    assert!(t.iter().any(|t| t == "Ask for the key"), "{t:?}");
+    pick(&mut r, "Ask for the key");
+    let walk = r.choices().into_iter().find(|c| c.text.starts_with("Walk out")).map(|c| c.enabled);
+    assert_eq!(walk, Some(true));
+    assert_eq!(var(&r, "has_key"), Value::Bool(true));
+    assert_eq!(var(&r, "courage"), Value::Int(2));
+}
+
+#[test]
+fn variations_advance_and_text_reads_state() {
+    let mut r = Runner::new(story("stories/tutorial"), 1);
+    assert!(r.page().passages.iter().any(|p| p.text == "A gull watches you."));
+    assert!(r.page().passages.iter().any(|p| p.text == "You came back."), "the `if` fragment is empty at courage 0");
+    pick(&mut r, "Ask Maren");
+    let page: Vec<&str> = r.page().passages.iter().map(|p| p.text.as_str()).collect();
+    assert!(page.contains(&"The gull again, unimpressed."), "{page:?}");
+    assert!(page.contains(&"You came back. Braver, too, by the look of you."), "{page:?}");
+    assert!(page.iter().any(|p| p.starts_with("It wants lighting every night. It has 2 cans")), "{page:?}");
+}
+
+#[test]
+fn text_input_is_cleaned_and_defaults() {
+    let s = story("stories/tutorial");
+    let mut r = Runner::new(Arc::clone(&s), 1);
+    let name = r.choices().into_iter().find(|c| c.input.is_some()).map(|c| (c.index, c.input));
+    let Some((i, Some((prompt, default)))) = name else { panic!("no input choice") };
+    assert_eq!((prompt.as_str(), default.as_str()), ("What is the boat called?", "Gull"));
+    r.choose(i, Some("  Tern\u{7} {x} ")).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(var(&r, "boat_name"), Value::Str("Tern x".into()));
+    let radio = s.character_id("radio").unwrap_or(0);
+    assert_eq!(r.character_name(radio), "The Tern x's radio");
+
+    let mut r = Runner::new(Arc::clone(&s), 1);
+    r.choose(i, Some("   ")).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(var(&r, "boat_name"), Value::Str("Gull".into()));
+    let mut r = Runner::new(s, 1);
+    r.choose(i, Some(&"x".repeat(500))).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(var(&r, "boat_name"), Value::Str("x".repeat(40)));
+}
+
+#[test]
+fn conditional_next_counts_visits_to_an_ending() {
+    let mut r = Runner::new(story("stories/tutorial"), 1);
+    pick(&mut r, "Wait");
+    pick(&mut r, "Wait");
+    assert_eq!(r.ended(), None);
+    pick(&mut r, "Wait");
+    let drift = r.story().ending_id("drift");
+    assert_eq!(r.ended(), drift);
+    assert_eq!(r.choose(0, None), Err(ChooseError::Ended));
+    assert!(r.choices().is_empty());
+}
+
+#[test]
+fn undo_restores_the_exact_state() {
+    let s = story("stories/tutorial");
+    let mut r = Runner::new(s, 3);
+    pick(&mut r, "Ask Maren");
+    let (state, page) = (r.state().clone(), r.page().clone());
+    pick(&mut r, "Ask for the key");
+    pick(&mut r, "Walk out");
+    assert_eq!(r.undo_depth(), 3);
+    assert_eq!(r.undo(2), 2);
+    assert_eq!((r.state(), r.page()), (&state, &page));
+    assert_eq!(r.undo(10), 1, "undo stops at the start");
+    assert_eq!(r.state().turn, 0);
+}
+
+#[test]
+fn same_seed_same_transcript_and_random_branches_cover_both_ways() {
+    let s = story("stories/tutorial");
+    let play = |seed: u64| {
+        let mut r = Runner::new(Arc::clone(&s), seed);
+        for c in ["Ask Maren", "Ask for the key", "Walk out"] {
+            pick(&mut r, c);
+        }
+        r.page().passages.iter().map(|p| p.text.clone()).collect::<Vec<_>>()
+    };
+    assert_eq!(play(42), play(42));
+    let slipped = (0..64).filter(|&seed| play(seed).iter().any(|t| t.starts_with("You slip"))).count();
+    assert!(slipped > 4 && slipped < 40, "weight 1 in 4 should slip about 16 times in 64, got {slipped}");
+}
+
+#[test]
+fn fallback_is_taken_when_nothing_else_is_available_and_ints_clamp() {
+    let s = inline(
+        r#"Story(id: "t", title: "T", start: "hub", files: ["main.ron"],
+            variables: [Int(name: "n", min: 0, max: 2)],
+            endings: [Ending(id: "done", title: "Done")])"#,
+        r#"Chapter(nodes: [
+            Node(id: "hub", text: ["Hub {n}."], choices: [
+                Choice(text: "Up", to: "hub", do: ["n += 5"]),
+                Choice(text: "Down", to: "hub", do: ["n -= 1"]),
+                Choice(fallback: true, to: "out"),
+            ]),
+            Node(id: "out", text: ["Out at {n}, after {turns()} turns."], ending: "done"),
+        ])"#,
+    );
+    let mut r = Runner::new(s, 0);
+    pick(&mut r, "Up");
+    assert_eq!(var(&r, "n"), Value::Int(2), "clamped to max");
+    pick(&mut r, "Down");
+    assert_eq!(r.ended(), Some(0), "both once-only choices taken: the fallback ends it");
+    assert_eq!(r.page().passages.last().map(|p| p.text.as_str()), Some("Out at 1, after 2 turns."));
+}
+
+#[test]
+fn a_hub_with_no_way_out_reports_stuck() {
+    let s = inline(
+        r#"Story(id: "t", title: "T", start: "hub", files: ["main.ron"], endings: [Ending(id: "e", title: "E")])"#,
+        r#"Chapter(nodes: [
+            Node(id: "hub", text: ["Hub."], choices: [Choice(text: "Once", to: "hub"), Choice(text: "End", to: "end", when: "false")]),
+            Node(id: "end", text: ["End."], ending: "e"),
+        ])"#,
+    );
+    let mut r = Runner::new(s, 0);
+    pick(&mut r, "Once");
+    assert!(r.page().stuck.as_deref().is_some_and(|s| s.contains("`hub`")), "{:?}", r.page().stuck);
+}
+
+#[test]
+fn runner_is_send_and_sync() {
+    fn check<T: Send + Sync + 'static>() {}
+    check::<Runner>();
+}
+
+#[test]
+fn scripted_quill_play_matches_its_transcript() {
+    let script = "1\n2\nName\n Tern \nWait\n1\nundo\nWalk\nLight\nCall\nRow\n";
+    let out = quill(&["play", "stories/tutorial", "--seed", "7", "--quiet"], Some(script));
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(text.ends_with("ending: home\n"), "{text}");
+    expect_file(Path::new("tests/fixtures/transcripts/tutorial-seed7.txt"), &text);
+    let again = quill(&["play", "stories/tutorial", "--seed", "7", "--quiet"], Some(script));
+    assert_eq!(String::from_utf8_lossy(&again.stdout), text, "same seed and choices, same transcript");
+}

@@ -1,0 +1,47 @@
+//! House rules, checked: the narrative core never names Bevy or egui, and every source
+//! file opens with a `//!` line saying what it holds.
+
+use crate::support::root;
+use std::path::{Path, PathBuf};
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    for e in rd.filter_map(Result::ok) {
+        let p = e.path();
+        if p.is_dir() {
+            rust_files(&p, out);
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(p);
+        }
+    }
+}
+
+#[test]
+fn the_narrative_core_never_names_bevy_or_egui() {
+    let mut files = vec![root().join("src/narrative.rs")];
+    rust_files(&root().join("src/narrative"), &mut files);
+    assert!(files.len() > 5);
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap_or_default();
+        for (n, line) in text.lines().enumerate() {
+            let words: Vec<&str> = line.split(|c: char| !c.is_alphanumeric() && c != '_').collect();
+            assert!(
+                !words.iter().any(|w| w.eq_ignore_ascii_case("bevy") || w.eq_ignore_ascii_case("egui")),
+                "{}:{}: the core must stay engine-free: {line}",
+                f.display(),
+                n + 1
+            );
+        }
+    }
+}
+
+#[test]
+fn every_source_file_says_what_it_holds() {
+    let mut files = Vec::new();
+    rust_files(&root().join("src"), &mut files);
+    rust_files(&root().join("tests"), &mut files);
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap_or_default();
+        assert!(text.starts_with("//!"), "{} must open with a `//!` line", f.display());
+    }
+}
