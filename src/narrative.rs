@@ -5,7 +5,9 @@
 
 pub mod chapter;
 pub mod diagnostic;
+pub mod explore;
 pub mod expr;
+pub mod flow;
 pub mod load;
 pub mod manifest;
 pub mod ron_tree;

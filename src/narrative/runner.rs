@@ -2,6 +2,7 @@
 //! evaluated, lists the choices (with reasons for locked ones), applies a choice, and
 //! undoes any number of choices by replaying the log from its base.
 
+use super::flow::{self, MAX_FLOW_STEPS, Observer, Stop};
 use super::state::{StateEnv, StateVary, StoryState};
 use super::story::{MAX_INPUT_CHARS, Story};
 use super::text::tidy;
@@ -9,8 +10,6 @@ use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use thiserror::Error;
 
-/// The most `next` steps one turn may take before the runner calls it a loop.
-pub const MAX_FLOW_STEPS: usize = 10_000;
 
 /// A passage as shown: text evaluated.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -195,11 +194,7 @@ impl Runner {
 
     /// Whether choice `i` of the current node can be taken now.
     pub fn available(&self, i: u32) -> bool {
-        let node = self.story.node(self.state.node);
-        let Some(c) = node.choices.get(i as usize) else {
-            return false;
-        };
-        !c.fallback && !c.once_slot.is_some_and(|s| self.state.taken(s)) && c.when.as_ref().is_none_or(|w| w.test(&self.state.env()))
+        flow::available(&self.story, &self.state, i as usize)
     }
 
     /// Takes choice `i` (its index in the node, as [`Offered::index`]). `input` is the
@@ -224,92 +219,34 @@ impl Runner {
 
     fn apply(&mut self, i: u32, input: Option<String>) {
         let story = Arc::clone(&self.story);
-        let c = &story.node(self.state.node).choices[i as usize];
-        if let (Some(inp), Some(text)) = (&c.input, input) {
+        if let (Some(inp), Some(text)) = (&story.node(self.state.node).choices[i as usize].input, input) {
             self.state.vars[inp.var as usize] = super::value::Value::Str(text);
         }
-        if let Some(s) = c.once_slot {
-            self.state.take(s);
-        }
-        self.state.apply(&story, &c.effects);
-        self.state.turn += 1;
+        let to = flow::take(&story, &mut self.state, i as usize);
         self.page.passages.clear();
         self.page.stuck = None;
-        self.enter(c.to);
+        self.enter(to);
     }
 
-    /// Arrives at `n` and flows on until a choice, an ending, or a dead stop.
+    /// Arrives at `n` and flows on, rendering, until a choice, an ending, or a stop.
     fn enter(&mut self, mut n: u32) {
         let story = Arc::clone(&self.story);
-        for _ in 0..MAX_FLOW_STEPS {
-            self.state.node = n;
-            if let Some(v) = self.state.visits.get_mut(n as usize) {
-                *v = v.saturating_add(1);
-            }
-            let node = story.node(n);
-            self.state.apply(&story, &node.effects);
-            self.render(n);
-            match &node.flow {
-                super::story::Flow::Ending(e) => {
-                    self.state.ended = Some(*e);
+        let mut render = Render { page: &mut self.page, story: &story };
+        loop {
+            match flow::advance(&story, &mut self.state, n, &mut render) {
+                Stop::Random(at) => n = flow::pick_outcome(&story, &mut self.state, at),
+                Stop::Wait | Stop::Ending(_) => return,
+                Stop::Stuck => {
+                    let id = &story.node(self.state.node).id;
+                    render.page.stuck = Some(format!("no choice is available at `{id}` and it has no fallback"));
                     return;
                 }
-                super::story::Flow::Goto(t) => n = *t,
-                super::story::Flow::Branch(bs, otherwise) => {
-                    let env = self.state.env();
-                    n = bs.iter().find(|(c, _)| c.test(&env)).map_or(*otherwise, |b| b.1);
-                }
-                super::story::Flow::Random(ws) => {
-                    let total: u32 = ws.iter().map(|w| w.0).sum();
-                    let mut pick = self.state.rng.below(total);
-                    n = ws.last().map_or(n, |w| w.1);
-                    for &(w, t) in ws {
-                        if pick < w {
-                            n = t;
-                            break;
-                        }
-                        pick -= w;
-                    }
-                }
-                super::story::Flow::Choices => {
-                    let any = (0..node.choices.len() as u32).any(|i| self.available(i));
-                    if any {
-                        return;
-                    }
-                    let env = self.state.env();
-                    let fallback = node.choices.iter().find(|c| c.fallback && c.when.as_ref().is_none_or(|w| w.test(&env)));
-                    match fallback {
-                        Some(f) => {
-                            self.state.apply(&story, &f.effects);
-                            n = f.to;
-                        }
-                        None => {
-                            self.page.stuck = Some(format!("no choice is available at `{}` and it has no fallback", node.id));
-                            return;
-                        }
-                    }
+                Stop::Loop => {
+                    let id = &story.node(self.state.node).id;
+                    render.page.stuck = Some(format!("the story flowed through {MAX_FLOW_STEPS} nodes without a choice, last at `{id}`"));
+                    return;
                 }
             }
-        }
-        self.page.stuck = Some(format!("the story flowed through {MAX_FLOW_STEPS} nodes without a choice, last at `{}`", story.node(n).id));
-    }
-
-    fn render(&mut self, n: u32) {
-        let story = &self.story;
-        let node = story.node(n);
-        for (pi, p) in node.passages.iter().enumerate() {
-            let env = StateEnv { vars: &self.state.vars, visits: &self.state.visits, turn: self.state.turn };
-            if p.when.as_ref().is_some_and(|w| !w.test(&env)) {
-                continue;
-            }
-            let mut text = String::with_capacity(128);
-            let mut vary = StateVary { vary: &mut self.state.vary, rng: &mut self.state.rng };
-            p.text.render(&env, &mut vary, &mut text);
-            tidy(&mut text);
-            if text.is_empty() {
-                continue;
-            }
-            self.page.passages.push(Shown { node: n, passage: pi as u32, speaker: p.speaker, text });
         }
     }
 
@@ -343,4 +280,30 @@ pub fn clean_input(raw: &str, default: &str) -> String {
     let s: String = raw.chars().filter(|c| !c.is_control() && *c != '{' && *c != '}').take(MAX_INPUT_CHARS).collect();
     let s = s.trim();
     if s.is_empty() { default.to_string() } else { s.to_string() }
+}
+
+/// Renders passages into the page as the flow arrives at each node.
+struct Render<'a> {
+    page: &'a mut Page,
+    story: &'a Story,
+}
+
+impl Observer for Render<'_> {
+    fn arrive(&mut self, st: &mut StoryState, n: u32) {
+        let node = self.story.node(n);
+        for (pi, p) in node.passages.iter().enumerate() {
+            let env = StateEnv { vars: &st.vars, visits: &st.visits, turn: st.turn };
+            if p.when.as_ref().is_some_and(|w| !w.test(&env)) {
+                continue;
+            }
+            let mut text = String::with_capacity(128);
+            let mut vary = StateVary { vary: &mut st.vary, rng: &mut st.rng };
+            p.text.render(&env, &mut vary, &mut text);
+            tidy(&mut text);
+            if text.is_empty() {
+                continue;
+            }
+            self.page.passages.push(Shown { node: n, passage: pi as u32, speaker: p.speaker, text });
+        }
+    }
 }

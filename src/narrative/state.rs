@@ -62,6 +62,20 @@ impl StoryState {
         }
     }
 
+    /// A placeholder with nothing in it (for moving a state out of a struct).
+    pub fn new_empty() -> StoryState {
+        StoryState {
+            node: 0,
+            vars: Vec::new(),
+            visits: Vec::new(),
+            turn: 0,
+            once: Vec::new(),
+            vary: Vec::new(),
+            rng: StoryRng::seeded(0),
+            ended: None,
+        }
+    }
+
     /// Whether once-only slot `s` has been taken.
     pub fn taken(&self, s: u32) -> bool {
         self.once.get((s / 64) as usize).is_some_and(|w| w & (1 << (s % 64)) != 0)

@@ -2,6 +2,7 @@
 //! the toolkit commands) explores, tests, maps and measures them. Never needs Bevy.
 
 mod check;
+mod explore;
 mod play;
 mod render;
 
@@ -39,6 +40,18 @@ enum Command {
         #[arg(long)]
         deny_warnings: bool,
     },
+    /// Explore every reachable state: prove each ending reachable (with a shortest
+    /// path), find traps, dead choices and constant conditions
+    Explore {
+        /// The story folder
+        story: PathBuf,
+        /// Output format
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+        /// Stop after this many distinct states
+        #[arg(long, default_value_t = 2_000_000)]
+        max_states: usize,
+    },
     /// Play a story in the terminal; reads choices from standard input
     Play {
         /// The story folder
@@ -56,6 +69,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check { story, format, deny_warnings } => check::run(&story, format, deny_warnings),
+        Command::Explore { story, format, max_states } => explore::run(&story, format, max_states),
         Command::Play { story, seed, quiet } => play::run(&story, seed, quiet),
     }
 }

@@ -1,0 +1,156 @@
+//! `quill explore`: every reachable state, every ending's shortest path, and what the
+//! story can never do.
+
+use crate::{Format, render};
+use epistle::narrative::explore::{CondSite, Exploration, Limits, Step, explore, witness};
+use epistle::narrative::{Loaded, Story, load_dir};
+use serde_json::json;
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+/// Runs the exploration; exit 1 if an ending is unreachable or a trap exists (or the
+/// story does not load), 2 if the bound stopped it before it could tell.
+pub fn run(dir: &Path, format: Format, max_states: usize) -> ExitCode {
+    let loaded = load_dir(dir);
+    let Some(story) = loaded.story.clone() else {
+        render::emit_all(&loaded);
+        eprintln!("the story has errors: run `quill check {}`", dir.display());
+        return ExitCode::FAILURE;
+    };
+    let story = Arc::new(story);
+    let ex = explore(&story, Limits { max_states });
+    match format {
+        Format::Text => print_text(&loaded, &story, &ex, dir),
+        Format::Json => print_json(&loaded, &story, &ex),
+    }
+    let missing = ex.endings.iter().any(Option::is_none);
+    if !ex.complete {
+        ExitCode::from(2)
+    } else if missing || ex.traps > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn describe(story: &Story, steps: &[Step]) -> String {
+    let chances = steps.iter().filter(|s| matches!(s, Step::Chance { .. })).count();
+    let choices = steps.len() - chances;
+    if chances > 0 { format!("{choices} choices, {chances} random outcomes") } else { format!("{choices} choices") }
+        .replace("1 choices", "1 choice")
+        .replace(&format!("{}", story.title), &story.title)
+}
+
+fn print_text(loaded: &Loaded, story: &Arc<Story>, ex: &Exploration, dir: &Path) {
+    let state = if ex.complete { "complete".to_string() } else { format!("STOPPED at the bound of {} states", ex.states) };
+    println!(
+        "Explored `{}`: {} states, {} transitions in {:.2} s ({:.0} states/s), {state}.",
+        story.id,
+        ex.states,
+        ex.transitions,
+        ex.elapsed.as_secs_f64(),
+        ex.rate()
+    );
+    let reached = ex.endings.iter().filter(|e| e.is_some()).count();
+    println!("\nEndings: {reached} of {} reachable", story.endings.len());
+    for (e, path) in story.endings.iter().zip(&ex.endings) {
+        match path {
+            None if ex.complete => println!("  ✗ {:<20} UNREACHABLE  “{}”", e.id, e.title),
+            None => println!("  ? {:<20} not found within the bound  “{}”", e.id, e.title),
+            Some(steps) => {
+                println!("  ✓ {:<20} shortest path: {}  “{}”", e.id, describe(story, steps), e.title);
+                match witness(story, steps, 10_000) {
+                    Some(w) => {
+                        let nums: Vec<String> = w.script().lines().map(str::to_string).collect();
+                        println!("      replay: printf '{}\\n' | quill play {} --seed {}", nums.join("\\n"), dir.display(), w.seed);
+                    }
+                    None => println!("      (no seed under 10000 reproduces its random outcomes)"),
+                }
+            }
+        }
+    }
+    let never: Vec<usize> = (0..story.nodes.len()).filter(|&i| !ex.node_reached[i]).collect();
+    if ex.complete {
+        println!("\nNodes never reached: {}", if never.is_empty() { "none".to_string() } else { never.len().to_string() });
+        for &i in never.iter().take(50) {
+            println!("  {}  ({})", story.nodes[i].id, loaded.node_location(i as u32));
+        }
+    }
+    let mut dead = Vec::new();
+    for (ni, node) in story.nodes.iter().enumerate() {
+        if !ex.node_reached[ni] {
+            continue;
+        }
+        for (ci, c) in node.choices.iter().enumerate() {
+            if !c.fallback && !ex.choice_enabled[ni][ci] {
+                dead.push(format!("  {} choice {} “{}”  ({})", node.id, ci + 1, c.key, loaded.node_location(ni as u32)));
+            }
+        }
+    }
+    if ex.complete {
+        println!("\nChoices never available: {}", if dead.is_empty() { "none".to_string() } else { dead.len().to_string() });
+        for d in dead.iter().take(50) {
+            println!("{d}");
+        }
+        println!("\nConditions that never change where tested: {}", if ex.constant_conditions.is_empty() { "none".into() } else { ex.constant_conditions.len().to_string() });
+        for (n, site, v) in ex.constant_conditions.iter().take(50) {
+            let node = &story.nodes[*n as usize];
+            let what = match site {
+                CondSite::Choice(i) => format!("the `when` of choice {} “{}”", i + 1, node.choices[*i as usize].key),
+                CondSite::Branch(i) => format!("`If` number {} of its `next`", i + 1),
+            };
+            println!("  {}: {what} is always {v}  ({})", node.id, loaded.node_location(*n));
+        }
+        match &ex.trap_example {
+            None => println!("\nTraps (states with no way to any ending): none"),
+            Some((steps, node)) => {
+                println!("\nTraps (states with no way to any ending): {} — e.g. at `{}` ({})", ex.traps, story.node(*node).id, loaded.node_location(*node));
+                if let Some(w) = witness(story, steps, 10_000) {
+                    let nums: Vec<String> = w.script().lines().map(str::to_string).collect();
+                    println!("      replay: printf '{}\\n' | quill play {} --seed {}", nums.join("\\n"), dir.display(), w.seed);
+                }
+            }
+        }
+        if ex.stuck > 0 {
+            println!("  of which {} stop with nothing to choose and no fallback", ex.stuck);
+        }
+    } else {
+        println!("\nThe state space is larger than the bound; raise it with --max-states for a full report.");
+        println!("Coverage so far: {} of {} nodes reached.", ex.node_reached.iter().filter(|r| **r).count(), story.nodes.len());
+    }
+}
+
+fn print_json(loaded: &Loaded, story: &Arc<Story>, ex: &Exploration) {
+    let endings: Vec<_> = story
+        .endings
+        .iter()
+        .zip(&ex.endings)
+        .map(|(e, p)| {
+            let w = p.as_ref().and_then(|steps| witness(story, steps, 10_000));
+            json!({
+                "id": e.id,
+                "reachable": p.is_some(),
+                "path_length": p.as_ref().map(|s| s.iter().filter(|x| matches!(x, Step::Choose { .. })).count()),
+                "seed": w.as_ref().map(|w| w.seed),
+                "choices": w.as_ref().map(|w| w.choices.iter().map(|(n, t, _)| json!({"number": n, "text": t})).collect::<Vec<_>>()),
+            })
+        })
+        .collect();
+    let never: Vec<_> = (0..story.nodes.len())
+        .filter(|&i| !ex.node_reached[i])
+        .map(|i| json!({"node": story.nodes[i].id, "at": loaded.node_location(i as u32)}))
+        .collect();
+    let out = json!({
+        "story": story.id,
+        "states": ex.states,
+        "transitions": ex.transitions,
+        "complete": ex.complete,
+        "seconds": ex.elapsed.as_secs_f64(),
+        "endings": endings,
+        "never_reached": if ex.complete { json!(never) } else { json!(null) },
+        "traps": if ex.complete { json!(ex.traps) } else { json!(null) },
+        "stuck": ex.stuck,
+    });
+    println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+}

@@ -1,0 +1,820 @@
+//! Exhaustive exploration: every state a reader can reach, identical states merged,
+//! breadth first, so the first time an ending is found its path is a shortest one.
+//!
+//! A state is what the story's *flow* can observe: the node, the variables that
+//! conditions (or effects feeding them) read, the once-only choices taken, the visit
+//! counts of nodes that conditions test, and the turn count if a condition reads it.
+//! Text is not rendered and variables that only colour the text are left out, so states
+//! that differ only in wording merge. Visit and turn counts saturate one above the
+//! largest number any condition compares with, which keeps loops finite without
+//! changing any condition's outcome. Random branches are followed on every outcome;
+//! text inputs take their defaults.
+
+use super::expr::{Effect, Expr};
+use super::flow::{self, Observer, Stop};
+use super::state::StoryState;
+use super::story::{Flow, Story};
+use super::value::Value;
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+/// Limits for one exploration.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Stop after this many distinct states.
+    pub max_states: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_states: 2_000_000 }
+    }
+}
+
+/// One step of a witness path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// The reader took choice `choice` (index in the node) at `node`.
+    Choose {
+        /// Node index.
+        node: u32,
+        /// Choice index within the node.
+        choice: u32,
+    },
+    /// A random `next` at `node` went to `to`.
+    Chance {
+        /// Node index.
+        node: u32,
+        /// The outcome.
+        to: u32,
+    },
+}
+
+/// What the exploration found.
+#[derive(Clone, Debug)]
+pub struct Exploration {
+    /// Distinct states explored.
+    pub states: usize,
+    /// Transitions followed.
+    pub transitions: usize,
+    /// Whether every reachable state was explored (the bound was not hit).
+    pub complete: bool,
+    /// Wall time.
+    pub elapsed: Duration,
+    /// For each declared ending, a shortest path to it, if reachable.
+    pub endings: Vec<Option<Vec<Step>>>,
+    /// For each node, whether some state arrived there.
+    pub node_reached: Vec<bool>,
+    /// For each node and choice, whether it was ever available.
+    pub choice_enabled: Vec<Vec<bool>>,
+    /// Conditions that never varied where tested: (node, site, value it always had).
+    pub constant_conditions: Vec<(u32, CondSite, bool)>,
+    /// States from which no ending can be reached: how many, and a shortest path to
+    /// one of them with the node it is at. Only meaningful when `complete`.
+    pub traps: usize,
+    /// A shortest path into a trap, and the trap's node.
+    pub trap_example: Option<(Vec<Step>, u32)>,
+    /// States where the story stopped with nothing to choose and no fallback.
+    pub stuck: usize,
+}
+
+/// Where a condition sits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CondSite {
+    /// A choice's `when`.
+    Choice(u32),
+    /// The n-th `If` of a conditional `next`.
+    Branch(u32),
+}
+
+impl Exploration {
+    /// States per second.
+    pub fn rate(&self) -> f64 {
+        self.states as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+}
+
+/// What the state key includes. Liveness is computed per chapter: a variable, visit
+/// count or once-only flag is kept only while some chapter still reachable from the
+/// current one can read it, so states that differ only in dead history merge.
+struct Plan {
+    /// Per chapter: the live components.
+    layouts: Vec<Layout>,
+    /// Per variable: the value it saturates at, for counters that only grow and are
+    /// only compared with constants (see [`saturation`]).
+    caps: Vec<Option<i64>>,
+    node_chapter: Vec<u32>,
+    cap: u32,
+    strings: Vec<String>,
+}
+
+#[derive(Default, Clone)]
+struct Layout {
+    vars: Vec<u32>,
+    /// Per live variable: (offset subtracted, bits).
+    var_bits: Vec<(i64, u32)>,
+    /// Bits per visit count / turn count.
+    count_bits: u32,
+    visits: Vec<u32>,
+    turns: bool,
+    /// (word index, mask) of live once-only flags.
+    once: Vec<(usize, u64)>,
+}
+
+fn chapter_exprs<'a>(story: &'a Story, ch: u32, f: &mut impl FnMut(&'a Expr)) {
+    for n in story.nodes.iter().filter(|n| n.chapter == ch) {
+        for c in &n.choices {
+            if let Some(w) = &c.when {
+                f(w);
+            }
+        }
+        if let Flow::Branch(bs, _) = &n.flow {
+            for (c, _) in bs {
+                f(c);
+            }
+        }
+    }
+}
+
+fn chapter_effects(story: &Story, ch: u32) -> impl Iterator<Item = &Effect> {
+    story
+        .nodes
+        .iter()
+        .filter(move |n| n.chapter == ch)
+        .flat_map(|n| n.effects.iter().chain(n.choices.iter().flat_map(|c| c.effects.iter())))
+}
+
+fn max_literal(e: &Expr, m: &mut i64) {
+    match e {
+        Expr::Int(n) => *m = (*m).max(n.saturating_abs()),
+        Expr::Not(a) | Expr::Neg(a) => max_literal(a, m),
+        Expr::Bin(_, a, b) => {
+            max_literal(a, m);
+            max_literal(b, m);
+        }
+        _ => {}
+    }
+}
+
+impl Plan {
+    fn new(story: &Story) -> Plan {
+        let chapters = story.chapters.len().max(1);
+        // Which chapters each chapter can lead to (itself included).
+        let mut next: Vec<Vec<bool>> = vec![vec![false; chapters]; chapters];
+        for n in &story.nodes {
+            for s in n.successors() {
+                next[n.chapter as usize][story.node(s).chapter as usize] = true;
+            }
+        }
+        let mut reach: Vec<Vec<bool>> = (0..chapters)
+            .map(|c| {
+                let mut seen = vec![false; chapters];
+                let mut stack = vec![c];
+                while let Some(x) = stack.pop() {
+                    if std::mem::replace(&mut seen[x], true) {
+                        continue;
+                    }
+                    stack.extend((0..chapters).filter(|&y| next[x][y] && !seen[y]));
+                }
+                seen
+            })
+            .collect();
+        let mut biggest = 1i64;
+        let caps = saturation(story);
+        let mut layouts = Vec::with_capacity(chapters);
+        for c in 0..chapters {
+            let live: Vec<u32> = (0..chapters as u32).filter(|&d| reach[c][d as usize]).collect();
+            let mut vars = vec![false; story.vars.len()];
+            let mut visits = vec![false; story.nodes.len()];
+            let mut turns = false;
+            for &d in &live {
+                chapter_exprs(story, d, &mut |e| {
+                    e.each_var(&mut |v| vars[v as usize] = true);
+                    e.each_node(&mut |n| visits[n as usize] = true);
+                    turns |= e.reads_turns();
+                    max_literal(e, &mut biggest);
+                });
+            }
+            // Variables feeding live ones through reachable effects are live too.
+            loop {
+                let mut changed = false;
+                for &d in &live {
+                    for e in chapter_effects(story, d) {
+                        if vars[e.var as usize] {
+                            e.expr.each_var(&mut |v| {
+                                changed |= !std::mem::replace(&mut vars[v as usize], true);
+                            });
+                            e.expr.each_node(&mut |n| visits[n as usize] = true);
+                            turns |= e.expr.reads_turns();
+                            max_literal(&e.expr, &mut biggest);
+                        }
+                    }
+                }
+                if !changed {
+                    break;
+                }
+            }
+            let mut once = vec![0u64; (story.once_slots as usize).div_ceil(64)];
+            for n in story.nodes.iter().filter(|n| reach[c][n.chapter as usize]) {
+                for ch in &n.choices {
+                    if let Some(s) = ch.once_slot {
+                        once[(s / 64) as usize] |= 1 << (s % 64);
+                    }
+                }
+            }
+            let live_vars: Vec<u32> = (0..story.vars.len() as u32).filter(|v| vars[*v as usize]).collect();
+            layouts.push(Layout {
+                var_bits: live_vars.iter().map(|&v| var_width(&story.vars[v as usize], caps[v as usize])).collect(),
+                count_bits: 0,
+                vars: live_vars,
+                visits: (0..story.nodes.len() as u32).filter(|n| visits[*n as usize]).collect(),
+                turns,
+                once: once.into_iter().enumerate().filter(|(_, m)| *m != 0).collect(),
+            });
+        }
+        reach.clear();
+        if std::env::var_os("EPISTLE_EXPLORE_DEBUG").is_some() {
+            eprintln!("saturation: {:?}", saturation(story).iter().zip(&story.vars).filter_map(|(c, d)| c.map(|c| (d.name.as_str(), c))).collect::<Vec<_>>());
+            for (c, l) in layouts.iter().enumerate() {
+                let names: Vec<&str> = l.vars.iter().map(|&v| story.vars[v as usize].name.as_str()).collect();
+                let vis: Vec<&str> = l.visits.iter().map(|&n| story.nodes[n as usize].id.as_str()).collect();
+                eprintln!("chapter {c}: vars {names:?} visits {vis:?} turns {} once words {}", l.turns, l.once.len());
+            }
+        }
+        let cap = u32::try_from(biggest.saturating_add(1)).unwrap_or(u32::MAX).max(2);
+        for l in &mut layouts {
+            l.count_bits = 32 - cap.leading_zeros();
+        }
+        Plan { caps, layouts, node_chapter: story.nodes.iter().map(|n| n.chapter).collect(), cap, strings: Vec::new() }
+    }
+
+    fn string_id(&mut self, s: &str) -> u64 {
+        match self.strings.iter().position(|x| x == s) {
+            Some(i) => i as u64,
+            None => {
+                self.strings.push(s.to_string());
+                self.strings.len() as u64 - 1
+            }
+        }
+    }
+
+    fn encode(&mut self, st: &StoryState, out: &mut Vec<u64>) {
+        out.clear();
+        out.push(u64::from(st.node) | (u64::from(st.ended.is_some()) << 32));
+        if st.ended.is_some() {
+            // An ending is an ending: what led there does not matter any more.
+            return;
+        }
+        let ch = self.node_chapter[st.node as usize] as usize;
+        let mut w = Bits { out, cur: 0, used: 0 };
+        for k in 0..self.layouts[ch].vars.len() {
+            let v = self.layouts[ch].vars[k] as usize;
+            let (base, bits) = self.layouts[ch].var_bits[k];
+            let x = match &st.vars[v] {
+                Value::Int(n) => self.caps[v].map_or(*n, |c| (*n).min(c)).wrapping_sub(base) as u64,
+                Value::Bool(b) => u64::from(*b),
+                Value::Str(s) => {
+                    let s = s.clone();
+                    self.string_id(&s)
+                }
+            };
+            w.push(x, bits);
+        }
+        let l = &self.layouts[ch];
+        for &n in &l.visits {
+            w.push(u64::from(st.visits[n as usize].min(self.cap)), l.count_bits);
+        }
+        if l.turns {
+            w.push(u64::from(st.turn.min(self.cap)), l.count_bits);
+        }
+        w.flush();
+        out.extend(l.once.iter().map(|&(i, m)| st.once[i] & m));
+    }
+
+    /// Restores the live parts of a state; dead parts keep whatever `st` held, which
+    /// nothing reachable will read.
+    fn decode(&self, key: &[u64], st: &mut StoryState) {
+        st.node = key[0] as u32;
+        st.ended = None;
+        let l = &self.layouts[self.node_chapter[st.node as usize] as usize];
+        let mut r = Read { key, word: 1, bit: 0 };
+        for (k, &v) in l.vars.iter().enumerate() {
+            let (base, bits) = l.var_bits[k];
+            let x = r.take(bits);
+            let slot = &mut st.vars[v as usize];
+            match slot {
+                Value::Int(n) => *n = (x as i64).wrapping_add(base),
+                Value::Bool(b) => *b = x != 0,
+                Value::Str(s) => {
+                    let want = self.strings.get(x as usize).map_or("", String::as_str);
+                    if s != want {
+                        want.clone_into(s);
+                    }
+                }
+            }
+        }
+        for &n in &l.visits {
+            st.visits[n as usize] = r.take(l.count_bits) as u32;
+        }
+        if l.turns {
+            st.turn = r.take(l.count_bits) as u32;
+        }
+        let mut i = r.end();
+        for &(w, m) in &l.once {
+            st.once[w] = (st.once[w] & !m) | key[i];
+            i += 1;
+        }
+    }
+}
+
+/// How many bits a variable needs in a key, and the offset subtracted first.
+fn var_width(d: &super::story::VarDecl, cap: Option<i64>) -> (i64, u32) {
+    match (&d.default, d.min, cap.or(d.max)) {
+        (Value::Bool(_), _, _) => (0, 1),
+        (Value::Str(_), _, _) => (0, 32),
+        (Value::Int(_), Some(lo), Some(hi)) if hi >= lo => {
+            let span = (hi - lo) as u64;
+            (lo, (64 - span.leading_zeros()).max(1))
+        }
+        _ => (0, 64),
+    }
+}
+
+/// Packs fields of given widths into 64-bit words.
+struct Bits<'a> {
+    out: &'a mut Vec<u64>,
+    cur: u64,
+    used: u32,
+}
+
+impl Bits<'_> {
+    fn push(&mut self, x: u64, bits: u32) {
+        if bits == 0 {
+            return;
+        }
+        let x = if bits == 64 { x } else { x & ((1u64 << bits) - 1) };
+        if self.used + bits <= 64 {
+            self.cur |= x << self.used;
+            self.used += bits;
+            if self.used == 64 {
+                self.out.push(self.cur);
+                self.cur = 0;
+                self.used = 0;
+            }
+        } else {
+            let first = 64 - self.used;
+            self.cur |= x << self.used;
+            self.out.push(self.cur);
+            self.cur = x >> first;
+            self.used = bits - first;
+        }
+    }
+    fn flush(&mut self) {
+        if self.used > 0 {
+            self.out.push(self.cur);
+            self.cur = 0;
+            self.used = 0;
+        }
+    }
+}
+
+/// Reads fields back.
+struct Read<'a> {
+    key: &'a [u64],
+    word: usize,
+    bit: u32,
+}
+
+impl Read<'_> {
+    fn take(&mut self, bits: u32) -> u64 {
+        if bits == 0 {
+            return 0;
+        }
+        let mask = if bits == 64 { u64::MAX } else { (1u64 << bits) - 1 };
+        let lo = self.key.get(self.word).copied().unwrap_or(0) >> self.bit;
+        let x = if self.bit + bits <= 64 {
+            lo
+        } else {
+            lo | (self.key.get(self.word + 1).copied().unwrap_or(0) << (64 - self.bit))
+        };
+        self.bit += bits;
+        if self.bit >= 64 {
+            self.bit -= 64;
+            self.word += 1;
+        }
+        x & mask
+    }
+    /// The index of the first word after the packed fields.
+    fn end(&self) -> usize {
+        if self.bit > 0 { self.word + 1 } else { self.word }
+    }
+}
+
+/// Finds counters that can saturate. A variable qualifies when it starts at 0 or more,
+/// never goes below 0, is only ever increased by a non-negative constant or set to a
+/// constant, and every condition reads it only inside `sum <op> constant` (a sum of
+/// such variables compared with a number). Once such a counter passes the largest
+/// constant it is compared with, no condition can tell its exact value any more, so it
+/// saturates there: one above that constant.
+pub fn saturation(story: &Story) -> Vec<Option<i64>> {
+    use super::expr::{BinOp, EffectOp};
+    let n = story.vars.len();
+    let mut ok: Vec<bool> = story
+        .vars
+        .iter()
+        .map(|d| matches!(d.default, Value::Int(x) if x >= 0) && d.min.is_some_and(|m| m >= 0))
+        .collect();
+    let mut cap = vec![0i64; n];
+    for node in &story.nodes {
+        for e in node.effects.iter().chain(node.choices.iter().flat_map(|c| c.effects.iter())) {
+            let fine = match (e.op, &e.expr) {
+                (EffectOp::Add, Expr::Int(k)) => *k >= 0,
+                (EffectOp::Set, Expr::Int(k)) => *k >= 0,
+                _ => false,
+            };
+            if !fine {
+                ok[e.var as usize] = false;
+            }
+            // A variable read by an effect feeds another: keep it exact.
+            e.expr.each_var(&mut |v| ok[v as usize] = false);
+        }
+    }
+    fn sum_vars(e: &Expr, out: &mut Vec<u32>) -> bool {
+        match e {
+            Expr::Var(v) => {
+                out.push(*v);
+                true
+            }
+            Expr::Bin(BinOp::Add, a, b) => sum_vars(a, out) && sum_vars(b, out),
+            _ => false,
+        }
+    }
+    fn visit(e: &Expr, ok: &mut [bool], cap: &mut [i64]) {
+        match e {
+            Expr::Bin(op @ (BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge | BinOp::Eq | BinOp::Ne), a, b) => {
+                let (side, k) = match (&**a, &**b) {
+                    (x, Expr::Int(k)) | (Expr::Int(k), x) => (x, *k),
+                    _ => {
+                        visit(a, ok, cap);
+                        visit(b, ok, cap);
+                        return;
+                    }
+                };
+                let mut vars = Vec::new();
+                if sum_vars(side, &mut vars) && k >= 0 {
+                    let _ = op;
+                    for v in vars {
+                        cap[v as usize] = cap[v as usize].max(k.saturating_add(1));
+                    }
+                } else {
+                    visit(side, ok, cap);
+                }
+            }
+            Expr::Var(v) => ok[*v as usize] = false,
+            Expr::Not(a) | Expr::Neg(a) => visit(a, ok, cap),
+            Expr::Bin(_, a, b) => {
+                visit(a, ok, cap);
+                visit(b, ok, cap);
+            }
+            _ => {}
+        }
+    }
+    for node in &story.nodes {
+        for c in &node.choices {
+            if let Some(w) = &c.when {
+                visit(w, &mut ok, &mut cap);
+            }
+        }
+        if let Flow::Branch(bs, _) = &node.flow {
+            for (c, _) in bs {
+                visit(c, &mut ok, &mut cap);
+            }
+        }
+    }
+    (0..n).map(|v| ok[v].then_some(cap[v])).collect()
+}
+
+/// Records which way each condition went and which nodes were passed through.
+struct Record<'a> {
+    seen: &'a mut HashMap<(u32, CondSite), [bool; 2]>,
+    reached: &'a mut [bool],
+}
+
+impl Observer for Record<'_> {
+    fn arrive(&mut self, _st: &mut StoryState, node: u32) {
+        self.reached[node as usize] = true;
+    }
+    fn branch(&mut self, node: u32, branch: usize, value: bool) {
+        self.seen.entry((node, CondSite::Branch(branch as u32))).or_default()[usize::from(value)] = true;
+    }
+}
+
+/// How a state was first reached: from `parent` by choice `choice` of `node`, then
+/// through the random outcomes stored at `chances` (an index into a side table).
+#[derive(Clone, Copy)]
+struct Link {
+    parent: u32,
+    node: u32,
+    choice: u32,
+    chances: u32,
+}
+
+const NONE: u32 = u32::MAX;
+
+/// A flow still to follow: from state `from` (NONE for the start), having taken
+/// `choice` (NONE for the start) and then the random outcomes in `chances`.
+struct Pending {
+    st: StoryState,
+    from: u32,
+    node: u32,
+    choice: u32,
+    chances: Vec<Step>,
+    enter: u32,
+}
+
+/// The growing state graph: keys in one arena, indexed by a hash table of state
+/// numbers (so each key is stored once).
+struct Graph {
+    plan: Plan,
+    table: hashbrown::HashTable<u32>,
+    arena: Vec<u64>,
+    starts: Vec<u32>,
+    links: Vec<Link>,
+    chance_paths: Vec<Vec<Step>>,
+    edges: Vec<(u32, u32)>,
+    buf: Vec<u64>,
+    max: usize,
+}
+
+/// A fast, deterministic hash of key words (multiply-rotate, as in rustc's FxHash).
+fn hash_words(words: &[u64]) -> u64 {
+    let mut h = 0u64;
+    for &w in words {
+        h = (h.rotate_left(5) ^ w).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    h
+}
+
+impl Graph {
+    fn key(&self, i: u32) -> &[u64] {
+        let a = self.starts[i as usize] as usize;
+        let b = self.starts.get(i as usize + 1).map_or(self.arena.len(), |&e| e as usize);
+        &self.arena[a..b]
+    }
+
+    fn len(&self) -> usize {
+        self.links.len()
+    }
+
+    /// Registers the state `st` reached by `p`; returns its index and whether it is
+    /// new, or `None` when the bound is hit.
+    fn add(&mut self, st: &StoryState, p: &mut Pending) -> Option<(u32, bool)> {
+        self.plan.encode(st, &mut self.buf);
+        let h = hash_words(&self.buf);
+        let (arena, starts, buf) = (&self.arena, &self.starts, &self.buf);
+        let found = self.table.find(h, |&i| {
+            let a = starts[i as usize] as usize;
+            let b = starts.get(i as usize + 1).map_or(arena.len(), |&e| e as usize);
+            arena[a..b] == buf[..]
+        });
+        if let Some(&i) = found {
+            if p.from != NONE {
+                self.edges.push((p.from, i));
+            }
+            return Some((i, false));
+        }
+        if self.links.len() >= self.max || self.arena.len() + self.buf.len() > u32::MAX as usize {
+            return None;
+        }
+        let i = self.links.len() as u32;
+        self.starts.push(self.arena.len() as u32);
+        self.arena.extend_from_slice(&self.buf);
+        let (arena, starts) = (&self.arena, &self.starts);
+        self.table.insert_unique(h, i, |&j| {
+            let a = starts[j as usize] as usize;
+            let b = starts.get(j as usize + 1).map_or(arena.len(), |&e| e as usize);
+            hash_words(&arena[a..b])
+        });
+        let chances = if p.chances.is_empty() {
+            NONE
+        } else {
+            self.chance_paths.push(std::mem::take(&mut p.chances));
+            self.chance_paths.len() as u32 - 1
+        };
+        self.links.push(Link { parent: p.from, node: p.node, choice: p.choice, chances });
+        if p.from != NONE {
+            self.edges.push((p.from, i));
+        }
+        Some((i, true))
+    }
+
+    fn path_to(&self, mut s: u32) -> Vec<Step> {
+        let mut rev = Vec::new();
+        while let Some(l) = self.links.get(s as usize) {
+            if let Some(c) = self.chance_paths.get(l.chances as usize) {
+                rev.extend(c.iter().rev().cloned());
+            }
+            if l.choice != NONE {
+                rev.push(Step::Choose { node: l.node, choice: l.choice });
+            }
+            if l.parent == NONE {
+                break;
+            }
+            s = l.parent;
+        }
+        rev.reverse();
+        rev
+    }
+}
+
+/// Explores `story` breadth first within `limits`.
+pub fn explore(story: &Story, limits: Limits) -> Exploration {
+    let started = Instant::now();
+    let mut g = Graph {
+        plan: Plan::new(story),
+        table: hashbrown::HashTable::new(),
+        arena: Vec::new(),
+        starts: Vec::new(),
+        links: Vec::new(),
+        chance_paths: Vec::new(),
+        edges: Vec::new(),
+        buf: Vec::new(),
+        max: limits.max_states,
+    };
+    let mut node_reached = vec![false; story.nodes.len()];
+    let mut choice_enabled: Vec<Vec<bool>> = story.nodes.iter().map(|n| vec![false; n.choices.len()]).collect();
+    let mut conds: HashMap<(u32, CondSite), [bool; 2]> = HashMap::new();
+    let mut ending_state: Vec<Option<u32>> = vec![None; story.endings.len()];
+    let mut terminal = Vec::new();
+    let mut stuck = 0usize;
+    let mut complete = true;
+    let mut transitions = 0usize;
+    let mut scratch = StoryState::new(story, 0);
+    // Spent states, reused so expanding a state allocates nothing.
+    let mut spare: Vec<StoryState> = Vec::new();
+    let mut queue = std::collections::VecDeque::new();
+    let mut pending =
+        vec![Pending { st: StoryState::new(story, 0), from: NONE, node: NONE, choice: NONE, chances: Vec::new(), enter: story.start }];
+    loop {
+        while let Some(mut p) = pending.pop() {
+            let mut st = std::mem::replace(&mut p.st, StoryState::new_empty());
+            let stop = flow::advance(story, &mut st, p.enter, &mut Record { seen: &mut conds, reached: &mut node_reached });
+            if let Stop::Random(at) = stop {
+                for &(_, to) in flow::outcomes(story, at) {
+                    let mut chances = p.chances.clone();
+                    chances.push(Step::Chance { node: at, to });
+                    pending.push(Pending { st: st.clone(), from: p.from, node: p.node, choice: p.choice, chances, enter: to });
+                }
+                continue;
+            }
+            transitions += 1;
+            let added = g.add(&st, &mut p);
+            spare.push(st);
+            let Some((i, fresh)) = added else {
+                complete = false;
+                continue;
+            };
+            if !fresh {
+                continue;
+            }
+            match stop {
+                Stop::Wait => queue.push_back(i),
+                Stop::Ending(e) => {
+                    terminal.push(i);
+                    ending_state[e as usize].get_or_insert(i);
+                }
+                Stop::Stuck | Stop::Loop => stuck += 1,
+                Stop::Random(_) => {}
+            }
+        }
+        if !complete {
+            break;
+        }
+        let Some(s) = queue.pop_front() else { break };
+        let key: Vec<u64> = g.key(s).to_vec();
+        g.plan.decode(&key, &mut scratch);
+        let node = story.node(scratch.node);
+        for (ci, c) in node.choices.iter().enumerate() {
+            if let Some(w) = &c.when {
+                if !c.fallback && !c.once_slot.is_some_and(|o| scratch.taken(o)) {
+                    let v = w.test(&scratch.env());
+                    conds.entry((scratch.node, CondSite::Choice(ci as u32))).or_default()[usize::from(v)] = true;
+                }
+            }
+            if !flow::available(story, &scratch, ci) {
+                continue;
+            }
+            choice_enabled[scratch.node as usize][ci] = true;
+            let mut st = spare.pop().unwrap_or_else(|| scratch.clone());
+            g.plan.decode(&key, &mut st);
+            if let Some(inp) = &c.input {
+                st.vars[inp.var as usize] = Value::Str(inp.default.clone());
+            }
+            let to = flow::take(story, &mut st, ci);
+            pending.push(Pending { st, from: s, node: scratch.node, choice: ci as u32, chances: Vec::new(), enter: to });
+        }
+    }
+
+    // Traps: states from which no ending state can be reached.
+    let n = g.len();
+    let mut rev: Vec<Vec<u32>> = vec![Vec::new(); n];
+    for &(a, b) in &g.edges {
+        rev[b as usize].push(a);
+    }
+    let mut good = vec![false; n];
+    let mut stack = terminal;
+    while let Some(s) = stack.pop() {
+        if std::mem::replace(&mut good[s as usize], true) {
+            continue;
+        }
+        stack.extend(rev[s as usize].iter().copied().filter(|p| !good[*p as usize]));
+    }
+    let (traps, trap_example) = if complete {
+        let first = (0..n as u32).find(|s| !good[*s as usize]);
+        (good.iter().filter(|g| !**g).count(), first.map(|s| (g.path_to(s), g.key(s)[0] as u32)))
+    } else {
+        (0, None)
+    };
+    let endings = ending_state.iter().map(|s| s.map(|s| g.path_to(s))).collect();
+    let mut constant_conditions: Vec<(u32, CondSite, bool)> =
+        conds.iter().filter(|(_, seen)| seen[0] != seen[1]).map(|(&(node, site), seen)| (node, site, seen[1])).collect();
+    constant_conditions.sort_by_key(|&(n, s, _)| match s {
+        CondSite::Choice(i) => (n, 0, i),
+        CondSite::Branch(i) => (n, 1, i),
+    });
+    Exploration {
+        states: n,
+        transitions,
+        complete,
+        elapsed: started.elapsed(),
+        endings,
+        node_reached,
+        choice_enabled,
+        constant_conditions,
+        traps,
+        trap_example,
+        stuck,
+    }
+}
+
+/// A path turned into something a person can replay: the seed and, for each choice,
+/// its number as `quill play` shows it (and a blank line for a text prompt, which
+/// takes the default), with the choice's text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Witness {
+    /// The seed whose random outcomes match the path.
+    pub seed: u64,
+    /// Per choice: (1-based number as offered, the choice's text, whether it asks for text).
+    pub choices: Vec<(usize, String, bool)>,
+}
+
+impl Witness {
+    /// The lines to feed `quill play` on standard input.
+    pub fn script(&self) -> String {
+        let mut s = String::new();
+        for (n, _, input) in &self.choices {
+            s.push_str(&n.to_string());
+            s.push('\n');
+            if *input {
+                s.push('\n');
+            }
+        }
+        s
+    }
+}
+
+/// Finds a seed under which the runner follows `steps` exactly (random outcomes
+/// included), trying seeds `0..max_seeds`; returns the replayable witness.
+pub fn witness(story: &std::sync::Arc<Story>, steps: &[Step], max_seeds: u64) -> Option<Witness> {
+    let has_chance = steps.iter().any(|s| matches!(s, Step::Chance { .. }));
+    let seeds = if has_chance { max_seeds } else { 1 };
+    'seeds: for seed in 0..seeds {
+        let mut r = super::runner::Runner::new(std::sync::Arc::clone(story), seed);
+        let mut out = Vec::new();
+        for step in steps {
+            let Step::Choose { node, choice } = *step else { continue };
+            if r.state().node != node {
+                continue 'seeds;
+            }
+            let offered = r.choices();
+            let Some(pos) = offered.iter().position(|c| c.index == choice) else { continue 'seeds };
+            let asks = offered[pos].input.is_some();
+            out.push((pos + 1, offered[pos].text.clone(), asks));
+            if r.choose(choice, None).is_err() {
+                continue 'seeds;
+            }
+        }
+        // The path's last random outcomes must match too: compare where we ended.
+        let last_node = steps.iter().rev().find_map(|s| match s {
+            Step::Chance { to, .. } => Some(*to),
+            Step::Choose { .. } => None,
+        });
+        if let Some(to) = last_node {
+            if r.state().visits.get(to as usize).copied().unwrap_or(0) == 0 {
+                continue;
+            }
+        }
+        return Some(Witness { seed, choices: out });
+    }
+    None
+}

@@ -1,0 +1,126 @@
+//! How the story moves: which choices are available, what taking one does, and how
+//! the story flows from node to node until it needs the reader again. Shared by the
+//! runner (which renders text on the way) and the explorer (which does not).
+
+use super::state::StoryState;
+use super::story::{Flow, Story};
+
+/// The most `next` steps one turn may take before the flow is called a loop.
+pub const MAX_FLOW_STEPS: usize = 10_000;
+
+/// Where the flow stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// At a node with at least one available choice.
+    Wait,
+    /// At an ending.
+    Ending(u32),
+    /// At a node with a random `next`: the caller picks the outcome and flows on.
+    Random(u32),
+    /// At a node with no available choice and no fallback.
+    Stuck,
+    /// Too many steps without a choice.
+    Loop,
+}
+
+/// Watches the flow. The runner renders passages on arrival; the explorer records
+/// which way each condition went.
+pub trait Observer {
+    /// Called after arriving at `node` (visit counted, arrival effects run).
+    fn arrive(&mut self, _st: &mut StoryState, _node: u32) {}
+    /// Called when a conditional `next` tests branch `branch` of `node`.
+    fn branch(&mut self, _node: u32, _branch: usize, _value: bool) {}
+}
+
+/// Observes nothing.
+pub struct Quiet;
+impl Observer for Quiet {}
+
+/// Whether choice `i` of the current node can be taken now.
+pub fn available(story: &Story, st: &StoryState, i: usize) -> bool {
+    let Some(c) = story.node(st.node).choices.get(i) else { return false };
+    !c.fallback && !c.once_slot.is_some_and(|s| st.taken(s)) && c.when.as_ref().is_none_or(|w| w.test(&st.env()))
+}
+
+/// Applies choice `i` of the current node (input already stored by the caller) and
+/// returns the node it leads to.
+pub fn take(story: &Story, st: &mut StoryState, i: usize) -> u32 {
+    let c = &story.node(st.node).choices[i];
+    if let Some(s) = c.once_slot {
+        st.take(s);
+    }
+    st.apply(story, &c.effects);
+    st.turn += 1;
+    c.to
+}
+
+/// Arrives at `n` and flows on until the reader is needed, the story ends, or a
+/// random branch needs an outcome.
+pub fn advance(story: &Story, st: &mut StoryState, mut n: u32, obs: &mut impl Observer) -> Stop {
+    for _ in 0..MAX_FLOW_STEPS {
+        st.node = n;
+        if let Some(v) = st.visits.get_mut(n as usize) {
+            *v = v.saturating_add(1);
+        }
+        let node = story.node(n);
+        st.apply(story, &node.effects);
+        obs.arrive(st, n);
+        match &node.flow {
+            Flow::Ending(e) => {
+                st.ended = Some(*e);
+                return Stop::Ending(*e);
+            }
+            Flow::Goto(t) => n = *t,
+            Flow::Branch(bs, otherwise) => {
+                let env = st.env();
+                let mut to = *otherwise;
+                for (bi, (c, t)) in bs.iter().enumerate() {
+                    let v = c.test(&env);
+                    obs.branch(n, bi, v);
+                    if v {
+                        to = *t;
+                        break;
+                    }
+                }
+                n = to;
+            }
+            Flow::Random(_) => return Stop::Random(n),
+            Flow::Choices => {
+                if (0..node.choices.len()).any(|i| available(story, st, i)) {
+                    return Stop::Wait;
+                }
+                let env = st.env();
+                match node.choices.iter().find(|c| c.fallback && c.when.as_ref().is_none_or(|w| w.test(&env))) {
+                    Some(f) => {
+                        st.apply(story, &f.effects);
+                        n = f.to;
+                    }
+                    None => return Stop::Stuck,
+                }
+            }
+        }
+    }
+    Stop::Loop
+}
+
+/// The outcomes of the random `next` at `node`: `(weight, target)`.
+pub fn outcomes(story: &Story, node: u32) -> &[(u32, u32)] {
+    match &story.node(node).flow {
+        Flow::Random(ws) => ws,
+        _ => &[],
+    }
+}
+
+/// Picks a random outcome with the state's generator.
+pub fn pick_outcome(story: &Story, st: &mut StoryState, node: u32) -> u32 {
+    let ws = outcomes(story, node);
+    let total: u32 = ws.iter().map(|w| w.0).sum();
+    let mut pick = st.rng.below(total);
+    for &(w, t) in ws {
+        if pick < w {
+            return t;
+        }
+        pick -= w;
+    }
+    ws.last().map_or(node, |w| w.1)
+}
