@@ -17,6 +17,7 @@ pub mod schema;
 pub mod source;
 pub mod state;
 pub mod story;
+pub mod story_test;
 pub mod text;
 pub mod validate;
 pub mod value;

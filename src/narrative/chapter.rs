@@ -247,7 +247,20 @@ impl Compiler<'_> {
             );
             return None;
         };
-        Some(Node { id: raw.id.clone(), chapter: raw.chapter, tags, effects, passages, choices, flow })
+        let branch_src = match (&flow, next_v.map(|v| &v.kind)) {
+            (Flow::Branch(..), Some(Kind::List(items))) => items
+                .iter()
+                .filter_map(|i| match &i.kind {
+                    Kind::Tuple { name: Some(n), items } if n.name == "If" => match items.first().map(|x| &x.kind) {
+                        Some(Kind::Str(s)) => Some(s.text.clone()),
+                        _ => None,
+                    },
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        Some(Node { id: raw.id.clone(), chapter: raw.chapter, tags, effects, passages, choices, flow, branch_src })
     }
 
     fn passage(&mut self, v: &Value, file: FileId, node: u32, d: &mut Diags) -> Option<Passage> {
@@ -319,7 +332,12 @@ impl Compiler<'_> {
             None => None,
         };
         let to = f.req("to", d).and_then(|t| self.target(t, d));
-        let when = f.opt("when", d).map(|c| self.cond(c, file, d));
+        let when_v = f.opt("when", d);
+        let when_src = when_v.and_then(|v| match &v.kind {
+            Kind::Str(s) => Some(s.text.clone()),
+            _ => None,
+        });
+        let when = when_v.map(|c| self.cond(c, file, d));
         let locked = f.opt("locked", d).map(|l| schema::string(l, d).and_then(|s| self.text(s, file, node, false, d)));
         let effects = f.opt("do", d).map(|e| self.effects(e, file, d)).unwrap_or_default();
         let id = f.opt("id", d).map(|i| schema::id(i, "choice", d).map(str::to_string));
@@ -348,6 +366,7 @@ impl Compiler<'_> {
                 Some(w) => Some(w?),
                 None => None,
             },
+            when_src,
             locked: match locked {
                 Some(l) => Some(l?),
                 None => None,

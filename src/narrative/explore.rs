@@ -234,7 +234,10 @@ impl Plan {
         }
         reach.clear();
         if std::env::var_os("EPISTLE_EXPLORE_DEBUG").is_some() {
-            eprintln!("saturation: {:?}", saturation(story).iter().zip(&story.vars).filter_map(|(c, d)| c.map(|c| (d.name.as_str(), c))).collect::<Vec<_>>());
+            eprintln!(
+                "saturation: {:?}",
+                saturation(story).iter().zip(&story.vars).filter_map(|(c, d)| c.map(|c| (d.name.as_str(), c))).collect::<Vec<_>>()
+            );
             for (c, l) in layouts.iter().enumerate() {
                 let names: Vec<&str> = l.vars.iter().map(|&v| story.vars[v as usize].name.as_str()).collect();
                 let vis: Vec<&str> = l.visits.iter().map(|&n| story.nodes[n as usize].id.as_str()).collect();
@@ -392,11 +395,7 @@ impl Read<'_> {
         }
         let mask = if bits == 64 { u64::MAX } else { (1u64 << bits) - 1 };
         let lo = self.key.get(self.word).copied().unwrap_or(0) >> self.bit;
-        let x = if self.bit + bits <= 64 {
-            lo
-        } else {
-            lo | (self.key.get(self.word + 1).copied().unwrap_or(0) << (64 - self.bit))
-        };
+        let x = if self.bit + bits <= 64 { lo } else { lo | (self.key.get(self.word + 1).copied().unwrap_or(0) << (64 - self.bit)) };
         self.bit += bits;
         if self.bit >= 64 {
             self.bit -= 64;
@@ -419,11 +418,8 @@ impl Read<'_> {
 pub fn saturation(story: &Story) -> Vec<Option<i64>> {
     use super::expr::{BinOp, EffectOp};
     let n = story.vars.len();
-    let mut ok: Vec<bool> = story
-        .vars
-        .iter()
-        .map(|d| matches!(d.default, Value::Int(x) if x >= 0) && d.min.is_some_and(|m| m >= 0))
-        .collect();
+    let mut ok: Vec<bool> =
+        story.vars.iter().map(|d| matches!(d.default, Value::Int(x) if x >= 0) && d.min.is_some_and(|m| m >= 0)).collect();
     let mut cap = vec![0i64; n];
     for node in &story.nodes {
         for e in node.effects.iter().chain(node.choices.iter().flat_map(|c| c.effects.iter())) {

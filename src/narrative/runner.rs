@@ -10,7 +10,6 @@ use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use thiserror::Error;
 
-
 /// A passage as shown: text evaluated.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Shown {

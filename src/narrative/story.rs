@@ -102,6 +102,8 @@ pub struct Choice {
     pub to: u32,
     /// Available only while this holds.
     pub when: Option<Expr>,
+    /// The condition as written, for maps and reports.
+    pub when_src: Option<String>,
     /// If set, the choice is shown disabled with this reason while `when` is false.
     pub locked: Option<Text>,
     /// Run when chosen.
@@ -148,6 +150,8 @@ pub struct Node {
     pub choices: Vec<Choice>,
     /// How it moves on.
     pub flow: Flow,
+    /// The conditions of a conditional `next`, as written (for maps and reports).
+    pub branch_src: Vec<String>,
 }
 
 impl Node {

@@ -93,7 +93,10 @@ fn print_text(loaded: &Loaded, story: &Arc<Story>, ex: &Exploration, dir: &Path)
         for d in dead.iter().take(50) {
             println!("{d}");
         }
-        println!("\nConditions that never change where tested: {}", if ex.constant_conditions.is_empty() { "none".into() } else { ex.constant_conditions.len().to_string() });
+        println!(
+            "\nConditions that never change where tested: {}",
+            if ex.constant_conditions.is_empty() { "none".into() } else { ex.constant_conditions.len().to_string() }
+        );
         for (n, site, v) in ex.constant_conditions.iter().take(50) {
             let node = &story.nodes[*n as usize];
             let what = match site {
@@ -105,7 +108,12 @@ fn print_text(loaded: &Loaded, story: &Arc<Story>, ex: &Exploration, dir: &Path)
         match &ex.trap_example {
             None => println!("\nTraps (states with no way to any ending): none"),
             Some((steps, node)) => {
-                println!("\nTraps (states with no way to any ending): {} — e.g. at `{}` ({})", ex.traps, story.node(*node).id, loaded.node_location(*node));
+                println!(
+                    "\nTraps (states with no way to any ending): {} — e.g. at `{}` ({})",
+                    ex.traps,
+                    story.node(*node).id,
+                    loaded.node_location(*node)
+                );
                 if let Some(w) = witness(story, steps, 10_000) {
                     let nums: Vec<String> = w.script().lines().map(str::to_string).collect();
                     println!("      replay: printf '{}\\n' | quill play {} --seed {}", nums.join("\\n"), dir.display(), w.seed);

@@ -3,8 +3,12 @@
 
 mod check;
 mod explore;
+mod graph;
 mod play;
+mod random;
 mod render;
+mod stats;
+mod test;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -62,6 +66,49 @@ enum Command {
         /// Print only the passages and choices, without prompts (for transcripts)
         #[arg(long)]
         quiet: bool,
+        /// When the session ends, write it as a regression test to this file
+        #[arg(long, value_name = "FILE")]
+        record: Option<PathBuf>,
+    },
+    /// Run the story's regression tests (`tests/*.ron` in the story folder)
+    Test {
+        /// The story folder
+        story: PathBuf,
+        /// Print the transcript of failing tests
+        #[arg(long, short)]
+        verbose: bool,
+    },
+    /// Play N seeded random playthroughs and report what they hit
+    Random {
+        /// How many playthroughs
+        n: u64,
+        /// The story folder
+        story: PathBuf,
+        /// Seed for the whole run (run i uses seed + i)
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Output format
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+        /// Write the first playthrough that reaches each ending as a test in this folder
+        #[arg(long, value_name = "DIR")]
+        record_endings: Option<PathBuf>,
+    },
+    /// Print the story's map as Graphviz dot or Mermaid
+    Graph {
+        /// The story folder
+        story: PathBuf,
+        /// Map format
+        #[arg(long, value_enum, default_value = "dot")]
+        format: graph::GraphFormat,
+    },
+    /// Words, passages, nodes, choices, endings and reading time
+    Stats {
+        /// The story folder
+        story: PathBuf,
+        /// Output format
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
     },
 }
 
@@ -70,6 +117,10 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Check { story, format, deny_warnings } => check::run(&story, format, deny_warnings),
         Command::Explore { story, format, max_states } => explore::run(&story, format, max_states),
-        Command::Play { story, seed, quiet } => play::run(&story, seed, quiet),
+        Command::Play { story, seed, quiet, record } => play::run(&story, seed, quiet, record.as_deref()),
+        Command::Test { story, verbose } => test::run(&story, verbose),
+        Command::Random { n, story, seed, format, record_endings } => random::run(&story, n, seed, format, record_endings.as_deref()),
+        Command::Graph { story, format } => graph::run(&story, format),
+        Command::Stats { story, format } => stats::run(&story, format),
     }
 }

@@ -12,7 +12,7 @@ const HELP: &str = "Type a number (or the start of a choice's text) to choose.
 Commands: undo [n], save FILE, load FILE, restart, vars, help, quit";
 
 /// Plays until the input ends or the reader quits. Exit 1 only if the story does not load.
-pub fn run(dir: &Path, seed: u64, quiet: bool) -> ExitCode {
+pub fn run(dir: &Path, seed: u64, quiet: bool, record: Option<&Path>) -> ExitCode {
     let loaded = load_dir(dir);
     let Some(story) = loaded.story.clone() else {
         render::emit_all(&loaded);
@@ -140,6 +140,16 @@ pub fn run(dir: &Path, seed: u64, quiet: bool) -> ExitCode {
                 }
                 show(&mut out, &runner, &mut chapter);
             }
+        }
+    }
+    if let Some(path) = record {
+        let name = path.file_stem().map_or_else(|| "recorded".to_string(), |s| s.to_string_lossy().replace(['-', '_'], " "));
+        let text = epistle::narrative::story_test::record(&runner, &name);
+        match write_atomic(path, &text) {
+            Ok(()) => {
+                let _ = writeln!(out, "(recorded this session as a test: {})", path.display());
+            }
+            Err(e) => eprintln!("error: cannot write {}: {e}", path.display()),
         }
     }
     match runner.ended() {

@@ -4,13 +4,18 @@
 use codespan_reporting::diagnostic::{Diagnostic as CsDiagnostic, Label, LabelStyle, Severity as CsSeverity};
 use codespan_reporting::files::SimpleFiles;
 use codespan_reporting::term::{self, Config};
-use epistle::narrative::{Diagnostic, Loaded, Severity};
+use epistle::narrative::{Diagnostic, Loaded, Severity, Sources};
 use std::io::IsTerminal;
 
 /// Renders every diagnostic of a load to standard error, in colour on a terminal.
 pub fn emit_all(loaded: &Loaded) {
+    emit(&loaded.sources, &loaded.diagnostics);
+}
+
+/// Renders diagnostics that point into `sources`.
+pub fn emit(sources: &Sources, diagnostics: &[Diagnostic]) {
     let mut files = SimpleFiles::new();
-    for (_, f) in loaded.sources.iter() {
+    for (_, f) in sources.iter() {
         files.add(f.path.clone(), f.text.clone());
     }
     let config = Config::default();
@@ -21,12 +26,12 @@ pub fn emit_all(loaded: &Loaded) {
     };
     let stream = term::termcolor::StandardStream::stderr(color);
     let mut lock = stream.lock();
-    for d in &loaded.diagnostics {
+    for d in diagnostics {
         let cs = convert(d);
         if term::emit_to_write_style(&mut lock, &config, &files, &cs).is_err() {
             // The files always hold the spans (they come from the same load); print
             // the plain line should rendering ever fail.
-            eprintln!("{}", d.locate(&loaded.sources).one_line());
+            eprintln!("{}", d.locate(sources).one_line());
         }
     }
 }

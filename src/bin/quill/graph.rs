@@ -1,0 +1,146 @@
+//! `quill graph`: the story as a map, in Graphviz `dot` or Mermaid: nodes clustered by
+//! chapter, endings marked, conditional edges labelled with their condition.
+
+use crate::render;
+use clap::ValueEnum;
+use epistle::narrative::story::Flow;
+use epistle::narrative::{Story, load_dir};
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::ExitCode;
+
+/// Map formats.
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum GraphFormat {
+    /// Graphviz (`dot -Tsvg map.dot > map.svg`).
+    Dot,
+    /// Mermaid flowchart (renders on GitHub and in many editors).
+    Mermaid,
+}
+
+/// An edge: from, to, label, dashed (conditional or automatic).
+struct Edge {
+    from: u32,
+    to: u32,
+    label: String,
+    dashed: bool,
+}
+
+fn edges(story: &Story) -> Vec<Edge> {
+    let mut out = Vec::new();
+    for (i, n) in story.nodes.iter().enumerate() {
+        let from = i as u32;
+        for c in &n.choices {
+            let mut text = String::new();
+            c.text.each_literal(&mut |s| text.push_str(s));
+            let label = match (&c.when_src, c.fallback) {
+                (_, true) => "(fallback)".to_string(),
+                (Some(w), _) => format!("{} [{w}]", short(&text)),
+                (None, _) => short(&text),
+            };
+            out.push(Edge { from, to: c.to, label, dashed: c.when_src.is_some() || c.fallback });
+        }
+        match &n.flow {
+            Flow::Goto(t) => out.push(Edge { from, to: *t, label: String::new(), dashed: false }),
+            Flow::Branch(bs, otherwise) => {
+                for (k, (_, t)) in bs.iter().enumerate() {
+                    out.push(Edge { from, to: *t, label: n.branch_src.get(k).cloned().unwrap_or_default(), dashed: true });
+                }
+                out.push(Edge { from, to: *otherwise, label: "else".into(), dashed: true });
+            }
+            Flow::Random(ws) => {
+                let total: u32 = ws.iter().map(|w| w.0).sum();
+                for (w, t) in ws {
+                    out.push(Edge { from, to: *t, label: format!("{w}/{total}"), dashed: true });
+                }
+            }
+            Flow::Choices | Flow::Ending(_) => {}
+        }
+    }
+    out
+}
+
+fn short(s: &str) -> String {
+    let s = s.trim();
+    if s.chars().count() <= 28 { s.to_string() } else { format!("{}…", s.chars().take(27).collect::<String>().trim_end()) }
+}
+
+fn esc(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('"', "\\\"")
+}
+
+/// Prints the map.
+pub fn run(dir: &Path, format: GraphFormat) -> ExitCode {
+    let loaded = load_dir(dir);
+    let Some(story) = loaded.story.clone() else {
+        render::emit_all(&loaded);
+        return ExitCode::FAILURE;
+    };
+    let out = match format {
+        GraphFormat::Dot => dot(&story),
+        GraphFormat::Mermaid => mermaid(&story),
+    };
+    print!("{out}");
+    ExitCode::SUCCESS
+}
+
+fn dot(story: &Story) -> String {
+    let mut s = format!("digraph \"{}\" {{\n  rankdir=LR;\n  node [shape=box, style=rounded, fontname=\"Helvetica\"];\n", esc(&story.id));
+    for (ci, ch) in story.chapters.iter().enumerate() {
+        let _ = writeln!(s, "  subgraph cluster_{ci} {{\n    label=\"{}\";", esc(&ch.title));
+        for n in story.nodes.iter().filter(|n| n.chapter as usize == ci) {
+            match n.flow {
+                Flow::Ending(e) => {
+                    let _ = writeln!(
+                        s,
+                        "    \"{}\" [shape=doubleoctagon, label=\"{}\\n★ {}\"];",
+                        n.id,
+                        n.id,
+                        esc(&story.endings[e as usize].title)
+                    );
+                }
+                _ if story.node_id(&n.id) == Some(story.start) => {
+                    let _ = writeln!(s, "    \"{}\" [penwidth=2, label=\"▶ {}\"];", n.id, n.id);
+                }
+                _ => {
+                    let _ = writeln!(s, "    \"{}\";", n.id);
+                }
+            }
+        }
+        s.push_str("  }\n");
+    }
+    for e in edges(story) {
+        let style = if e.dashed { ", style=dashed" } else { "" };
+        let _ = writeln!(s, "  \"{}\" -> \"{}\" [label=\"{}\"{style}];", story.node(e.from).id, story.node(e.to).id, esc(&e.label));
+    }
+    s.push_str("}\n");
+    s
+}
+
+fn mermaid(story: &Story) -> String {
+    let mut s = String::from("flowchart LR\n");
+    let m = |t: &str| t.replace('"', "#quot;").replace('[', "(").replace(']', ")").replace('|', "/");
+    for (ci, ch) in story.chapters.iter().enumerate() {
+        let _ = writeln!(s, "  subgraph ch{ci}[\"{}\"]", m(&ch.title));
+        for n in story.nodes.iter().filter(|n| n.chapter as usize == ci) {
+            match n.flow {
+                Flow::Ending(e) => {
+                    let _ = writeln!(s, "    {}{{{{\"★ {}\"}}}}", n.id, m(&story.endings[e as usize].title));
+                }
+                _ => {
+                    let _ = writeln!(s, "    {}[\"{}\"]", n.id, n.id);
+                }
+            }
+        }
+        s.push_str("  end\n");
+    }
+    for e in edges(story) {
+        let arrow = if e.dashed { "-.->" } else { "-->" };
+        if e.label.is_empty() {
+            let _ = writeln!(s, "  {} {arrow} {}", story.node(e.from).id, story.node(e.to).id);
+        } else {
+            let _ = writeln!(s, "  {} {arrow}|\"{}\"| {}", story.node(e.from).id, m(&e.label), story.node(e.to).id);
+        }
+    }
+    s
+}

@@ -1,0 +1,141 @@
+//! `quill random`: seeded random playthroughs, with hit counts and distributions.
+
+use crate::{Format, render};
+use epistle::narrative::state::StoryRng;
+use epistle::narrative::{Runner, Story, Value, load_dir};
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+/// The most choices one random playthrough makes before it is called endless.
+const MAX_TURNS: usize = 5_000;
+
+/// Plays `n` playthroughs: run `i` uses story seed `seed + i`, and picks choices with a
+/// generator seeded from `seed`, so the whole report is reproducible.
+pub fn run(dir: &Path, n: u64, seed: u64, format: Format, record: Option<&Path>) -> ExitCode {
+    let loaded = load_dir(dir);
+    let Some(story) = loaded.story.clone() else {
+        render::emit_all(&loaded);
+        return ExitCode::FAILURE;
+    };
+    let story = Arc::new(story);
+    let mut node_hits = vec![0u64; story.nodes.len()];
+    let mut choice_hits: Vec<Vec<u64>> = story.nodes.iter().map(|n| vec![0; n.choices.len()]).collect();
+    let mut endings = vec![0u64; story.endings.len()];
+    let mut finals: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    let mut turns_total = 0u64;
+    let mut failures = Vec::new();
+    for i in 0..n {
+        let run_seed = seed.wrapping_add(i);
+        let mut pick = StoryRng::seeded(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(i));
+        let mut r = Runner::new(Arc::clone(&story), run_seed);
+        let mut chosen = Vec::new();
+        while r.ended().is_none() && r.page().stuck.is_none() && chosen.len() < MAX_TURNS {
+            let offered: Vec<_> = r.choices().into_iter().enumerate().filter(|(_, c)| c.enabled).collect();
+            if offered.is_empty() {
+                break;
+            }
+            let (pos, c) = &offered[pick.below(offered.len() as u32) as usize];
+            choice_hits[r.state().node as usize][c.index as usize] += 1;
+            chosen.push(pos + 1);
+            if r.choose(c.index, None).is_err() {
+                break;
+            }
+        }
+        for (h, v) in node_hits.iter_mut().zip(&r.state().visits) {
+            *h += u64::from(*v > 0);
+        }
+        turns_total += chosen.len() as u64;
+        match r.ended() {
+            Some(e) => {
+                endings[e as usize] += 1;
+                if let (Some(dir), 1) = (record, endings[e as usize]) {
+                    let id = &story.endings[e as usize].id;
+                    let path = dir.join(format!("ending-{}.ron", id.replace('_', "-")));
+                    let text = epistle::narrative::story_test::record(&r, &format!("reaches {id}"));
+                    if let Err(err) = std::fs::create_dir_all(dir).and_then(|()| std::fs::write(&path, text)) {
+                        eprintln!("error: cannot write {}: {err}", path.display());
+                    }
+                }
+            }
+            None => {
+                let why = r.page().stuck.clone().unwrap_or_else(|| format!("no ending after {MAX_TURNS} choices"));
+                failures.push((run_seed, chosen.clone(), why));
+            }
+        }
+        for (d, v) in story.vars.iter().zip(&r.state().vars) {
+            if let Value::Int(x) = v {
+                finals.entry(d.name.clone()).or_default().push(*x);
+            }
+        }
+    }
+    match format {
+        Format::Text => print_text(&story, dir, n, seed, &node_hits, &choice_hits, &endings, &finals, turns_total, &failures),
+        Format::Json => {
+            let out = json!({
+                "story": story.id, "runs": n, "seed": seed,
+                "endings": story.endings.iter().zip(&endings).map(|(e, c)| (e.id.clone(), *c)).collect::<BTreeMap<_, _>>(),
+                "nodes_never_hit": story.nodes.iter().zip(&node_hits).filter(|(_, h)| **h == 0).map(|(n, _)| n.id.clone()).collect::<Vec<_>>(),
+                "variables": finals.iter().map(|(k, v)| (k.clone(), json!({"min": v.iter().min(), "max": v.iter().max(), "mean": mean(v)}))).collect::<BTreeMap<_, _>>(),
+                "failures": failures.iter().map(|(s, c, w)| json!({"seed": s, "choices": c, "why": w})).collect::<Vec<_>>(),
+            });
+            println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+        }
+    }
+    if failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+}
+
+fn mean(v: &[i64]) -> f64 {
+    if v.is_empty() { 0.0 } else { v.iter().sum::<i64>() as f64 / v.len() as f64 }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn print_text(
+    story: &Story,
+    dir: &Path,
+    n: u64,
+    seed: u64,
+    node_hits: &[u64],
+    choice_hits: &[Vec<u64>],
+    endings: &[u64],
+    finals: &BTreeMap<String, Vec<i64>>,
+    turns: u64,
+    failures: &[(u64, Vec<usize>, String)],
+) {
+    println!("{n} random playthroughs of `{}` (seed {seed}), {:.1} choices on average", story.id, turns as f64 / n.max(1) as f64);
+    println!("\nEndings:");
+    for (e, c) in story.endings.iter().zip(endings) {
+        let pct = 100.0 * *c as f64 / n.max(1) as f64;
+        println!("  {:<22} {c:>7}  {pct:5.1}%  {}", e.id, "█".repeat((pct / 2.5).round() as usize));
+    }
+    println!("\nVariables at the end (min / mean / max):");
+    for (k, v) in finals {
+        println!("  {k:<22} {:>4} / {:>6.2} / {:>4}", v.iter().min().unwrap_or(&0), mean(v), v.iter().max().unwrap_or(&0));
+    }
+    let never: Vec<&str> = story.nodes.iter().zip(node_hits).filter(|(_, h)| **h == 0).map(|(n, _)| n.id.as_str()).collect();
+    println!("\nNodes never hit: {}", if never.is_empty() { "none".into() } else { format!("{} ({})", never.len(), never.join(", ")) });
+    let mut unchosen = Vec::new();
+    for (ni, node) in story.nodes.iter().enumerate() {
+        for (ci, c) in node.choices.iter().enumerate() {
+            if !c.fallback && node_hits[ni] > 0 && choice_hits[ni][ci] == 0 {
+                unchosen.push(format!("{}: “{}”", node.id, c.key));
+            }
+        }
+    }
+    println!(
+        "Choices never taken (in nodes that were hit): {}",
+        if unchosen.is_empty() { "none".into() } else { unchosen.len().to_string() }
+    );
+    for u in unchosen.iter().take(20) {
+        println!("  {u}");
+    }
+    if !failures.is_empty() {
+        println!("\n{} playthrough(s) did not reach an ending:", failures.len());
+        for (s, c, why) in failures.iter().take(10) {
+            let script: Vec<String> = c.iter().map(ToString::to_string).collect();
+            println!("  {why}\n    reproduce: printf '{}\\n' | quill play {} --seed {s}", script.join("\\n"), dir.display());
+        }
+    }
+}

@@ -1,0 +1,102 @@
+//! `quill stats`: how big a story is: words, passages, nodes, choices, endings and
+//! reading time, per chapter and per speaker.
+
+use crate::{Format, render};
+use epistle::narrative::story::Passage;
+use epistle::narrative::{Story, load_dir};
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::ExitCode;
+
+/// Reading speed used for the estimate, in words per minute.
+const WPM: f64 = 230.0;
+
+fn words(p: &Passage) -> usize {
+    let mut n = 0;
+    p.text.each_literal(&mut |s| n += s.split_whitespace().count());
+    n
+}
+
+#[derive(Default, Clone, Copy)]
+struct Count {
+    words: usize,
+    passages: usize,
+    nodes: usize,
+    choices: usize,
+    variable: usize,
+}
+
+/// Prints the statistics.
+pub fn run(dir: &Path, format: Format) -> ExitCode {
+    let loaded = load_dir(dir);
+    let Some(story) = loaded.story.clone() else {
+        render::emit_all(&loaded);
+        return ExitCode::FAILURE;
+    };
+    let (total, chapters, speakers) = count(&story);
+    match format {
+        Format::Json => {
+            let out = json!({
+                "story": story.id, "words": total.words, "passages": total.passages, "nodes": total.nodes,
+                "choices": total.choices, "endings": story.endings.len(), "state_dependent_passages": total.variable,
+                "reading_minutes": total.words as f64 / WPM,
+                "chapters": chapters.iter().map(|(t, c)| json!({"title": t, "words": c.words, "nodes": c.nodes, "choices": c.choices})).collect::<Vec<_>>(),
+                "speakers": speakers.iter().map(|(k, v)| (k.clone(), *v)).collect::<BTreeMap<_, _>>(),
+            });
+            println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+        }
+        Format::Text => {
+            println!("“{}” by {} (version {})", story.title, story.author, story.version);
+            println!(
+                "  {} words in {} passages, {} nodes, {} choices, {} endings",
+                total.words,
+                total.passages,
+                total.nodes,
+                total.choices,
+                story.endings.len()
+            );
+            println!("  {} passages read differently depending on earlier choices", total.variable);
+            println!("  all text read once: about {:.0} minutes at {WPM} words a minute", total.words as f64 / WPM);
+            println!("\n  {:<32} {:>7} {:>6} {:>8}", "chapter", "words", "nodes", "choices");
+            for (t, c) in &chapters {
+                println!("  {t:<32} {:>7} {:>6} {:>8}", c.words, c.nodes, c.choices);
+            }
+            println!("\n  {:<32} {:>7}", "speaker", "words");
+            for (k, v) in &speakers {
+                println!("  {k:<32} {v:>7}");
+            }
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+fn count(story: &Story) -> (Count, Vec<(String, Count)>, Vec<(String, usize)>) {
+    let mut total = Count::default();
+    let mut chapters: Vec<(String, Count)> = story.chapters.iter().map(|c| (c.title.clone(), Count::default())).collect();
+    let mut speakers: BTreeMap<String, usize> = BTreeMap::new();
+    for n in &story.nodes {
+        let mut c = Count { nodes: 1, choices: n.choices.iter().filter(|c| !c.fallback).count(), ..Count::default() };
+        for p in &n.passages {
+            let w = words(p);
+            c.words += w;
+            c.passages += 1;
+            c.variable += usize::from(p.when.is_some() || p.text.is_conditional());
+            let who = p.speaker.map_or_else(|| "(narration)".to_string(), |s| story.characters[s as usize].id.clone());
+            *speakers.entry(who).or_default() += w;
+        }
+        for ch in &n.choices {
+            ch.text.each_literal(&mut |s| c.words += s.split_whitespace().count());
+        }
+        for t in [&mut total, &mut chapters[n.chapter as usize].1] {
+            t.words += c.words;
+            t.passages += c.passages;
+            t.nodes += c.nodes;
+            t.choices += c.choices;
+            t.variable += c.variable;
+        }
+    }
+    let mut sp: Vec<(String, usize)> = speakers.into_iter().collect();
+    sp.sort_by(|a, b| b.1.cmp(&a.1));
+    (total, chapters, sp)
+}

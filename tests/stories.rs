@@ -1,0 +1,91 @@
+//! Every shipped story loads with no errors and no warnings, its regression tests pass,
+//! and every declared ending has a test that reaches it.
+
+use crate::support::root;
+use epistle::narrative::story_test::{self, StoryTest};
+use epistle::narrative::{SourceFile, Sources, load_dir};
+use std::sync::Arc;
+
+fn story_dirs() -> Vec<std::path::PathBuf> {
+    let mut dirs: Vec<_> = std::fs::read_dir(root().join("stories"))
+        .map(|rd| rd.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.join("story.ron").is_file()).collect())
+        .unwrap_or_default();
+    dirs.sort();
+    dirs
+}
+
+#[test]
+fn shipped_stories_are_clean_and_their_tests_pass() {
+    let dirs = story_dirs();
+    assert!(dirs.len() >= 2, "expected the tutorial and Dear Someone, found {dirs:?}");
+    for dir in dirs {
+        let loaded = load_dir(&dir);
+        let problems: Vec<String> = loaded.diagnostics.iter().map(|d| d.locate(&loaded.sources).one_line()).collect();
+        assert!(problems.is_empty(), "{}:\n{}", dir.display(), problems.join("\n"));
+        let Some(story) = loaded.story else { panic!("{} did not load", dir.display()) };
+        let story = Arc::new(story);
+        let mut tests: Vec<StoryTest> = Vec::new();
+        let mut files: Vec<_> =
+            std::fs::read_dir(dir.join("tests")).map(|rd| rd.filter_map(Result::ok).map(|e| e.path()).collect()).unwrap_or_default();
+        files.sort();
+        for f in files {
+            let text = std::fs::read_to_string(&f).unwrap_or_default();
+            let mut sources = Sources::new();
+            let (ts, diags) = story_test::parse(&story, SourceFile::new(f.display().to_string(), text), &mut sources);
+            let problems: Vec<String> = diags.iter().map(|d| d.locate(&sources).one_line()).collect();
+            assert!(problems.is_empty(), "{}", problems.join("\n"));
+            tests.extend(ts);
+        }
+        let mut reached = vec![false; story.endings.len()];
+        for t in &tests {
+            let o = story_test::run(&story, t);
+            assert!(o.passed(), "{}: test `{}` failed:\n{}", dir.display(), o.name, o.failures.join("\n"));
+            if let Some(e) = o.ending.as_deref().and_then(|e| story.ending_id(e)) {
+                reached[e as usize] = true;
+            }
+        }
+        for (e, r) in story.endings.iter().zip(&reached) {
+            assert!(r, "{}: no test reaches the ending `{}`", dir.display(), e.id);
+        }
+    }
+}
+
+#[test]
+fn a_failing_story_test_says_why() {
+    let dir = root().join("stories/tutorial");
+    let Some(story) = load_dir(&dir).story.map(Arc::new) else { panic!("tutorial did not load") };
+    let mut sources = Sources::new();
+    let src =
+        r#"StoryTest(name: "wrong", seed: 1, steps: ["Wait", "Wait", "Wait"], ending: "home", check: ["courage > 3"], shows: ["nowhere"])"#;
+    let (tests, diags) = story_test::parse(&story, SourceFile::new("t.ron", src), &mut sources);
+    assert!(diags.is_empty());
+    let o = story_test::run(&story, &tests[0]);
+    assert_eq!(o.ending.as_deref(), Some("drift"));
+    assert_eq!(o.failures.len(), 3, "{:?}", o.failures);
+    assert!(o.failures[0].contains("expected ending `home`, reached `drift`"));
+    assert!(o.failures[1].contains("courage = 0"));
+    let bad = r#"StoryTest(name: "typo", steps: ["Wait"], ending: "hme", check: ["couage > 1"])"#;
+    let (_, diags) = story_test::parse(&story, SourceFile::new("t.ron", bad), &mut Sources::new());
+    let codes: Vec<&str> = diags.iter().map(|d| d.code.as_str()).collect();
+    assert_eq!(codes, ["E0104", "E0102"]);
+}
+
+#[test]
+fn quill_test_and_record_round_trip() {
+    let dir = std::env::temp_dir().join(format!("epistle-record-{}", std::process::id()));
+    let _ = std::fs::create_dir_all(&dir);
+    let file = dir.join("lamp.ron");
+    let file_s = file.display().to_string();
+    let out = crate::support::quill(
+        &["play", "stories/tutorial", "--seed", "3", "--quiet", "--record", &file_s],
+        Some("Ask Maren\nAsk for\nName\nTern\nWalk\n"),
+    );
+    assert!(out.status.success());
+    let recorded = std::fs::read_to_string(&file).unwrap_or_default();
+    assert!(recorded.contains("Type(\"Name the boat\", \"Tern\")"), "{recorded}");
+    let Some(story) = load_dir(&root().join("stories/tutorial")).story.map(Arc::new) else { panic!() };
+    let (tests, diags) = story_test::parse(&story, SourceFile::new(file_s, recorded), &mut Sources::new());
+    assert!(diags.is_empty());
+    assert!(story_test::run(&story, &tests[0]).passed());
+    let _ = std::fs::remove_dir_all(&dir);
+}
