@@ -12,6 +12,7 @@ pub mod load;
 pub mod manifest;
 pub mod ron_tree;
 pub mod runner;
+pub mod sample;
 pub mod save;
 pub mod schema;
 pub mod source;

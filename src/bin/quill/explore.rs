@@ -3,7 +3,7 @@
 
 use crate::{Format, render};
 use epistle::narrative::explore::{CondSite, Exploration, Limits, Step, explore, witness};
-use epistle::narrative::{Loaded, Story, load_dir};
+use epistle::narrative::{Loaded, Story, load_dir, sample};
 use serde_json::json;
 use std::path::Path;
 use std::process::ExitCode;
@@ -124,6 +124,21 @@ fn print_text(loaded: &Loaded, story: &Arc<Story>, ex: &Exploration, dir: &Path)
             println!("  of which {} stop with nothing to choose and no fallback", ex.stuck);
         }
     } else {
+        let missing: Vec<usize> = (0..story.endings.len()).filter(|&e| ex.endings[e].is_none()).collect();
+        if !missing.is_empty() {
+            println!("\nSampling 20000 seeded playthroughs for the endings not yet found (paths not necessarily shortest):");
+            let found = sample::witnesses(story, 0, 20_000);
+            for e in missing {
+                match &found[e] {
+                    Some(p) => {
+                        let nums: Vec<String> = p.numbers.iter().map(ToString::to_string).collect();
+                        println!("  ✓ {:<20} reached in {} choices", story.endings[e].id, p.numbers.len());
+                        println!("      replay: printf '{}\\n' | quill play {} --seed {}", nums.join("\\n"), dir.display(), p.seed);
+                    }
+                    None => println!("  ? {:<20} not reached by sampling either", story.endings[e].id),
+                }
+            }
+        }
         println!("\nThe state space is larger than the bound; raise it with --max-states for a full report.");
         println!("Coverage so far: {} of {} nodes reached.", ex.node_reached.iter().filter(|r| **r).count(), story.nodes.len());
     }

@@ -1,16 +1,13 @@
 //! `quill random`: seeded random playthroughs, with hit counts and distributions.
 
 use crate::{Format, render};
-use epistle::narrative::state::StoryRng;
+use epistle::narrative::sample::{self, MAX_TURNS};
 use epistle::narrative::{Runner, Story, Value, load_dir};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
-
-/// The most choices one random playthrough makes before it is called endless.
-const MAX_TURNS: usize = 5_000;
 
 /// Plays `n` playthroughs: run `i` uses story seed `seed + i`, and picks choices with a
 /// generator seeded from `seed`, so the whole report is reproducible.
@@ -28,19 +25,15 @@ pub fn run(dir: &Path, n: u64, seed: u64, format: Format, record: Option<&Path>)
     let mut turns_total = 0u64;
     let mut failures = Vec::new();
     for i in 0..n {
-        let run_seed = seed.wrapping_add(i);
-        let mut pick = StoryRng::seeded(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(i));
-        let mut r = Runner::new(Arc::clone(&story), run_seed);
-        let mut chosen = Vec::new();
-        while r.ended().is_none() && r.page().stuck.is_none() && chosen.len() < MAX_TURNS {
-            let offered: Vec<_> = r.choices().into_iter().enumerate().filter(|(_, c)| c.enabled).collect();
-            if offered.is_empty() {
-                break;
-            }
-            let (pos, c) = &offered[pick.below(offered.len() as u32) as usize];
-            choice_hits[r.state().node as usize][c.index as usize] += 1;
-            chosen.push(pos + 1);
-            if r.choose(c.index, None).is_err() {
+        let p = sample::playthrough(&story, seed, i);
+        let (run_seed, r) = (p.seed, p.runner);
+        let chosen = p.numbers;
+        let mut replay = Runner::new(Arc::clone(&story), run_seed);
+        for &num in &chosen {
+            let offered: Vec<_> = replay.choices().into_iter().filter(|c| c.enabled).collect();
+            let Some(c) = offered.get(num - 1) else { break };
+            choice_hits[replay.state().node as usize][c.index as usize] += 1;
+            if replay.choose(c.index, None).is_err() {
                 break;
             }
         }

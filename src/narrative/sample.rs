@@ -1,0 +1,61 @@
+//! Seeded random playthroughs: the engine of `quill random`, and how `quill explore`
+//! still finds a witness for each ending when a story's state space is too large to
+//! enumerate.
+
+use super::runner::Runner;
+use super::state::StoryRng;
+use super::story::Story;
+use std::sync::Arc;
+
+/// The most choices one random playthrough makes before it is called endless.
+pub const MAX_TURNS: usize = 5_000;
+
+/// One finished random playthrough.
+pub struct Playthrough {
+    /// The story seed it ran with.
+    pub seed: u64,
+    /// The runner at the end.
+    pub runner: Runner,
+    /// Each choice as `quill play` numbers it (1-based among those offered).
+    pub numbers: Vec<usize>,
+}
+
+/// Plays playthrough `i` of a run seeded `seed`: story seed `seed + i`, choices picked
+/// uniformly among the enabled ones by a generator derived from `seed` and `i`.
+pub fn playthrough(story: &Arc<Story>, seed: u64, i: u64) -> Playthrough {
+    let run_seed = seed.wrapping_add(i);
+    let mut pick = StoryRng::seeded(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(i));
+    let mut r = Runner::new(Arc::clone(story), run_seed);
+    let mut numbers = Vec::new();
+    while r.ended().is_none() && r.page().stuck.is_none() && numbers.len() < MAX_TURNS {
+        let offered: Vec<_> = r.choices().into_iter().enumerate().filter(|(_, c)| c.enabled).collect();
+        if offered.is_empty() {
+            break;
+        }
+        let (pos, c) = &offered[pick.below(offered.len() as u32) as usize];
+        numbers.push(pos + 1);
+        if r.choose(c.index, None).is_err() {
+            break;
+        }
+    }
+    Playthrough { seed: run_seed, runner: r, numbers }
+}
+
+/// Samples up to `tries` playthroughs and returns, per ending, the shortest one found
+/// that reaches it.
+pub fn witnesses(story: &Arc<Story>, seed: u64, tries: u64) -> Vec<Option<Playthrough>> {
+    let mut best: Vec<Option<Playthrough>> = (0..story.endings.len()).map(|_| None).collect();
+    for i in 0..tries {
+        let p = playthrough(story, seed, i);
+        if let Some(e) = p.runner.ended() {
+            let slot = &mut best[e as usize];
+            if slot.as_ref().is_none_or(|b| p.numbers.len() < b.numbers.len()) {
+                *slot = Some(p);
+            }
+        }
+        if i >= 1000 && best.iter().all(Option::is_some) {
+            break;
+        }
+    }
+    best
+}
