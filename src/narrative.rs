@@ -19,6 +19,7 @@ pub mod source;
 pub mod state;
 pub mod story;
 pub mod story_test;
+pub mod synth;
 pub mod text;
 pub mod validate;
 pub mod value;

@@ -260,6 +260,11 @@ impl Compiler<'_> {
                 .collect(),
             _ => Vec::new(),
         };
+        let (mut tags, mut effects, mut passages, mut choices) = (tags, effects, passages, choices);
+        tags.shrink_to_fit();
+        effects.shrink_to_fit();
+        passages.shrink_to_fit();
+        choices.shrink_to_fit();
         Some(Node { id: raw.id.clone(), chapter: raw.chapter, tags, effects, passages, choices, flow, branch_src })
     }
 

@@ -241,6 +241,8 @@ impl<'a> TextParser<'a> {
         if lit_start < pos {
             segs.push(Seg::Lit(src[lit_start..pos].into()));
         }
+        // Stories hold tens of thousands of texts: no growth slack.
+        segs.shrink_to_fit();
         Ok((Text(segs), pos))
     }
 

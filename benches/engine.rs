@@ -1,0 +1,67 @@
+//! Engine benchmarks over generated stories of 1k, 10k and 50k nodes: source to
+//! playable (parse, compile, validate), one turn, and exploration speed.
+//! Run with `cargo bench --no-default-features --bench engine`.
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use epistle::narrative::explore::{Limits, explore};
+use epistle::narrative::{Runner, synth};
+use std::hint::black_box;
+use std::sync::Arc;
+
+fn load(c: &mut Criterion) {
+    let mut g = c.benchmark_group("load");
+    g.sample_size(10);
+    for n in [1_000usize, 10_000, 50_000] {
+        let s = synth::story(n);
+        g.throughput(Throughput::Elements(n as u64));
+        g.bench_with_input(BenchmarkId::new("source_to_playable", n), &s, |b, s| {
+            b.iter(|| {
+                let loaded = s.compile();
+                assert!(loaded.story.is_some());
+                black_box(loaded)
+            });
+        });
+    }
+    g.finish();
+}
+
+fn turn(c: &mut Criterion) {
+    let s = synth::story(10_000);
+    let Some(story) = s.compile().story.map(Arc::new) else { return };
+    // A long walk: each iteration takes the first enabled choice, presents the next
+    // passages and lists the choices; restarting when an ending is reached.
+    let mut r = Runner::new(Arc::clone(&story), 1);
+    let mut offered = Vec::new();
+    c.bench_function("turn/10000", |b| {
+        b.iter(|| {
+            r.choices_into(&mut offered);
+            let Some(pick) = offered.iter().find(|o| o.enabled).map(|o| o.index) else {
+                r = Runner::new(Arc::clone(&story), 1);
+                return;
+            };
+            let _ = r.choose(pick, None);
+            black_box(r.page().passages.len());
+            r.choices_into(&mut offered);
+            black_box(offered.len());
+            if r.log().len() > 10_000 {
+                // Keep the undo log from growing without bound across iterations.
+                r = Runner::new(Arc::clone(&story), 1);
+            }
+        });
+    });
+}
+
+fn exploring(c: &mut Criterion) {
+    let mut g = c.benchmark_group("explore");
+    g.sample_size(10);
+    for n in [1_000usize, 10_000] {
+        let Some(story) = synth::story(n).compile().story else { return };
+        let states = explore(&story, Limits { max_states: 200_000 }).states as u64;
+        g.throughput(Throughput::Elements(states));
+        g.bench_function(BenchmarkId::new("states", n), |b| b.iter(|| black_box(explore(&story, Limits { max_states: 200_000 }).states)));
+    }
+    g.finish();
+}
+
+criterion_group!(benches, load, turn, exploring);
+criterion_main!(benches);

@@ -1,0 +1,47 @@
+//! Heap used by a loaded story: counts live bytes through a wrapping allocator.
+//! Run with `cargo bench --no-default-features --bench heap`.
+
+use epistle::narrative::synth;
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+struct Counting;
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: forwards every call to the system allocator unchanged; only counts.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        let now = LIVE.fetch_add(l.size(), Ordering::Relaxed) + l.size();
+        PEAK.fetch_max(now, Ordering::Relaxed);
+        // SAFETY: same layout, passed through.
+        unsafe { System.alloc(l) }
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        LIVE.fetch_sub(l.size(), Ordering::Relaxed);
+        // SAFETY: `p` came from `alloc` with this layout.
+        unsafe { System.dealloc(p, l) }
+    }
+}
+
+#[global_allocator]
+static A: Counting = Counting;
+
+fn main() {
+    for n in [1_000usize, 10_000, 50_000] {
+        let s = synth::story(n);
+        let source_bytes: usize = s.manifest.len() + s.chapters.iter().map(|c| c.1.len()).sum::<usize>();
+        let before = LIVE.load(Ordering::Relaxed);
+        PEAK.store(before, Ordering::Relaxed);
+        let story = s.compile().story;
+        let live = LIVE.load(Ordering::Relaxed) - before;
+        let peak = PEAK.load(Ordering::Relaxed) - before;
+        println!(
+            "heap/{n}: the loaded story holds {:.1} MB (peak while loading {:.1} MB; source text {:.1} MB)",
+            live as f64 / 1e6,
+            peak as f64 / 1e6,
+            source_bytes as f64 / 1e6
+        );
+        drop(story);
+    }
+}
