@@ -3,3 +3,7 @@
 //! a Bevy + egui front end (behind the default `game` feature).
 
 pub mod narrative;
+#[cfg(feature = "game")]
+pub mod plugin;
+#[cfg(feature = "game")]
+pub mod ui;

@@ -1,0 +1,139 @@
+//! The Bevy plugin: stories as assets, the runner in a resource, the messages the
+//! front end talks through, and persistence (settings, saves, the endings gallery).
+//!
+//! A game adds [`EpistlePlugin`]. Everything story-shaped is decided by
+//! [`crate::narrative`]; the systems here only move data between it, the disk and the
+//! messages in [`messages`].
+
+pub mod asset;
+pub mod backlog;
+pub mod messages;
+pub mod persist;
+pub mod session;
+pub mod settings;
+
+use bevy::prelude::*;
+use std::path::PathBuf;
+
+pub use asset::{StoryAsset, StoryLoader};
+pub use backlog::BacklogEntry;
+pub use messages::{PageReason, StoryCommand, StoryNotice};
+pub use persist::{DataDir, Gallery, SlotId, SlotInfo, SlotList, SlotState};
+pub use session::{LoadErrors, Session, StoryHandle};
+pub use settings::{Settings, TextSpeed, ThemeChoice};
+
+/// The screens of the game. The plugin moves between `Loading`, `Title`, `Playing`
+/// and `Error` as the story loads and games start; the front end moves to the others.
+#[derive(States, Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Screen {
+    /// The story is loading.
+    #[default]
+    Loading,
+    /// The title screen.
+    Title,
+    /// Reading.
+    Playing,
+    /// Save slots (saving is offered only when a game is in progress).
+    Saves,
+    /// The endings gallery.
+    Endings,
+    /// Settings.
+    Settings,
+    /// The story failed to load; every diagnostic is listed.
+    Error,
+}
+
+/// The plugin's system sets, for ordering a front end's systems after them.
+#[derive(SystemSet, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EpistleSet {
+    /// Loading the story and carrying out [`StoryCommand`]s (in `Update`). Notices
+    /// they send are readable after it.
+    Commands,
+}
+
+/// Configuration the plugin was built with, as a resource for its systems.
+#[derive(Resource, Clone, Debug)]
+pub struct EpistleConfig {
+    /// The story's manifest, as an asset path (e.g. `dear-someone/story.ron`).
+    pub story: String,
+    /// How the story's folder is named in diagnostics (e.g. `stories/dear-someone`).
+    pub display_dir: String,
+    /// A fixed seed for new games, for tests; `None` seeds from the clock.
+    pub seed: Option<u64>,
+}
+
+/// The Epistle engine as a Bevy plugin.
+///
+/// ```no_run
+/// # use bevy::prelude::*;
+/// # use epistle::plugin::EpistlePlugin;
+/// App::new()
+///     .add_plugins(DefaultPlugins)
+///     .add_plugins(EpistlePlugin::new("dear-someone/story.ron"))
+///     .run();
+/// ```
+///
+/// With [`EpistlePlugin::headless`] it adds no screens and needs no window: a game
+/// with its own front end (or a test) sends [`StoryCommand`]s and reads
+/// [`StoryNotice`]s and the [`Session`] resource.
+#[derive(Clone, Debug)]
+pub struct EpistlePlugin {
+    config: EpistleConfig,
+    data_dir: Option<PathBuf>,
+    screens: bool,
+}
+
+impl EpistlePlugin {
+    /// Plays the story whose manifest is at this asset path.
+    pub fn new(story: impl Into<String>) -> EpistlePlugin {
+        let story = story.into();
+        let display_dir = story.rsplit_once('/').map_or(String::new(), |(d, _)| d.to_string());
+        EpistlePlugin { config: EpistleConfig { story, display_dir, seed: None }, data_dir: None, screens: true }
+    }
+
+    /// Names the story's folder in diagnostics (the asset path is relative to the
+    /// asset root, which players do not know).
+    #[must_use]
+    pub fn with_display_dir(mut self, dir: impl Into<String>) -> EpistlePlugin {
+        self.config.display_dir = dir.into();
+        self
+    }
+
+    /// Keeps saves, settings and the gallery in `dir` instead of the platform's data
+    /// directory (or `EPISTLE_DATA_DIR`).
+    #[must_use]
+    pub fn with_data_dir(mut self, dir: impl Into<PathBuf>) -> EpistlePlugin {
+        self.data_dir = Some(dir.into());
+        self
+    }
+
+    /// Starts every new game with this seed (tests, reproducible bug reports).
+    #[must_use]
+    pub fn with_seed(mut self, seed: u64) -> EpistlePlugin {
+        self.config.seed = Some(seed);
+        self
+    }
+
+    /// Leaves out the egui screens: no window or renderer is needed.
+    #[must_use]
+    pub fn headless(mut self) -> EpistlePlugin {
+        self.screens = false;
+        self
+    }
+}
+
+impl Plugin for EpistlePlugin {
+    fn build(&self, app: &mut App) {
+        let data = DataDir::resolve(self.data_dir.clone());
+        app.insert_resource(self.config.clone());
+        app.insert_resource(settings::load(&data));
+        app.insert_resource(data);
+        app.init_state::<Screen>();
+        app.add_plugins((messages::plugin, asset::plugin, persist::plugin, session::plugin, settings::plugin));
+        // The one place the engine names its front end: composing it. The screens
+        // depend on everything above; nothing here depends on them.
+        if self.screens {
+            app.add_plugins(crate::ui::plugin);
+        }
+    }
+}

@@ -1,0 +1,92 @@
+//! Stories as Bevy assets: a loader that reads the manifest, then every chapter file
+//! it lists, and compiles them with [`crate::narrative::compile`]. A story with errors
+//! still loads, as a [`StoryAsset`] holding its diagnostics, so the game can show
+//! them instead of failing.
+
+use crate::narrative::{LocatedDiagnostic, Severity, SourceFile, Story, compile, manifest};
+use bevy::asset::{AssetLoader, LoadContext, io::Reader};
+use bevy::prelude::*;
+use std::sync::Arc;
+
+/// A loaded story: playable, or the reasons it is not.
+#[derive(Asset, TypePath, Debug, Clone)]
+pub struct StoryAsset {
+    /// The story, when it has no errors.
+    pub story: Option<Arc<Story>>,
+    /// Every diagnostic, errors first, with files, lines and columns resolved.
+    pub diagnostics: Vec<LocatedDiagnostic>,
+}
+
+impl StoryAsset {
+    /// The errors only (warnings do not stop a story from playing).
+    pub fn errors(&self) -> impl Iterator<Item = &LocatedDiagnostic> {
+        self.diagnostics.iter().filter(|d| d.severity == Severity::Error)
+    }
+}
+
+/// Loads a story's manifest (`story.ron`) and the chapter files it lists.
+///
+/// It claims no file extension (chapters are `.ron` too, and a game may have other RON
+/// assets): load stories with a typed `asset_server.load::<StoryAsset>(path)`.
+#[derive(TypePath, Debug, Clone, Default)]
+pub struct StoryLoader {
+    /// Prefix for file names in diagnostics, e.g. `stories/dear-someone`; empty uses
+    /// the asset path.
+    pub display_dir: String,
+}
+
+impl StoryLoader {
+    fn shown(&self, asset_path: &str) -> String {
+        if self.display_dir.is_empty() {
+            return asset_path.to_string();
+        }
+        let file = asset_path.rsplit('/').next().unwrap_or(asset_path);
+        format!("{}/{file}", self.display_dir.trim_end_matches('/'))
+    }
+}
+
+/// Loading a story never fails for the story's own problems (those become
+/// diagnostics); this is the one thing that can go wrong before that.
+#[derive(Debug, thiserror::Error)]
+pub enum StoryLoadError {
+    /// The manifest's bytes could not be read from the asset source.
+    #[error("cannot read the story's manifest: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl AssetLoader for StoryLoader {
+    type Asset = StoryAsset;
+    type Settings = ();
+    type Error = StoryLoadError;
+
+    async fn load(&self, reader: &mut dyn Reader, _: &(), cx: &mut LoadContext<'_>) -> Result<StoryAsset, StoryLoadError> {
+        let mut bytes = Vec::new();
+        reader.read_to_end(&mut bytes).await?;
+        let manifest_path = cx.path().to_string();
+        // A manifest that is not UTF-8 still goes through the compiler, which reports
+        // it with a position, rather than failing here without one.
+        let manifest_text = String::from_utf8_lossy(&bytes).into_owned();
+        let mut chapters = Vec::new();
+        for name in manifest::listed_files(&manifest_text) {
+            let text = match cx.path().resolve_embed_str(&name) {
+                Ok(path) => match cx.read_asset_bytes(path).await {
+                    Ok(b) => {
+                        String::from_utf8(b).map_err(|e| format!("not UTF-8 text (bad byte at offset {})", e.utf8_error().valid_up_to()))
+                    }
+                    Err(e) => Err(e.to_string()),
+                },
+                Err(e) => Err(e.to_string()),
+            };
+            let path = self.shown(&format!("{}/{name}", manifest_path.rsplit_once('/').map_or("", |(d, _)| d)));
+            chapters.push(crate::narrative::ChapterFile { name, path, text });
+        }
+        let loaded = compile(SourceFile::new(self.shown(&manifest_path), manifest_text), chapters);
+        let diagnostics = loaded.diagnostics.iter().map(|d| d.locate(&loaded.sources)).collect();
+        Ok(StoryAsset { story: loaded.story.map(Arc::new), diagnostics })
+    }
+}
+
+pub(super) fn plugin(app: &mut App) {
+    let display_dir = app.world().get_resource::<super::EpistleConfig>().map(|c| c.display_dir.clone()).unwrap_or_default();
+    app.init_asset::<StoryAsset>().register_asset_loader(StoryLoader { display_dir });
+}

@@ -1,0 +1,93 @@
+//! Every message between the front end and the engine, in one place. The front end
+//! never touches the runner: it sends a [`StoryCommand`] and reacts to the
+//! [`StoryNotice`]s that come back.
+
+use super::persist::SlotId;
+use bevy::prelude::*;
+
+/// What the player asked for.
+///
+/// Sent by the front end (the egui screens, the autoplay driver, a test, or any game
+/// using the plugin). Handled by the plugin's session system (`session.rs`), which
+/// applies it to the runner and answers with [`StoryNotice`]s.
+#[derive(Message, Clone, Debug, PartialEq, Eq)]
+pub enum StoryCommand {
+    /// Starts the story from the beginning; the autosave is replaced at the first save.
+    NewGame,
+    /// Resumes the latest autosave.
+    Continue,
+    /// Takes a choice by its index in the node ([`crate::narrative::Offered::index`]),
+    /// with the reader's text for a choice that asks for it.
+    Choose {
+        /// The choice's index in its node.
+        index: u32,
+        /// Text typed at the choice's prompt (`None` takes the default).
+        input: Option<String>,
+    },
+    /// Undoes this many choices (as many as possible when fewer remain).
+    Undo(usize),
+    /// Saves the game in progress to a slot, replacing what was there. The front end
+    /// asks the player before overwriting.
+    Save(SlotId),
+    /// Loads a slot and starts playing it.
+    Load(SlotId),
+    /// Deletes a slot's file.
+    Delete(SlotId),
+    /// Reloads the story from disk (the error screen's "Try again").
+    Reload,
+}
+
+/// Why the page changed, so the front end can choose how to show it: a new page is
+/// revealed with the typewriter, an undone or loaded one appears at once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PageReason {
+    /// A new game began.
+    NewGame,
+    /// The player made a choice.
+    Chose,
+    /// Choices were undone.
+    Undo,
+    /// A save was loaded.
+    Loaded,
+}
+
+/// What happened, for the front end to show.
+///
+/// Sent by the plugin (the session system, the story loader). Read by the front end:
+/// the screens reset the typewriter on `PageChanged`, show toasts for the rest.
+/// Nothing has to handle them; a headless game may ignore them all.
+#[derive(Message, Clone, Debug, PartialEq, Eq)]
+pub enum StoryNotice {
+    /// The story loaded and can be played.
+    StoryReady,
+    /// The story failed to load; [`super::LoadErrors`] holds every diagnostic.
+    StoryFailed,
+    /// The runner's page changed.
+    PageChanged(PageReason),
+    /// The story reached an ending; `first` is true the first time ever (the gallery
+    /// gained it).
+    EndingReached {
+        /// The ending's id.
+        id: String,
+        /// Whether the gallery had not recorded it before.
+        first: bool,
+    },
+    /// A slot was written.
+    Saved(SlotId),
+    /// A slot was loaded; `migration` lists what changed to fit an edited story
+    /// ([`crate::narrative::Migration::lines`]), empty when nothing did.
+    Loaded {
+        /// The slot.
+        slot: SlotId,
+        /// What the migration changed, one sentence each.
+        migration: Vec<String>,
+    },
+    /// A slot was deleted.
+    Deleted(SlotId),
+    /// A command could not be carried out; the message says why, for the player.
+    Problem(String),
+}
+
+pub(super) fn plugin(app: &mut App) {
+    app.add_message::<StoryCommand>().add_message::<StoryNotice>();
+}

@@ -1,0 +1,301 @@
+//! The session: the loaded story and the runner playing it, as a resource, and the
+//! systems that load the story and carry out [`StoryCommand`]s.
+
+use super::backlog::{BacklogEntry, transcript};
+use super::messages::{PageReason, StoryCommand, StoryNotice};
+use super::persist::{self, DataDir, Gallery, SlotId, SlotList, read_slot, slot_text, write_atomic};
+use super::{EpistleConfig, Screen, StoryAsset};
+use crate::narrative::{LocatedDiagnostic, Runner, Save, SaveError, Story};
+use bevy::asset::AssetLoadFailedEvent;
+use bevy::prelude::*;
+use std::sync::Arc;
+
+/// The handle of the story being played.
+#[derive(Resource, Clone, Debug)]
+pub struct StoryHandle(pub Handle<StoryAsset>);
+
+/// Why the story could not be loaded: every diagnostic, for the error screen.
+#[derive(Resource, Clone, Debug, Default)]
+pub struct LoadErrors {
+    /// Where the story was looked for.
+    pub story: String,
+    /// Every problem, errors first.
+    pub diagnostics: Vec<LocatedDiagnostic>,
+}
+
+/// The story and the playthrough in progress.
+#[derive(Resource, Default, Debug)]
+pub struct Session {
+    story: Option<Arc<Story>>,
+    runner: Option<Runner>,
+    backlog: Vec<BacklogEntry>,
+}
+
+impl Session {
+    /// The loaded story.
+    pub fn story(&self) -> Option<&Arc<Story>> {
+        self.story.as_ref()
+    }
+
+    /// The playthrough in progress.
+    pub fn runner(&self) -> Option<&Runner> {
+        self.runner.as_ref()
+    }
+
+    /// Everything read in this playthrough, with the choices made.
+    pub fn backlog(&self) -> &[BacklogEntry] {
+        &self.backlog
+    }
+
+    /// Replaces the story (a new load); any playthrough of the old one ends.
+    pub fn set_story(&mut self, story: Arc<Story>) {
+        self.story = Some(story);
+        self.runner = None;
+        self.backlog.clear();
+    }
+
+    fn set_runner(&mut self, runner: Runner) {
+        self.backlog = transcript(&runner);
+        self.runner = Some(runner);
+    }
+}
+
+fn start_loading(mut commands: Commands, config: Res<EpistleConfig>, assets: Res<AssetServer>) {
+    commands.insert_resource(StoryHandle(assets.load::<StoryAsset>(config.story.clone())));
+}
+
+/// Moves to the title screen or the error screen when the story finishes loading (or
+/// reloading).
+#[allow(clippy::too_many_arguments)]
+fn watch_story(
+    mut events: MessageReader<AssetEvent<StoryAsset>>,
+    mut failed: MessageReader<AssetLoadFailedEvent<StoryAsset>>,
+    handle: Option<Res<StoryHandle>>,
+    stories: Res<Assets<StoryAsset>>,
+    config: Res<EpistleConfig>,
+    data: Res<DataDir>,
+    mut session: ResMut<Session>,
+    mut errors: ResMut<LoadErrors>,
+    mut slots: ResMut<SlotList>,
+    mut gallery: ResMut<Gallery>,
+    mut notices: MessageWriter<StoryNotice>,
+    mut next: ResMut<NextState<Screen>>,
+) {
+    let Some(handle) = handle else { return };
+    for e in failed.read() {
+        if e.id != handle.0.id() {
+            continue;
+        }
+        let message = match &e.error {
+            bevy::asset::AssetLoadError::AssetReaderError(r) => format!("cannot read the story: {r}"),
+            other => other.to_string(),
+        };
+        *errors = LoadErrors { story: config.display_dir.clone(), diagnostics: vec![reader_diagnostic(&config, message)] };
+        notices.write(StoryNotice::StoryFailed);
+        next.set(Screen::Error);
+    }
+    for e in events.read() {
+        let id = match e {
+            AssetEvent::Added { id } | AssetEvent::Modified { id } => *id,
+            _ => continue,
+        };
+        if id != handle.0.id() {
+            continue;
+        }
+        let Some(asset) = stories.get(id) else { continue };
+        match &asset.story {
+            Some(story) => {
+                for w in &asset.diagnostics {
+                    warn!("{}", w.one_line());
+                }
+                let dir = data.story_dir(&story.id);
+                *slots = persist::list_slots(&dir, story);
+                *gallery = Gallery::read(&dir);
+                session.set_story(Arc::clone(story));
+                notices.write(StoryNotice::StoryReady);
+                next.set(Screen::Title);
+            }
+            None => {
+                *errors = LoadErrors { story: config.display_dir.clone(), diagnostics: asset.diagnostics.clone() };
+                notices.write(StoryNotice::StoryFailed);
+                next.set(Screen::Error);
+            }
+        }
+    }
+}
+
+/// A diagnostic for a story that could not even be opened (no manifest, an
+/// unreadable folder), so the error screen lists it like any other.
+fn reader_diagnostic(config: &EpistleConfig, message: String) -> LocatedDiagnostic {
+    use crate::narrative::{Severity, source::LineCol};
+    let file = format!("{}/{}", config.display_dir, crate::narrative::load::MANIFEST);
+    LocatedDiagnostic {
+        severity: Severity::Error,
+        code: crate::narrative::Code::FileUnreadable.as_str(),
+        message,
+        labels: vec![crate::narrative::diagnostic::LocatedLabel {
+            file,
+            start: LineCol { line: 1, column: 1 },
+            end: LineCol { line: 1, column: 1 },
+            message: "expected the story's manifest here".into(),
+            primary: true,
+        }],
+        help: Some("a story is a folder holding `story.ron` and the chapter files it lists".into()),
+        notes: Vec::new(),
+    }
+}
+
+/// What one command did, for the notices and the autosave.
+struct Outcome {
+    page: Option<PageReason>,
+    autosave: bool,
+}
+
+/// Carries out the front end's commands.
+#[allow(clippy::too_many_arguments)]
+fn apply_commands(
+    mut commands: MessageReader<StoryCommand>,
+    mut session: ResMut<Session>,
+    config: Res<EpistleConfig>,
+    data: Res<DataDir>,
+    mut slots: ResMut<SlotList>,
+    mut gallery: ResMut<Gallery>,
+    mut notices: MessageWriter<StoryNotice>,
+    mut next: ResMut<NextState<Screen>>,
+    handle: Option<Res<StoryHandle>>,
+    assets: Res<AssetServer>,
+) {
+    for command in commands.read() {
+        if *command == StoryCommand::Reload {
+            if let Some(h) = &handle {
+                assets.reload(h.0.path().cloned().unwrap_or_else(|| config.story.clone().into()));
+                next.set(Screen::Loading);
+            }
+            continue;
+        }
+        let Some(story) = session.story.clone() else {
+            notices.write(StoryNotice::Problem("the story has not loaded".into()));
+            continue;
+        };
+        let dir = data.story_dir(&story.id);
+        let outcome = match run(command, &mut session, &story, &config, &dir, &mut notices) {
+            Ok(o) => o,
+            Err(message) => {
+                notices.write(StoryNotice::Problem(message));
+                continue;
+            }
+        };
+        if outcome.autosave {
+            if let Some(r) = session.runner() {
+                if let Err(e) = write_atomic(&dir.join(SlotId::Auto.file_name()), &slot_text(&Save::capture(r), persist::now())) {
+                    notices.write(StoryNotice::Problem(format!("the autosave could not be written: {e}")));
+                }
+            }
+        }
+        if let Some(reason) = outcome.page {
+            notices.write(StoryNotice::PageChanged(reason));
+            next.set(Screen::Playing);
+            record_ending(&session, &story, &dir, &mut gallery, &mut notices);
+        }
+        *slots = persist::list_slots(&dir, &story);
+    }
+}
+
+fn run(
+    command: &StoryCommand,
+    session: &mut Session,
+    story: &Arc<Story>,
+    config: &EpistleConfig,
+    dir: &std::path::Path,
+    notices: &mut MessageWriter<StoryNotice>,
+) -> Result<Outcome, String> {
+    let page = |reason| Outcome { page: Some(reason), autosave: true };
+    match command {
+        StoryCommand::NewGame => {
+            let seed = config.seed.unwrap_or_else(clock_seed);
+            session.set_runner(Runner::new(Arc::clone(story), seed));
+            Ok(page(PageReason::NewGame))
+        }
+        StoryCommand::Continue => load(session, story, dir, SlotId::Auto, notices),
+        StoryCommand::Load(slot) => load(session, story, dir, *slot, notices),
+        StoryCommand::Choose { index, input } => {
+            let Some(mut runner) = session.runner.take() else { return Err("no game is in progress".into()) };
+            let result = runner.choose(*index, input.as_deref());
+            session.set_runner(runner);
+            result.map_err(|e| format!("that choice cannot be made: {e}"))?;
+            Ok(page(PageReason::Chose))
+        }
+        StoryCommand::Undo(steps) => {
+            let Some(mut runner) = session.runner.take() else { return Err("no game is in progress".into()) };
+            let undone = runner.undo(*steps);
+            session.set_runner(runner);
+            if undone == 0 {
+                return Err("there is nothing to undo".into());
+            }
+            Ok(page(PageReason::Undo))
+        }
+        StoryCommand::Save(slot) => {
+            let Some(runner) = session.runner() else { return Err("no game is in progress".into()) };
+            write_atomic(&dir.join(slot.file_name()), &slot_text(&Save::capture(runner), persist::now()))
+                .map_err(|e| format!("{} could not be written: {e}", slot.label()))?;
+            notices.write(StoryNotice::Saved(*slot));
+            Ok(Outcome { page: None, autosave: false })
+        }
+        StoryCommand::Delete(slot) => {
+            match std::fs::remove_file(dir.join(slot.file_name())) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(format!("{} could not be deleted: {e}", slot.label())),
+            }
+            notices.write(StoryNotice::Deleted(*slot));
+            Ok(Outcome { page: None, autosave: false })
+        }
+        StoryCommand::Reload => Ok(Outcome { page: None, autosave: false }),
+    }
+}
+
+/// Loads a slot through the core's migration: an edited story still loads the save
+/// and the notice says what changed; a save whose place was removed replays its
+/// choices instead.
+fn load(
+    session: &mut Session,
+    story: &Arc<Story>,
+    dir: &std::path::Path,
+    slot: SlotId,
+    notices: &mut MessageWriter<StoryNotice>,
+) -> Result<Outcome, String> {
+    let (save, _) = read_slot(dir, slot, story)
+        .map_err(|e| format!("{} cannot be loaded: {e}", slot.label()))?
+        .ok_or_else(|| format!("{} is empty", slot.label()))?;
+    let restored = match save.restore(Arc::clone(story)) {
+        Err(SaveError::NodeGone { .. }) => save.replay(Arc::clone(story)),
+        other => other,
+    };
+    let (runner, migration) = restored.map_err(|e| format!("{} cannot be loaded: {e}", slot.label()))?;
+    session.set_runner(runner);
+    notices.write(StoryNotice::Loaded { slot, migration: migration.lines() });
+    Ok(Outcome { page: Some(PageReason::Loaded), autosave: slot != SlotId::Auto })
+}
+
+/// Records a reached ending in the gallery.
+fn record_ending(session: &Session, story: &Story, dir: &std::path::Path, gallery: &mut Gallery, notices: &mut MessageWriter<StoryNotice>) {
+    let Some(ending) = session.runner().and_then(Runner::ended) else { return };
+    let Some(decl) = story.endings.get(ending as usize) else { return };
+    let first = gallery.reached.insert(decl.id.clone());
+    if first {
+        if let Err(e) = gallery.write(dir) {
+            notices.write(StoryNotice::Problem(format!("the endings gallery could not be saved: {e}")));
+        }
+    }
+    notices.write(StoryNotice::EndingReached { id: decl.id.clone(), first });
+}
+
+fn clock_seed() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0x5eed, |d| d.as_nanos() as u64)
+}
+
+pub(super) fn plugin(app: &mut App) {
+    app.init_resource::<Session>().init_resource::<LoadErrors>();
+    app.add_systems(Startup, start_loading);
+    app.add_systems(Update, (watch_story, apply_commands).chain().in_set(super::EpistleSet::Commands));
+}

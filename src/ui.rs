@@ -1,0 +1,271 @@
+//! The egui front end: one screen per [`Screen`] state, the theme, and the widgets.
+//!
+//! A screen is a plain function of a view model that returns an action
+//! (`fn play_screen(ui, &PlayView) -> Option<PlayAction>`), so tests drive it without
+//! Bevy. Each screen file also holds the thin Bevy system that builds its view from
+//! resources and turns its action into [`StoryCommand`]s or a state change. The UI
+//! never mutates story state directly.
+
+pub mod autoplay;
+pub mod endings;
+pub mod error;
+pub mod play;
+pub mod reveal;
+pub mod saves;
+pub mod settings;
+pub mod textures;
+pub mod theme;
+pub mod title;
+pub mod widgets;
+
+use crate::plugin::{Screen, Session, Settings, SlotId, StoryNotice};
+use bevy::prelude::*;
+use bevy::winit::WinitSettings;
+use bevy_egui::egui::{self, Color32};
+use bevy_egui::{EguiContexts, EguiPlugin, EguiPrimaryContextPass};
+use theme::Palette;
+
+/// Front-end state that is not the story's: dialogs, panels, messages.
+#[derive(Resource, Debug, Default)]
+pub struct UiState {
+    /// The saves screen lets the player save (a game is in progress), not only load.
+    pub saves_can_save: bool,
+    /// The screen to return to from saves, endings or settings.
+    pub back_to: Option<Screen>,
+    /// The history panel is open.
+    pub history_open: bool,
+    /// The choice whose text prompt is open, and what has been typed.
+    pub prompt: Option<(u32, String)>,
+    /// A question waiting for the player's yes or no.
+    pub confirm: Option<Confirm>,
+    /// Short messages, newest last, with the time they expire.
+    pub toasts: Vec<(String, f64)>,
+    /// What a loaded save's migration changed, shown on the play screen until dismissed.
+    pub migration: Vec<String>,
+}
+
+/// A question the player must answer before something irreversible happens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Confirm {
+    /// Start a new game although an autosave exists.
+    NewGame,
+    /// Overwrite this slot.
+    Overwrite(SlotId),
+    /// Delete this slot.
+    Delete(SlotId),
+    /// Load this slot, leaving the game in progress.
+    Load(SlotId),
+}
+
+/// The palette on screen, fading from the previous mood to the current one.
+#[derive(Resource, Clone, Copy, Debug)]
+pub struct MoodPalette {
+    from: Palette,
+    to: Palette,
+    started: f64,
+}
+
+impl Default for MoodPalette {
+    fn default() -> MoodPalette {
+        let p = Palette::for_mood(Default::default(), None);
+        MoodPalette { from: p, to: p, started: 0.0 }
+    }
+}
+
+/// How long the palette takes to shift to a new mood, in seconds.
+const MOOD_FADE: f64 = 1.2;
+
+impl MoodPalette {
+    /// The palette at time `now`, and whether it is still changing.
+    pub fn at(&self, now: f64) -> (Palette, bool) {
+        let t = ((now - self.started) / MOOD_FADE).clamp(0.0, 1.0) as f32;
+        // Ease in and out, so the shift is felt rather than seen.
+        let eased = t * t * (3.0 - 2.0 * t);
+        (self.from.lerp(&self.to, eased), t < 1.0)
+    }
+
+    fn retarget(&mut self, to: Palette, now: f64, instant: bool) {
+        if to == self.to {
+            return;
+        }
+        let (current, _) = self.at(now);
+        *self = MoodPalette { from: if instant { to } else { current }, to, started: now };
+    }
+}
+
+/// The mood of the node the reader is at, from its `mood:` tag.
+pub fn current_mood(session: &Session) -> Option<String> {
+    let r = session.runner()?;
+    r.story().node(r.state().node).tag("mood").map(str::to_string)
+}
+
+/// Shows `add` as the whole window: the page's colour, generous margins, and the
+/// toasts on top. Returns what `add` returned.
+pub fn page<R>(ctx: &egui::Context, palette: &Palette, add: impl FnOnce(&mut egui::Ui) -> R) -> R {
+    let mut root = egui::Ui::new(
+        ctx.clone(),
+        egui::Id::new("epistle_page"),
+        egui::UiBuilder::new().layer_id(egui::LayerId::background()).max_rect(ctx.viewport_rect()),
+    );
+    let frame = egui::Frame::NONE.fill(palette.bg).inner_margin(egui::Margin::symmetric(32, 24));
+    egui::CentralPanel::default().frame(frame).show(&mut root, add).inner
+}
+
+/// Shows the toasts in the bottom corner.
+fn toasts(ctx: &egui::Context, palette: &Palette, toasts: &[(String, f64)]) {
+    if toasts.is_empty() {
+        return;
+    }
+    egui::Area::new(egui::Id::new("epistle_toasts")).anchor(egui::Align2::CENTER_BOTTOM, egui::vec2(0.0, -28.0)).interactable(false).show(
+        ctx,
+        |ui| {
+            for (text, _) in toasts {
+                egui::Frame::NONE
+                    .fill(palette.text)
+                    .corner_radius(8)
+                    .inner_margin(egui::Margin::symmetric(16, 10))
+                    .show(ui, |ui| ui.label(egui::RichText::new(text).color(palette.bg)));
+            }
+        },
+    );
+}
+
+fn setup(mut commands: Commands) {
+    commands.spawn(Camera2d);
+}
+
+/// Installs the fonts, then keeps the style in step with the settings and the mood.
+fn style(
+    mut contexts: EguiContexts,
+    settings: Res<Settings>,
+    session: Res<Session>,
+    state: Res<State<Screen>>,
+    mut mood: ResMut<MoodPalette>,
+    mut clear: ResMut<ClearColor>,
+    mut last: Local<Option<(Palette, u32)>>,
+    mut fonts: Local<bool>,
+) -> Result {
+    let ctx = contexts.ctx_mut()?;
+    if !*fonts {
+        theme::install_fonts(ctx);
+        *fonts = true;
+    }
+    let now = ctx.input(|i| i.time);
+    let scene = if *state.get() == Screen::Playing { current_mood(&session) } else { None };
+    mood.retarget(Palette::for_mood(settings.theme, scene.as_deref()), now, settings.reduce_motion);
+    let (palette, fading) = mood.at(now);
+    if fading {
+        ctx.request_repaint();
+    }
+    let key = (palette, settings.font_size.to_bits());
+    if last.as_ref() != Some(&key) {
+        // The same style whatever the system's light or dark preference: the theme is
+        // the player's choice in the settings.
+        let style = theme::style(&palette, settings.font_size);
+        ctx.set_style_of(egui::Theme::Dark, style.clone());
+        ctx.set_style_of(egui::Theme::Light, style);
+        let c = palette.bg;
+        clear.0 = Color::srgb_u8(c.r(), c.g(), c.b());
+        *last = Some(key);
+    }
+    Ok(())
+}
+
+/// Turns notices into toasts and drops expired ones.
+fn notices(mut reader: MessageReader<StoryNotice>, mut ui: ResMut<UiState>, session: Res<Session>, time: Res<Time<Real>>) {
+    let now = time.elapsed_secs_f64();
+    for n in reader.read() {
+        let text = match n {
+            StoryNotice::Saved(slot) => format!("Saved to {}", slot.label().to_lowercase()),
+            StoryNotice::Deleted(slot) => format!("{} deleted", slot.label()),
+            StoryNotice::Problem(p) => capitalise(p),
+            StoryNotice::EndingReached { id, first: true } => {
+                let title = session.story().and_then(|s| s.endings.iter().find(|e| &e.id == id)).map_or(id.clone(), |e| e.title.clone());
+                format!("New ending found: {title}")
+            }
+            StoryNotice::Loaded { migration, .. } => {
+                ui.migration.clone_from(migration);
+                ui.history_open = false;
+                ui.prompt = None;
+                continue;
+            }
+            StoryNotice::PageChanged(_) => {
+                ui.prompt = None;
+                continue;
+            }
+            _ => continue,
+        };
+        ui.toasts.push((text, now + 4.0));
+    }
+    if ui.toasts.iter().any(|t| t.1 <= now) {
+        ui.toasts.retain(|t| t.1 > now);
+    }
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map_or(String::new(), |f| f.to_uppercase().chain(c).collect())
+}
+
+/// Draws the toasts over whichever screen is showing.
+fn show_toasts(mut contexts: EguiContexts, ui: Res<UiState>, mood: Res<MoodPalette>) -> Result {
+    let ctx = contexts.ctx_mut()?;
+    let (palette, _) = mood.at(ctx.input(|i| i.time));
+    toasts(ctx, &palette, &ui.toasts);
+    Ok(())
+}
+
+/// Applies the full-screen setting to the window.
+fn window_mode(settings: Res<Settings>, mut windows: Query<&mut Window, With<bevy::window::PrimaryWindow>>) {
+    use bevy::window::{MonitorSelection, WindowMode};
+    for mut w in &mut windows {
+        let mode = if settings.fullscreen { WindowMode::BorderlessFullscreen(MonitorSelection::Current) } else { WindowMode::Windowed };
+        if w.mode != mode {
+            w.mode = mode;
+        }
+    }
+}
+
+/// The palette of the page right now (for screens' systems).
+pub fn palette_now(ctx: &egui::Context, mood: &MoodPalette) -> Palette {
+    mood.at(ctx.input(|i| i.time)).0
+}
+
+/// Colour of hairlines on a page.
+pub fn rule(palette: &Palette) -> Color32 {
+    theme::mix(palette.bg, palette.text, 0.18)
+}
+
+/// The screens and everything they share. Added by [`crate::plugin::EpistlePlugin`]
+/// unless it is headless.
+pub fn plugin(app: &mut App) {
+    if !app.is_plugin_added::<EguiPlugin>() {
+        app.add_plugins(EguiPlugin::default());
+    }
+    // Reactive: with no input and nothing animating, nothing is redrawn. Animations
+    // ask egui for a repaint, which wakes the loop.
+    if !app.world().contains_resource::<WinitSettings>() {
+        app.insert_resource(WinitSettings::desktop_app());
+    }
+    app.init_resource::<ClearColor>().init_resource::<UiState>().init_resource::<MoodPalette>();
+    app.add_systems(Startup, setup);
+    app.add_systems(Update, (notices.after(crate::plugin::EpistleSet::Commands), window_mode.run_if(resource_changed::<Settings>)));
+    app.add_systems(EguiPrimaryContextPass, style.before(ScreenPass));
+    app.add_systems(EguiPrimaryContextPass, show_toasts.after(ScreenPass));
+    app.configure_sets(EguiPrimaryContextPass, ScreenPass);
+    app.add_plugins((
+        reveal::plugin,
+        title::plugin,
+        play::plugin,
+        saves::plugin,
+        endings::plugin,
+        settings::plugin,
+        error::plugin,
+        autoplay::plugin,
+        textures::plugin,
+    ));
+}
+
+/// The system set the screens draw in (after the style is set, before the toasts).
+#[derive(SystemSet, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ScreenPass;

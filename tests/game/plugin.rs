@@ -1,0 +1,278 @@
+//! The plugin without a window (`MinimalPlugins`): load a fixture story as an asset,
+//! play it through messages, save, load, undo, migrate, and survive broken files.
+
+use super::{data_dir, fixtures};
+use bevy::asset::AssetPlugin;
+use bevy::prelude::*;
+use bevy::state::app::StatesPlugin;
+use epistle::plugin::{
+    EpistlePlugin, EpistleSet, Gallery, LoadErrors, Screen, Session, Settings, SlotId, SlotList, SlotState, StoryCommand, StoryNotice,
+    TextSpeed,
+};
+use std::path::Path;
+
+/// Every notice sent, for assertions.
+#[derive(Resource, Default)]
+struct Heard(Vec<StoryNotice>);
+
+fn hear(mut reader: MessageReader<StoryNotice>, mut heard: ResMut<Heard>) {
+    heard.0.extend(reader.read().cloned());
+}
+
+fn app(story: &str, data: &Path) -> App {
+    let mut app = App::new();
+    app.add_plugins((MinimalPlugins, StatesPlugin, AssetPlugin { file_path: fixtures().display().to_string(), ..default() }));
+    app.add_plugins(EpistlePlugin::new(format!("{story}/story.ron")).with_data_dir(data).with_seed(7).headless());
+    app.init_resource::<Heard>().add_systems(Update, hear.after(EpistleSet::Commands));
+    app
+}
+
+/// Small helpers over a headless app (YarnSpinner-Rust's `tests/utils` style).
+trait AppExt {
+    /// Updates until `done` holds (the asset loads on another thread); false on timeout.
+    fn until(&mut self, done: impl Fn(&World) -> bool) -> bool;
+    /// Sends a command and lets the plugin carry it out.
+    fn command(&mut self, c: StoryCommand);
+    fn screen(&self) -> Screen;
+    fn session(&self) -> &Session;
+    fn node(&self) -> String;
+    fn heard(&self) -> &[StoryNotice];
+}
+
+impl AppExt for App {
+    fn until(&mut self, done: impl Fn(&World) -> bool) -> bool {
+        for _ in 0..2000 {
+            self.update();
+            if done(self.world()) {
+                return true;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        false
+    }
+
+    fn command(&mut self, c: StoryCommand) {
+        self.world_mut().write_message(c);
+        self.update();
+        self.update();
+    }
+
+    fn screen(&self) -> Screen {
+        *self.world().resource::<State<Screen>>().get()
+    }
+
+    fn session(&self) -> &Session {
+        self.world().resource::<Session>()
+    }
+
+    fn node(&self) -> String {
+        let r = self.session().runner().expect("a game is in progress");
+        r.story().node(r.state().node).id.clone()
+    }
+
+    fn heard(&self) -> &[StoryNotice] {
+        &self.world().resource::<Heard>().0
+    }
+}
+
+fn at_title(story: &str, data: &Path) -> App {
+    let mut app = app(story, data);
+    assert!(app.until(|w| *w.resource::<State<Screen>>().get() == Screen::Title), "the story never reached the title screen");
+    app
+}
+
+#[test]
+fn loads_a_story_as_an_asset() {
+    let app = at_title("tiny", &data_dir("loads"));
+    let story = app.session().story().expect("loaded");
+    assert_eq!(story.title, "The Little Lamp");
+    assert_eq!(story.author, "Test Writer");
+    assert!(app.heard().contains(&StoryNotice::StoryReady));
+    assert!(!app.world().resource::<SlotList>().loadable(SlotId::Auto), "no autosave yet");
+}
+
+#[test]
+fn plays_to_an_ending_through_messages() {
+    let data = data_dir("ending");
+    let mut app = at_title("tiny", &data);
+    app.command(StoryCommand::NewGame);
+    assert_eq!(app.screen(), Screen::Playing);
+    assert_eq!(app.node(), "hall");
+    // "Walk away" is the third choice of the hall.
+    app.command(StoryCommand::Choose { index: 2, input: None });
+    assert_eq!(app.node(), "dark_end");
+    assert!(app.heard().contains(&StoryNotice::EndingReached { id: "dark".into(), first: true }));
+    assert!(app.world().resource::<Gallery>().reached.contains("dark"));
+    // The gallery and the autosave are on disk, and survive a restart.
+    assert!(data.join("tiny/endings.ron").is_file());
+    assert!(data.join("tiny/autosave.ron").is_file());
+    let again = at_title("tiny", &data);
+    assert!(again.world().resource::<Gallery>().reached.contains("dark"));
+    assert!(again.world().resource::<SlotList>().loadable(SlotId::Auto));
+}
+
+#[test]
+fn a_refused_choice_is_a_problem_not_a_panic() {
+    let mut app = at_title("tiny", &data_dir("refused"));
+    app.command(StoryCommand::NewGame);
+    // The secret door is locked until the lamp is lit.
+    app.command(StoryCommand::Choose { index: 1, input: None });
+    assert_eq!(app.node(), "hall");
+    assert!(app.heard().iter().any(|n| matches!(n, StoryNotice::Problem(p) if p.contains("not available"))));
+    app.command(StoryCommand::Choose { index: 99, input: None });
+    assert_eq!(app.node(), "hall");
+}
+
+#[test]
+fn text_prompt_names_the_voice_and_history_records_it() {
+    let mut app = at_title("tiny", &data_dir("prompt"));
+    app.command(StoryCommand::NewGame);
+    app.command(StoryCommand::Choose { index: 0, input: Some("  Beacon ".into()) });
+    assert_eq!(app.node(), "named");
+    let r = app.session().runner().expect("playing");
+    assert_eq!(r.page().passages[0].text, "I am Beacon. Thank you.");
+    assert_eq!(r.character_name(1), "Beacon");
+    let backlog = app.session().backlog();
+    assert!(
+        backlog.iter().any(|e| matches!(e, epistle::plugin::BacklogEntry::Choice { text, turn: 1 } if text == "Name the lamp: “Beacon”"))
+    );
+    assert!(backlog.iter().any(|e| matches!(e, epistle::plugin::BacklogEntry::Passage { text, .. } if text == "A hall with one lamp.")));
+}
+
+#[test]
+fn save_load_and_undo() {
+    let data = data_dir("save");
+    let mut app = at_title("tiny", &data);
+    app.command(StoryCommand::NewGame);
+    app.command(StoryCommand::Choose { index: 0, input: None });
+    app.command(StoryCommand::Save(SlotId::Manual(1)));
+    assert!(app.heard().contains(&StoryNotice::Saved(SlotId::Manual(1))));
+    match app.world().resource::<SlotList>().get(SlotId::Manual(1)) {
+        Some(SlotState::Saved { chapter, preview, saved_at, turn, .. }) => {
+            assert_eq!(chapter, "The Hall");
+            assert_eq!(preview, "I am Lumen. Thank you.");
+            assert!(saved_at.is_some_and(|t| t > 1_700_000_000));
+            assert_eq!(*turn, 1);
+        }
+        other => panic!("slot 1 should hold a save, not {other:?}"),
+    }
+    app.command(StoryCommand::Choose { index: 0, input: None });
+    assert_eq!(app.node(), "light_end");
+    app.command(StoryCommand::Load(SlotId::Manual(1)));
+    assert_eq!(app.node(), "named");
+    assert!(app.session().runner().is_some_and(|r| r.ended().is_none()));
+    assert!(app.heard().contains(&StoryNotice::Loaded { slot: SlotId::Manual(1), migration: Vec::new() }));
+    // An unchanged story replays the save's log, so undo reaches the start.
+    app.command(StoryCommand::Undo(1));
+    assert_eq!(app.node(), "hall");
+    app.command(StoryCommand::Undo(1));
+    assert!(app.heard().iter().any(|n| matches!(n, StoryNotice::Problem(p) if p.contains("nothing to undo"))));
+    // Continue resumes the autosave, which followed the undo.
+    app.command(StoryCommand::Choose { index: 2, input: None });
+    let mut fresh = at_title("tiny", &data);
+    fresh.command(StoryCommand::Continue);
+    assert_eq!(fresh.node(), "dark_end");
+    // Delete removes only that slot.
+    fresh.command(StoryCommand::Delete(SlotId::Manual(1)));
+    assert_eq!(fresh.world().resource::<SlotList>().get(SlotId::Manual(1)), Some(&SlotState::Empty));
+    assert!(data.join("tiny/autosave.ron").is_file());
+}
+
+#[test]
+fn broken_and_foreign_files_are_reported_and_left_alone() {
+    let data = data_dir("broken-files");
+    let dir = data.join("tiny");
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    std::fs::write(dir.join("slot-2.ron"), "Save(format: 1, story_id: \"tiny\", oops").expect("write");
+    std::fs::write(dir.join("slot-3.ron"), [0xff, 0xfe, 0x00, 0x12]).expect("write");
+    std::fs::write(dir.join("endings.ron"), "not ron at all {{{").expect("write");
+    let mut app = at_title("tiny", &data);
+    app.command(StoryCommand::NewGame);
+    app.command(StoryCommand::Save(SlotId::Manual(4)));
+    let foreign = std::fs::read_to_string(dir.join("slot-4.ron")).expect("saved").replace("story_id: \"tiny\"", "story_id: \"other\"");
+    std::fs::write(dir.join("slot-5.ron"), foreign).expect("write");
+    app.command(StoryCommand::Save(SlotId::Manual(6)));
+    let slots = app.world().resource::<SlotList>().clone();
+    assert!(matches!(slots.get(SlotId::Manual(2)), Some(SlotState::Broken(why)) if why.contains("not a valid save")), "{slots:?}");
+    assert!(matches!(slots.get(SlotId::Manual(3)), Some(SlotState::Broken(_))));
+    assert!(matches!(slots.get(SlotId::Manual(5)), Some(SlotState::Broken(why)) if why.contains("another story, `other`")));
+    assert!(slots.loadable(SlotId::Manual(4)) && slots.loadable(SlotId::Manual(6)));
+    app.command(StoryCommand::Load(SlotId::Manual(2)));
+    assert!(app.heard().iter().any(|n| matches!(n, StoryNotice::Problem(p) if p.contains("Slot 2 cannot be loaded"))));
+    // Nothing touched the broken files.
+    assert_eq!(std::fs::read(dir.join("slot-3.ron")).expect("still there"), [0xff, 0xfe, 0x00, 0x12]);
+    assert!(std::fs::read_to_string(dir.join("slot-2.ron")).expect("still there").ends_with("oops"));
+    // No temporary files are left behind by the atomic writes.
+    let leftovers: Vec<_> = std::fs::read_dir(&dir)
+        .expect("dir")
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty());
+}
+
+#[test]
+fn a_save_from_an_older_story_migrates_and_says_what_changed() {
+    let data = data_dir("migrate");
+    let mut old = at_title("tiny", &data);
+    old.command(StoryCommand::NewGame);
+    old.command(StoryCommand::Choose { index: 0, input: None });
+    old.command(StoryCommand::Save(SlotId::Manual(1)));
+    // The same story id, edited: version 1.1.0 adds the variable `warmth`.
+    let mut new = at_title("tiny-v2", &data);
+    new.command(StoryCommand::Load(SlotId::Manual(1)));
+    assert_eq!(new.node(), "named");
+    let migration = new
+        .heard()
+        .iter()
+        .find_map(|n| match n {
+            StoryNotice::Loaded { migration, .. } => Some(migration.clone()),
+            _ => None,
+        })
+        .expect("loaded");
+    assert!(migration.iter().any(|l| l.contains("version 1.0.0")), "{migration:?}");
+    assert!(migration.iter().any(|l| l.contains("`warmth`")), "{migration:?}");
+    new.command(StoryCommand::Choose { index: 0, input: None });
+    assert_eq!(new.session().runner().map(|r| r.page().passages[0].text.clone()), Some("It glows, 3 times warmer.".into()));
+}
+
+#[test]
+fn a_broken_story_lists_every_diagnostic() {
+    let mut app = app("broken", &data_dir("broken-story"));
+    assert!(app.until(|w| *w.resource::<State<Screen>>().get() == Screen::Error));
+    let errors = app.world().resource::<LoadErrors>();
+    assert_eq!(errors.diagnostics.len(), 2, "{:?}", errors.diagnostics);
+    let where_: Vec<String> = errors.diagnostics.iter().map(|d| d.location()).collect();
+    assert!(where_[0].ends_with("01-a.ron:4:78"), "{where_:?}");
+    assert!(where_[1].ends_with("01-a.ron:5:36"), "{where_:?}");
+    assert!(errors.diagnostics[0].message.contains("unknown node `nowhere`"));
+    assert!(app.heard().contains(&StoryNotice::StoryFailed));
+}
+
+#[test]
+fn a_missing_story_shows_the_error_screen() {
+    let mut app = app("no-such-story", &data_dir("missing"));
+    assert!(app.until(|w| *w.resource::<State<Screen>>().get() == Screen::Error));
+    let errors = app.world().resource::<LoadErrors>();
+    assert_eq!(errors.diagnostics.len(), 1);
+    assert_eq!(errors.diagnostics[0].code, "E0004");
+    assert!(errors.diagnostics[0].location().contains("story.ron"));
+}
+
+#[test]
+fn settings_persist_and_old_files_load() {
+    let data = data_dir("settings");
+    let mut app = at_title("tiny", &data);
+    app.world_mut().resource_mut::<Settings>().text_speed = TextSpeed::Fast;
+    app.update();
+    let text = std::fs::read_to_string(data.join("settings.ron")).expect("written");
+    assert!(text.contains("Fast"));
+    let again = at_title("tiny", &data);
+    assert_eq!(again.world().resource::<Settings>().text_speed, TextSpeed::Fast);
+    // A file with fewer fields (an older version) keeps loading; the rest default.
+    std::fs::write(data.join("settings.ron"), "(font_size: 99.0)").expect("write");
+    let old = at_title("tiny", &data);
+    let s = old.world().resource::<Settings>();
+    assert_eq!(s.font_size, 32.0, "clamped into range");
+    assert_eq!(s.text_speed, TextSpeed::Normal);
+}
