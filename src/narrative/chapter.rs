@@ -25,13 +25,13 @@ pub struct RawNode<'v> {
     /// Its chapter index.
     pub chapter: u32,
     /// The `Node(..)` value.
-    pub value: &'v Value,
+    pub value: &'v Value<'v>,
 }
 
 /// Reads `Chapter(title: .., nodes: [..])` and collects its nodes.
-pub fn collect<'v>(root: &'v Value, file: FileId, chapter: u32, d: &mut Diags, out: &mut Vec<RawNode<'v>>) -> Option<String> {
+pub fn collect<'v>(root: &'v Value<'v>, file: FileId, chapter: u32, d: &mut Diags, out: &mut Vec<RawNode<'v>>) -> Option<String> {
     let mut f = Fields::of(root, "Chapter", d)?;
-    let title = f.opt("title", d).and_then(|v| schema::string(v, d)).map(|s| s.text.clone()).unwrap_or_default();
+    let title = f.opt("title", d).and_then(|v| schema::string(v, d)).map(|s| s.text.to_string()).unwrap_or_default();
     if let Some(nodes) = f.req("nodes", d) {
         for n in schema::list(nodes, d) {
             if out.len() >= MAX_NODES {
@@ -54,7 +54,7 @@ pub fn collect<'v>(root: &'v Value, file: FileId, chapter: u32, d: &mut Diags, o
             let id = match schema::id(&idf.value, "node", d) {
                 Some(id) => id.to_string(),
                 None => match &idf.value.kind {
-                    Kind::Str(s) => s.text.clone(),
+                    Kind::Str(s) => s.text.to_string(),
                     _ => continue,
                 },
             };
@@ -145,7 +145,7 @@ impl Compiler<'_> {
 
     fn target(&self, v: &Value, d: &mut Diags) -> Option<u32> {
         let s = schema::string(v, d)?;
-        match self.scope.nodes.get(&s.text) {
+        match self.scope.nodes.get(&*s.text) {
             Some(&n) => Some(n),
             None => {
                 d.push(
@@ -159,7 +159,7 @@ impl Compiler<'_> {
     }
 
     fn tags(&self, v: Option<&Value>, d: &mut Diags) -> Vec<String> {
-        v.map(|v| schema::strings(v, d).into_iter().map(|s| s.text.clone()).collect()).unwrap_or_default()
+        v.map(|v| schema::strings(v, d).into_iter().map(|s| s.text.to_string()).collect()).unwrap_or_default()
     }
 
     /// Compiles one node. `index` is its position in the story.
@@ -217,7 +217,7 @@ impl Compiler<'_> {
         }
         let flow = if let Some(v) = ending_v {
             let s = schema::string(v, d)?;
-            match self.endings.get(&s.text) {
+            match self.endings.get(&*s.text) {
                 Some(&e) => Flow::Ending(e),
                 None => {
                     d.push(
@@ -252,7 +252,7 @@ impl Compiler<'_> {
                 .iter()
                 .filter_map(|i| match &i.kind {
                     Kind::Tuple { name: Some(n), items } if n.name == "If" => match items.first().map(|x| &x.kind) {
-                        Some(Kind::Str(s)) => Some(s.text.clone()),
+                        Some(Kind::Str(s)) => Some(s.text.to_string()),
                         _ => None,
                     },
                     _ => None,
@@ -312,7 +312,7 @@ impl Compiler<'_> {
 
     fn speaker(&self, v: &Value, d: &mut Diags) -> Option<u32> {
         let s = schema::string(v, d)?;
-        match self.characters.get(&s.text) {
+        match self.characters.get(&*s.text) {
             Some(&c) => Some(c),
             None => {
                 d.push(
@@ -339,7 +339,7 @@ impl Compiler<'_> {
         let to = f.req("to", d).and_then(|t| self.target(t, d));
         let when_v = f.opt("when", d);
         let when_src = when_v.and_then(|v| match &v.kind {
-            Kind::Str(s) => Some(s.text.clone()),
+            Kind::Str(s) => Some(s.text.to_string()),
             _ => None,
         });
         let when = when_v.map(|c| self.cond(c, file, d));
@@ -357,7 +357,7 @@ impl Compiler<'_> {
         }
         let key = match (&id, text_lit) {
             (Some(Some(id)), _) => id.clone(),
-            (_, Some(t)) => t.text.clone(),
+            (_, Some(t)) => t.text.to_string(),
             _ => format!("fallback-{}", self.once_slots),
         };
         let once_slot = (!sticky && !fallback).then(|| {
@@ -391,11 +391,11 @@ impl Compiler<'_> {
         let mut f = Fields::of(v, "Input", d)?;
         let var_v = f.req("var", d);
         let prompt = f.opt("prompt", d).and_then(|p| schema::string(p, d)).and_then(|s| self.text(s, file, node, false, d));
-        let default = f.opt("default", d).and_then(|p| schema::string(p, d)).map(|s| s.text.clone()).unwrap_or_default();
+        let default = f.opt("default", d).and_then(|p| schema::string(p, d)).map(|s| s.text.to_string()).unwrap_or_default();
         f.finish(&["var", "prompt", "default"], d);
         let var_v = var_v?;
         let name = schema::string(var_v, d)?;
-        let Some(&(var, ty)) = self.scope.vars.get(&name.text) else {
+        let Some(&(var, ty)) = self.scope.vars.get(&*name.text) else {
             d.push(
                 Diagnostic::new(Code::UnknownVariable, format!("unknown variable `{}`", name.text))
                     .at(var_v.span, "not declared in the manifest")
@@ -475,9 +475,7 @@ impl Compiler<'_> {
                                 d.push(Diagnostic::new(Code::MissingElse, "`Else` must come last").at(item.span, "here"));
                             }
                             otherwise = self.target(&args[0], d);
-                            if otherwise.is_none() {
-                                return None;
-                            }
+                            otherwise?;
                         }
                         _ => d.expected("`If(\"condition\", \"node\")` or `Else(\"node\")`", item),
                     }

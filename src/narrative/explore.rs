@@ -15,7 +15,6 @@ use super::flow::{self, Observer, Stop};
 use super::state::StoryState;
 use super::story::{Flow, Story};
 use super::value::Value;
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 /// Limits for one exploration.
@@ -121,8 +120,8 @@ struct Layout {
     once: Vec<(usize, u64)>,
 }
 
-fn chapter_exprs<'a>(story: &'a Story, ch: u32, f: &mut impl FnMut(&'a Expr)) {
-    for n in story.nodes.iter().filter(|n| n.chapter == ch) {
+fn chapter_exprs<'a>(story: &'a Story, nodes: &[u32], f: &mut impl FnMut(&'a Expr)) {
+    for n in nodes.iter().map(|&i| story.node(i)) {
         for c in &n.choices {
             if let Some(w) = &c.when {
                 f(w);
@@ -136,12 +135,8 @@ fn chapter_exprs<'a>(story: &'a Story, ch: u32, f: &mut impl FnMut(&'a Expr)) {
     }
 }
 
-fn chapter_effects(story: &Story, ch: u32) -> impl Iterator<Item = &Effect> {
-    story
-        .nodes
-        .iter()
-        .filter(move |n| n.chapter == ch)
-        .flat_map(|n| n.effects.iter().chain(n.choices.iter().flat_map(|c| c.effects.iter())))
+fn chapter_effects<'a>(story: &'a Story, nodes: &'a [u32]) -> impl Iterator<Item = &'a Effect> {
+    nodes.iter().map(|&i| story.node(i)).flat_map(|n| n.effects.iter().chain(n.choices.iter().flat_map(|c| c.effects.iter())))
 }
 
 fn max_literal(e: &Expr, m: &mut i64) {
@@ -166,7 +161,7 @@ impl Plan {
                 next[n.chapter as usize][story.node(s).chapter as usize] = true;
             }
         }
-        let mut reach: Vec<Vec<bool>> = (0..chapters)
+        let reach: Vec<Vec<bool>> = (0..chapters)
             .map(|c| {
                 let mut seen = vec![false; chapters];
                 let mut stack = vec![c];
@@ -179,16 +174,20 @@ impl Plan {
                 seen
             })
             .collect();
+        let mut by_chapter: Vec<Vec<u32>> = vec![Vec::new(); chapters];
+        for (i, n) in story.nodes.iter().enumerate() {
+            by_chapter[n.chapter as usize].push(i as u32);
+        }
         let mut biggest = 1i64;
         let caps = saturation(story);
         let mut layouts = Vec::with_capacity(chapters);
-        for c in 0..chapters {
-            let live: Vec<u32> = (0..chapters as u32).filter(|&d| reach[c][d as usize]).collect();
+        for reach_c in &reach {
+            let live: Vec<u32> = (0..chapters as u32).filter(|&d| reach_c[d as usize]).collect();
             let mut vars = vec![false; story.vars.len()];
             let mut visits = vec![false; story.nodes.len()];
             let mut turns = false;
             for &d in &live {
-                chapter_exprs(story, d, &mut |e| {
+                chapter_exprs(story, &by_chapter[d as usize], &mut |e| {
                     e.each_var(&mut |v| vars[v as usize] = true);
                     e.each_node(&mut |n| visits[n as usize] = true);
                     turns |= e.reads_turns();
@@ -199,7 +198,7 @@ impl Plan {
             loop {
                 let mut changed = false;
                 for &d in &live {
-                    for e in chapter_effects(story, d) {
+                    for e in chapter_effects(story, &by_chapter[d as usize]) {
                         if vars[e.var as usize] {
                             e.expr.each_var(&mut |v| {
                                 changed |= !std::mem::replace(&mut vars[v as usize], true);
@@ -215,7 +214,7 @@ impl Plan {
                 }
             }
             let mut once = vec![0u64; (story.once_slots as usize).div_ceil(64)];
-            for n in story.nodes.iter().filter(|n| reach[c][n.chapter as usize]) {
+            for n in (0..chapters).filter(|&d| reach_c[d]).flat_map(|d| by_chapter[d].iter().map(|&i| story.node(i))) {
                 for ch in &n.choices {
                     if let Some(s) = ch.once_slot {
                         once[(s / 64) as usize] |= 1 << (s % 64);
@@ -231,18 +230,6 @@ impl Plan {
                 turns,
                 once: once.into_iter().enumerate().filter(|(_, m)| *m != 0).collect(),
             });
-        }
-        reach.clear();
-        if std::env::var_os("EPISTLE_EXPLORE_DEBUG").is_some() {
-            eprintln!(
-                "saturation: {:?}",
-                saturation(story).iter().zip(&story.vars).filter_map(|(c, d)| c.map(|c| (d.name.as_str(), c))).collect::<Vec<_>>()
-            );
-            for (c, l) in layouts.iter().enumerate() {
-                let names: Vec<&str> = l.vars.iter().map(|&v| story.vars[v as usize].name.as_str()).collect();
-                let vis: Vec<&str> = l.visits.iter().map(|&n| story.nodes[n as usize].id.as_str()).collect();
-                eprintln!("chapter {c}: vars {names:?} visits {vis:?} turns {} once words {}", l.turns, l.once.len());
-            }
         }
         let cap = u32::try_from(biggest.saturating_add(1)).unwrap_or(u32::MAX).max(2);
         for l in &mut layouts {
@@ -322,10 +309,8 @@ impl Plan {
         if l.turns {
             st.turn = r.take(l.count_bits) as u32;
         }
-        let mut i = r.end();
-        for &(w, m) in &l.once {
+        for (i, &(w, m)) in (r.end()..).zip(&l.once) {
             st.once[w] = (st.once[w] & !m) | key[i];
-            i += 1;
         }
     }
 }
@@ -492,8 +477,18 @@ pub fn saturation(story: &Story) -> Vec<Option<i64>> {
 
 /// Records which way each condition went and which nodes were passed through.
 struct Record<'a> {
-    seen: &'a mut HashMap<(u32, CondSite), [bool; 2]>,
+    /// Outcomes per condition site: `[seen false, seen true]`, at `base[node] + site`.
+    seen: &'a mut [[bool; 2]],
+    base: &'a [u32],
+    choices: &'a [u32],
     reached: &'a mut [bool],
+}
+
+impl Record<'_> {
+    /// A node's slots hold its choices first, then its branches.
+    fn base_choices(&self, node: u32) -> usize {
+        self.choices[node as usize] as usize
+    }
 }
 
 impl Observer for Record<'_> {
@@ -501,7 +496,9 @@ impl Observer for Record<'_> {
         self.reached[node as usize] = true;
     }
     fn branch(&mut self, node: u32, branch: usize, value: bool) {
-        self.seen.entry((node, CondSite::Branch(branch as u32))).or_default()[usize::from(value)] = true;
+        // Branch sites come after the node's choices.
+        let at = self.base[node as usize] as usize + self.base_choices(node) + branch;
+        self.seen[at][usize::from(value)] = true;
     }
 }
 
@@ -639,7 +636,17 @@ pub fn explore(story: &Story, limits: Limits) -> Exploration {
     };
     let mut node_reached = vec![false; story.nodes.len()];
     let mut choice_enabled: Vec<Vec<bool>> = story.nodes.iter().map(|n| vec![false; n.choices.len()]).collect();
-    let mut conds: HashMap<(u32, CondSite), [bool; 2]> = HashMap::new();
+    // One slot per condition site: each choice, then each `If` of a conditional next.
+    let mut cond_base = Vec::with_capacity(story.nodes.len() + 1);
+    let mut total = 0u32;
+    for n in &story.nodes {
+        cond_base.push(total);
+        total += n.choices.len() as u32 + if let Flow::Branch(bs, _) = &n.flow { bs.len() as u32 } else { 0 };
+    }
+    cond_base.push(total);
+    let mut conds = vec![[false; 2]; total as usize];
+    let choice_counts: Vec<u32> = story.nodes.iter().map(|n| n.choices.len() as u32).collect();
+    let mut keybuf: Vec<u64> = Vec::new();
     let mut ending_state: Vec<Option<u32>> = vec![None; story.endings.len()];
     let mut terminal = Vec::new();
     let mut stuck = 0usize;
@@ -654,7 +661,12 @@ pub fn explore(story: &Story, limits: Limits) -> Exploration {
     loop {
         while let Some(mut p) = pending.pop() {
             let mut st = std::mem::replace(&mut p.st, StoryState::new_empty());
-            let stop = flow::advance(story, &mut st, p.enter, &mut Record { seen: &mut conds, reached: &mut node_reached });
+            let stop = flow::advance(
+                story,
+                &mut st,
+                p.enter,
+                &mut Record { seen: &mut conds, base: &cond_base, choices: &choice_counts, reached: &mut node_reached },
+            );
             if let Stop::Random(at) = stop {
                 for &(_, to) in flow::outcomes(story, at) {
                     let mut chances = p.chances.clone();
@@ -687,22 +699,25 @@ pub fn explore(story: &Story, limits: Limits) -> Exploration {
             break;
         }
         let Some(s) = queue.pop_front() else { break };
-        let key: Vec<u64> = g.key(s).to_vec();
-        g.plan.decode(&key, &mut scratch);
+        keybuf.clear();
+        keybuf.extend_from_slice(g.key(s));
+        let key = &keybuf;
+        g.plan.decode(key, &mut scratch);
         let node = story.node(scratch.node);
         for (ci, c) in node.choices.iter().enumerate() {
-            if let Some(w) = &c.when {
-                if !c.fallback && !c.once_slot.is_some_and(|o| scratch.taken(o)) {
-                    let v = w.test(&scratch.env());
-                    conds.entry((scratch.node, CondSite::Choice(ci as u32))).or_default()[usize::from(v)] = true;
-                }
+            if let Some(w) = &c.when
+                && !c.fallback
+                && !c.once_slot.is_some_and(|o| scratch.taken(o))
+            {
+                let v = w.test(&scratch.env());
+                conds[cond_base[scratch.node as usize] as usize + ci][usize::from(v)] = true;
             }
             if !flow::available(story, &scratch, ci) {
                 continue;
             }
             choice_enabled[scratch.node as usize][ci] = true;
             let mut st = spare.pop().unwrap_or_else(|| scratch.clone());
-            g.plan.decode(&key, &mut st);
+            g.plan.decode(key, &mut st);
             if let Some(inp) = &c.input {
                 st.vars[inp.var as usize] = Value::Str(inp.default.clone());
             }
@@ -713,9 +728,19 @@ pub fn explore(story: &Story, limits: Limits) -> Exploration {
 
     // Traps: states from which no ending state can be reached.
     let n = g.len();
-    let mut rev: Vec<Vec<u32>> = vec![Vec::new(); n];
+    // Reverse edges in compressed rows: no allocation per state.
+    let mut starts = vec![0u32; n + 1];
+    for &(_, b) in &g.edges {
+        starts[b as usize + 1] += 1;
+    }
+    for i in 0..n {
+        starts[i + 1] += starts[i];
+    }
+    let mut fill = starts.clone();
+    let mut preds = vec![0u32; g.edges.len()];
     for &(a, b) in &g.edges {
-        rev[b as usize].push(a);
+        preds[fill[b as usize] as usize] = a;
+        fill[b as usize] += 1;
     }
     let mut good = vec![false; n];
     let mut stack = terminal;
@@ -723,7 +748,8 @@ pub fn explore(story: &Story, limits: Limits) -> Exploration {
         if std::mem::replace(&mut good[s as usize], true) {
             continue;
         }
-        stack.extend(rev[s as usize].iter().copied().filter(|p| !good[*p as usize]));
+        let (a, b) = (starts[s as usize] as usize, starts[s as usize + 1] as usize);
+        stack.extend(preds[a..b].iter().copied().filter(|p| !good[*p as usize]));
     }
     let (traps, trap_example) = if complete {
         let first = (0..n as u32).find(|s| !good[*s as usize]);
@@ -732,12 +758,23 @@ pub fn explore(story: &Story, limits: Limits) -> Exploration {
         (0, None)
     };
     let endings = ending_state.iter().map(|s| s.map(|s| g.path_to(s))).collect();
-    let mut constant_conditions: Vec<(u32, CondSite, bool)> =
-        conds.iter().filter(|(_, seen)| seen[0] != seen[1]).map(|(&(node, site), seen)| (node, site, seen[1])).collect();
-    constant_conditions.sort_by_key(|&(n, s, _)| match s {
-        CondSite::Choice(i) => (n, 0, i),
-        CondSite::Branch(i) => (n, 1, i),
-    });
+    let mut constant_conditions = Vec::new();
+    for (ni, node) in story.nodes.iter().enumerate() {
+        let base = cond_base[ni] as usize;
+        for ci in 0..node.choices.len() {
+            let seen = conds[base + ci];
+            if seen[0] != seen[1] {
+                constant_conditions.push((ni as u32, CondSite::Choice(ci as u32), seen[1]));
+            }
+        }
+        let branches = cond_base[ni + 1] as usize - base - node.choices.len();
+        for bi in 0..branches {
+            let seen = conds[base + node.choices.len() + bi];
+            if seen[0] != seen[1] {
+                constant_conditions.push((ni as u32, CondSite::Branch(bi as u32), seen[1]));
+            }
+        }
+    }
     Exploration {
         states: n,
         transitions,
@@ -805,10 +842,10 @@ pub fn witness(story: &std::sync::Arc<Story>, steps: &[Step], max_seeds: u64) ->
             Step::Chance { to, .. } => Some(*to),
             Step::Choose { .. } => None,
         });
-        if let Some(to) = last_node {
-            if r.state().visits.get(to as usize).copied().unwrap_or(0) == 0 {
-                continue;
-            }
+        if let Some(to) = last_node
+            && r.state().visits.get(to as usize).copied().unwrap_or(0) == 0
+        {
+            continue;
         }
         return Some(Witness { seed, choices: out });
     }

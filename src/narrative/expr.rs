@@ -351,8 +351,7 @@ impl<'a> Parser<'a> {
                 .at(self.span(self.start, self.end), "too deep here"));
         }
         let mut lhs = self.unary()?;
-        loop {
-            let Tok::Op(op) = self.tok else { break };
+        while let Tok::Op(op) = self.tok {
             let (prec, bin) = match op {
                 "||" => (1, BinOp::Or),
                 "&&" => (2, BinOp::And),

@@ -24,7 +24,7 @@ pub struct RawCharacter<'v> {
     /// Its id.
     pub id: String,
     /// Its name, uncompiled.
-    pub name: Option<&'v StrLit>,
+    pub name: Option<&'v StrLit<'v>>,
     /// Colour hint.
     pub colour: Option<[u8; 3]>,
     /// Rendered as a voice.
@@ -58,14 +58,14 @@ pub struct Manifest<'v> {
 const STORY_FIELDS: [&str; 9] = ["id", "title", "author", "version", "start", "files", "variables", "characters", "endings"];
 
 /// Reads a parsed manifest. Returns what could be read; problems go to `d`.
-pub fn read<'v>(root: &'v Value, file: FileId, d: &mut Diags) -> Option<Manifest<'v>> {
+pub fn read<'v>(root: &'v Value<'v>, file: FileId, d: &mut Diags) -> Option<Manifest<'v>> {
     let mut f = Fields::of(root, "Story", d)?;
-    let text = |v: Option<&Value>, d: &mut Diags| v.and_then(|v| schema::string(v, d)).map(|s| s.text.clone()).unwrap_or_default();
+    let text = |v: Option<&Value>, d: &mut Diags| v.and_then(|v| schema::string(v, d)).map(|s| s.text.to_string()).unwrap_or_default();
     let id = f.req("id", d).and_then(|v| schema::id(v, "story", d)).unwrap_or_default().to_string();
     let title = text(f.req("title", d), d);
     let author = text(f.opt("author", d), d);
     let version = text(f.opt("version", d), d);
-    let start = f.req("start", d).and_then(|v| schema::string(v, d).map(|s| (s.text.clone(), v.span)));
+    let start = f.req("start", d).and_then(|v| schema::string(v, d).map(|s| (s.text.to_string(), v.span)));
     let mut files = Vec::new();
     if let Some(v) = f.req("files", d) {
         for item in schema::list(v, d) {
@@ -86,7 +86,7 @@ pub fn read<'v>(root: &'v Value, file: FileId, d: &mut Diags) -> Option<Manifest
                     );
                     continue;
                 }
-                files.push((s.text.clone(), item.span));
+                files.push((s.text.to_string(), item.span));
             }
         }
         if files.len() > MAX_FILES {
@@ -141,7 +141,7 @@ fn read_vars(v: &Value, d: &mut Diags) -> Vec<Declared<VarDecl>> {
     let mut out = Vec::new();
     for item in schema::list(v, d) {
         let (kind, ty) = match &item.kind {
-            Kind::Struct { name: Some(n), .. } | Kind::Tuple { name: Some(n), .. } => match n.name.as_str() {
+            Kind::Struct { name: Some(n), .. } | Kind::Tuple { name: Some(n), .. } => match n.name {
                 "Int" => ("Int", Type::Int),
                 "Bool" => ("Bool", Type::Bool),
                 "Str" => ("Str", Type::Str),
@@ -177,26 +177,24 @@ fn read_vars(v: &Value, d: &mut Diags) -> Vec<Declared<VarDecl>> {
         let default = match (ty, default_v) {
             (Type::Int, Some(v)) => schema::integer(v, d).map(Val::Int),
             (Type::Bool, Some(v)) => schema::boolean(v, d).map(Val::Bool),
-            (Type::Str, Some(v)) => schema::string(v, d).map(|s| Val::Str(s.text.clone())),
+            (Type::Str, Some(v)) => schema::string(v, d).map(|s| Val::Str(s.text.to_string())),
             (Type::Int, None) => Some(Val::Int(min.unwrap_or(0).max(0).min(max.unwrap_or(i64::MAX)))),
             (Type::Bool, None) => Some(Val::Bool(false)),
             (Type::Str, None) => Some(Val::Str(String::new())),
         };
-        if let (Some(lo), Some(hi)) = (min, max) {
-            if lo > hi {
-                d.push(
-                    Diagnostic::new(Code::BadDefault, format!("`{name}` has `min: {lo}` above `max: {hi}`")).at(item.span, "empty range"),
-                );
-            }
+        if let (Some(lo), Some(hi)) = (min, max)
+            && lo > hi
+        {
+            d.push(Diagnostic::new(Code::BadDefault, format!("`{name}` has `min: {lo}` above `max: {hi}`")).at(item.span, "empty range"));
         }
-        if let (Some(Val::Int(n)), Some(v)) = (&default, default_v) {
-            if min.is_some_and(|m| *n < m) || max.is_some_and(|m| *n > m) {
-                d.push(
-                    Diagnostic::new(Code::BadDefault, format!("the default of `{name}` is outside its range"))
-                        .at(v.span, "outside min..=max")
-                        .help("move the default into the range, or widen the range"),
-                );
-            }
+        if let (Some(Val::Int(n)), Some(v)) = (&default, default_v)
+            && (min.is_some_and(|m| *n < m) || max.is_some_and(|m| *n > m))
+        {
+            d.push(
+                Diagnostic::new(Code::BadDefault, format!("the default of `{name}` is outside its range"))
+                    .at(v.span, "outside min..=max")
+                    .help("move the default into the range, or widen the range"),
+            );
         }
         let known: &[&str] = if ty == Type::Int { &["name", "default", "min", "max"] } else { &["name", "default"] };
         f.finish(known, d);
@@ -207,7 +205,7 @@ fn read_vars(v: &Value, d: &mut Diags) -> Vec<Declared<VarDecl>> {
     out
 }
 
-fn read_characters<'v>(v: &'v Value, d: &mut Diags) -> Vec<Declared<RawCharacter<'v>>> {
+fn read_characters<'v>(v: &'v Value<'v>, d: &mut Diags) -> Vec<Declared<RawCharacter<'v>>> {
     let mut out = Vec::new();
     for item in schema::list(v, d) {
         let Some(mut f) = Fields::of(item, "Character", d) else {
@@ -257,7 +255,7 @@ fn read_endings(v: &Value, d: &mut Diags) -> Vec<Declared<EndingDecl>> {
         let id = id_v.and_then(|v| schema::id(v, "ending", d));
         let mut text = |name: &str, required: bool, d: &mut Diags| {
             let v = if required { f.req(name, d) } else { f.opt(name, d) };
-            v.and_then(|v| schema::string(v, d)).map(|s| s.text.clone()).unwrap_or_default()
+            v.and_then(|v| schema::string(v, d)).map(|s| s.text.to_string()).unwrap_or_default()
         };
         let title = text("title", true, d);
         let description = text("description", false, d);

@@ -9,6 +9,7 @@
 
 use super::diagnostic::{Code, Diagnostic};
 use super::source::{FileId, Span};
+use std::borrow::Cow;
 
 /// The largest file the loader reads.
 pub const MAX_FILE_BYTES: usize = 8 * 1024 * 1024;
@@ -17,18 +18,18 @@ pub const MAX_DEPTH: usize = 64;
 
 /// A parsed value and where it came from.
 #[derive(Clone, Debug)]
-pub struct Value {
+pub struct Value<'a> {
     /// What it is.
-    pub kind: Kind,
+    pub kind: Kind<'a>,
     /// Where it is.
     pub span: Span,
 }
 
 /// The kinds of RON value.
 #[derive(Clone, Debug)]
-pub enum Kind {
+pub enum Kind<'a> {
     /// A string, decoded.
-    Str(StrLit),
+    Str(StrLit<'a>),
     /// An integer.
     Int(i64),
     /// A floating-point number.
@@ -38,18 +39,18 @@ pub enum Kind {
     /// A character literal.
     Char(char),
     /// `[a, b]`.
-    List(Vec<Value>),
+    List(Vec<Value<'a>>),
     /// `{k: v}`.
-    Map(Vec<(Value, Value)>),
+    Map(Vec<(Value<'a>, Value<'a>)>),
     /// `Name(field: v)` or `(field: v)`.
-    Struct { name: Option<Ident>, fields: Vec<Field> },
+    Struct { name: Option<Ident<'a>>, fields: Vec<Field<'a>> },
     /// `Name(a, b)` or `(a, b)`.
-    Tuple { name: Option<Ident>, items: Vec<Value> },
+    Tuple { name: Option<Ident<'a>>, items: Vec<Value<'a>> },
     /// A bare identifier such as `None` or an enum variant.
-    Ident(Ident),
+    Ident(Ident<'a>),
 }
 
-impl Kind {
+impl Kind<'_> {
     /// A short description for "expected X, found Y" messages.
     pub fn describe(&self) -> String {
         match self {
@@ -71,27 +72,28 @@ impl Kind {
 
 /// An identifier and its span.
 #[derive(Clone, Debug)]
-pub struct Ident {
+pub struct Ident<'a> {
     /// The text.
-    pub name: String,
+    pub name: &'a str,
     /// Where.
     pub span: Span,
 }
 
 /// `name: value` inside a struct.
 #[derive(Clone, Debug)]
-pub struct Field {
+pub struct Field<'a> {
     /// The field's name.
-    pub name: Ident,
+    pub name: Ident<'a>,
     /// Its value.
-    pub value: Value,
+    pub value: Value<'a>,
 }
 
 /// A decoded string with a map from decoded byte offsets back to the file.
 #[derive(Clone, Debug)]
-pub struct StrLit {
-    /// The decoded text (escapes resolved, wrapped lines folded).
-    pub text: String,
+pub struct StrLit<'a> {
+    /// The decoded text (escapes resolved, wrapped lines folded); borrowed from the
+    /// file when it needed no decoding.
+    pub text: Cow<'a, str>,
     map: OffsetMap,
 }
 
@@ -103,7 +105,7 @@ enum OffsetMap {
     Table(Vec<u32>),
 }
 
-impl StrLit {
+impl StrLit<'_> {
     /// The file offset of decoded byte `i` (clamped to the end).
     pub fn offset(&self, i: usize) -> u32 {
         match &self.map {
@@ -121,7 +123,7 @@ impl StrLit {
 
 /// Parses one file. A syntax error stops this file (RON has no safe resynchronisation
 /// point) and is returned as a diagnostic pointing at the offending character.
-pub fn parse(file: FileId, text: &str) -> Result<Value, Diagnostic> {
+pub fn parse(file: FileId, text: &str) -> Result<Value<'_>, Diagnostic> {
     if text.len() > MAX_FILE_BYTES {
         return Err(Diagnostic::new(Code::TooLarge, format!("file is {} bytes; the limit is {MAX_FILE_BYTES}", text.len()))
             .at(Span::new(file, 0, 0), "this file")
@@ -246,7 +248,7 @@ impl<'a> Parser<'a> {
         Ok(())
     }
 
-    fn value(&mut self) -> Result<Value, Diagnostic> {
+    fn value(&mut self) -> Result<Value<'a>, Diagnostic> {
         let start = self.pos;
         match self.peek() {
             None => Err(self.err_here("unexpected end of file", "expected a value").help("a bracket or a value is missing")),
@@ -278,7 +280,7 @@ impl<'a> Parser<'a> {
             Some(b'-' | b'+' | b'0'..=b'9' | b'.') => self.number(start),
             Some(b) if b == b'_' || b.is_ascii_alphabetic() => {
                 let ident = self.ident();
-                match ident.name.as_str() {
+                match ident.name {
                     "true" => {
                         return Ok(Value { kind: Kind::Bool(true), span: ident.span });
                     }
@@ -355,7 +357,7 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn parens(&mut self, name: Option<Ident>, start: usize) -> Result<Value, Diagnostic> {
+    fn parens(&mut self, name: Option<Ident<'a>>, start: usize) -> Result<Value<'a>, Diagnostic> {
         self.enter()?;
         self.pos += 1; // `(`
         self.skip_ws()?;
@@ -394,7 +396,7 @@ impl<'a> Parser<'a> {
         Ok(Value { kind, span: self.span(start) })
     }
 
-    fn ident(&mut self) -> Ident {
+    fn ident(&mut self) -> Ident<'a> {
         let start = self.pos;
         // Raw identifiers `r#name`.
         if self.bytes[self.pos..].starts_with(b"r#") {
@@ -404,10 +406,10 @@ impl<'a> Parser<'a> {
             self.pos += 1;
         }
         let text = &self.src[start..self.pos];
-        Ident { name: text.strip_prefix("r#").unwrap_or(text).to_string(), span: self.span(start) }
+        Ident { name: text.strip_prefix("r#").unwrap_or(text), span: self.span(start) }
     }
 
-    fn number(&mut self, start: usize) -> Result<Value, Diagnostic> {
+    fn number(&mut self, start: usize) -> Result<Value<'a>, Diagnostic> {
         if matches!(self.peek(), Some(b'-' | b'+')) {
             self.pos += 1;
         }
@@ -451,7 +453,7 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn char_lit(&mut self, start: usize) -> Result<Value, Diagnostic> {
+    fn char_lit(&mut self, start: usize) -> Result<Value<'a>, Diagnostic> {
         self.pos += 1;
         let c = if self.peek() == Some(b'\\') {
             self.escape(start)?.0
@@ -523,14 +525,14 @@ impl<'a> Parser<'a> {
         Ok((c, at))
     }
 
-    fn string(&mut self, start: usize) -> Result<Value, Diagnostic> {
+    fn string(&mut self, start: usize) -> Result<Value<'a>, Diagnostic> {
         self.pos += 1;
         let content = self.pos;
         // Fast path: no escapes and no line breaks: the text is a slice of the file.
         while let Some(b) = self.peek() {
             match b {
                 b'"' => {
-                    let text = self.src[content..self.pos].to_string();
+                    let text = Cow::Borrowed(&self.src[content..self.pos]);
                     self.pos += 1;
                     let lit = StrLit { text, map: OffsetMap::Identity { base: content as u32 } };
                     return Ok(Value { kind: Kind::Str(lit), span: self.span(start) });
@@ -564,7 +566,7 @@ impl<'a> Parser<'a> {
         }
         table.push(self.pos as u32);
         self.pos += 1;
-        Ok(Value { kind: Kind::Str(StrLit { text, map: OffsetMap::Table(table) }), span: self.span(start) })
+        Ok(Value { kind: Kind::Str(StrLit { text: Cow::Owned(text), map: OffsetMap::Table(table) }), span: self.span(start) })
     }
 
     /// A run of literal whitespace: kept as is, unless it holds a line break, in which
@@ -587,7 +589,7 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn raw_string(&mut self, start: usize) -> Result<Value, Diagnostic> {
+    fn raw_string(&mut self, start: usize) -> Result<Value<'a>, Diagnostic> {
         self.pos += 1; // `r`
         let mut hashes = 0;
         while self.peek() == Some(b'#') {
@@ -631,7 +633,7 @@ impl<'a> Parser<'a> {
         }
         table.push(end as u32);
         self.pos = end + close.len();
-        Ok(Value { kind: Kind::Str(StrLit { text, map: OffsetMap::Table(table) }), span: self.span(start) })
+        Ok(Value { kind: Kind::Str(StrLit { text: Cow::Owned(text), map: OffsetMap::Table(table) }), span: self.span(start) })
     }
 }
 
@@ -645,7 +647,7 @@ fn push_char(text: &mut String, table: &mut Vec<u32>, c: char, at: u32) {
 mod tests {
     use super::*;
 
-    fn p(s: &str) -> Value {
+    fn p(s: &str) -> Value<'_> {
         match parse(FileId(0), s) {
             Ok(v) => v,
             Err(d) => panic!("{d:?}"),
@@ -656,8 +658,8 @@ mod tests {
     fn parses_structs_tuples_lists_maps() {
         let v = p("Story(id: \"x\", files: [\"a\", \"b\",], n: -3, t: (1, 2), m: {\"k\": true}, e: None)");
         let Kind::Struct { name, fields } = v.kind else { panic!("not a struct") };
-        assert_eq!(name.map(|n| n.name), Some("Story".into()));
-        let names: Vec<_> = fields.iter().map(|f| f.name.name.as_str()).collect();
+        assert_eq!(name.map(|n| n.name), Some("Story"));
+        let names: Vec<_> = fields.iter().map(|f| f.name.name).collect();
         assert_eq!(names, ["id", "files", "n", "t", "m", "e"]);
         assert!(matches!(fields[2].value.kind, Kind::Int(-3)));
         assert!(matches!(&fields[3].value.kind, Kind::Tuple { items, .. } if items.len() == 2));

@@ -288,10 +288,10 @@ impl Save {
             format: u32,
         }
         let opts = ron::Options::default().with_recursion_limit(64);
-        if let Ok(h) = opts.from_str::<Head>(text) {
-            if h.format > SAVE_FORMAT {
-                return Err(SaveError::TooNew(h.format));
-            }
+        if let Ok(h) = opts.from_str::<Head>(text)
+            && h.format > SAVE_FORMAT
+        {
+            return Err(SaveError::TooNew(h.format));
         }
         opts.from_str::<Save>(text).map_err(|e| SaveError::Corrupt {
             line: e.span.start.line,
@@ -307,12 +307,11 @@ impl Save {
     pub fn restore(&self, story: Arc<Story>) -> Result<(Runner, Migration), SaveError> {
         self.check_header(&story)?;
         let unchanged = format!("{:016x}", story.content_hash) == self.content_hash;
-        if unchanged {
-            if let Ok((r, _)) = self.replay(Arc::clone(&story)) {
-                if Save::capture(&r).same_state(self) {
-                    return Ok((r, Migration::default()));
-                }
-            }
+        if unchanged
+            && let Ok((r, _)) = self.replay(Arc::clone(&story))
+            && Save::capture(&r).same_state(self)
+        {
+            return Ok((r, Migration::default()));
         }
         self.migrate(story, unchanged)
     }

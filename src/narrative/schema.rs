@@ -35,24 +35,24 @@ impl Diags {
 pub struct Fields<'v> {
     kind: &'static str,
     span: Span,
-    fields: Vec<(&'v Field, bool)>,
+    fields: Vec<(&'v Field<'v>, bool)>,
 }
 
 impl<'v> Fields<'v> {
     /// Reads `v` as a struct named `kind` (`Name(field: ..)`; the name may be left out
     /// where `allow_anon`). Reports and returns `None` for any other shape.
-    pub fn of(v: &'v Value, kind: &'static str, d: &mut Diags) -> Option<Fields<'v>> {
+    pub fn of(v: &'v Value<'v>, kind: &'static str, d: &mut Diags) -> Option<Fields<'v>> {
         match &v.kind {
             Kind::Struct { name, fields } => {
-                if let Some(n) = name {
-                    if n.name != kind {
-                        d.push(
-                            Diagnostic::new(Code::Shape, format!("expected `{kind}(..)`, found `{}(..)`", n.name))
-                                .at(n.span, format!("expected `{kind}`"))
-                                .maybe_help(did_you_mean(&n.name, [kind])),
-                        );
-                        return None;
-                    }
+                if let Some(n) = name
+                    && n.name != kind
+                {
+                    d.push(
+                        Diagnostic::new(Code::Shape, format!("expected `{kind}(..)`, found `{}(..)`", n.name))
+                            .at(n.span, format!("expected `{kind}`"))
+                            .maybe_help(did_you_mean(n.name, [kind])),
+                    );
+                    return None;
                 }
                 Some(Fields { kind, span: v.span, fields: fields.iter().map(|f| (f, false)).collect() })
             }
@@ -73,7 +73,7 @@ impl<'v> Fields<'v> {
     }
 
     /// Takes an optional field. A duplicate field is reported.
-    pub fn opt(&mut self, name: &str, d: &mut Diags) -> Option<&'v Value> {
+    pub fn opt(&mut self, name: &str, d: &mut Diags) -> Option<&'v Value<'v>> {
         let mut found: Option<&'v Field> = None;
         for (f, used) in &mut self.fields {
             if f.name.name == name {
@@ -93,7 +93,7 @@ impl<'v> Fields<'v> {
     }
 
     /// Takes a required field; reports it missing.
-    pub fn req(&mut self, name: &str, d: &mut Diags) -> Option<&'v Value> {
+    pub fn req(&mut self, name: &str, d: &mut Diags) -> Option<&'v Value<'v>> {
         let v = self.opt(name, d);
         if v.is_none() {
             let kind = self.kind;
@@ -112,7 +112,7 @@ impl<'v> Fields<'v> {
                 d.push(
                     Diagnostic::new(Code::Shape, format!("`{}` has no field `{}`", self.kind, f.name.name))
                         .at(f.name.span, "unknown field")
-                        .maybe_help(did_you_mean(&f.name.name, known.iter().copied()))
+                        .maybe_help(did_you_mean(f.name.name, known.iter().copied()))
                         .note(format!("`{}` fields: {}", self.kind, known.join(", "))),
                 );
             }
@@ -121,7 +121,7 @@ impl<'v> Fields<'v> {
 }
 
 /// Reads a string.
-pub fn string<'v>(v: &'v Value, d: &mut Diags) -> Option<&'v StrLit> {
+pub fn string<'v>(v: &'v Value<'v>, d: &mut Diags) -> Option<&'v StrLit<'v>> {
     match &v.kind {
         Kind::Str(s) => Some(s),
         _ => {
@@ -154,7 +154,7 @@ pub fn integer(v: &Value, d: &mut Diags) -> Option<i64> {
 }
 
 /// Reads a list.
-pub fn list<'v>(v: &'v Value, d: &mut Diags) -> &'v [Value] {
+pub fn list<'v>(v: &'v Value<'v>, d: &mut Diags) -> &'v [Value<'v>] {
     match &v.kind {
         Kind::List(items) => items,
         _ => {
@@ -165,7 +165,7 @@ pub fn list<'v>(v: &'v Value, d: &mut Diags) -> &'v [Value] {
 }
 
 /// Reads a list of strings.
-pub fn strings<'v>(v: &'v Value, d: &mut Diags) -> Vec<&'v StrLit> {
+pub fn strings<'v>(v: &'v Value<'v>, d: &mut Diags) -> Vec<&'v StrLit<'v>> {
     list(v, d).iter().filter_map(|i| string(i, d)).collect()
 }
 
@@ -176,7 +176,7 @@ pub fn is_id(s: &str) -> bool {
 }
 
 /// Reads a string that must be an id; reports a bad one.
-pub fn id<'v>(v: &'v Value, what: &str, d: &mut Diags) -> Option<&'v str> {
+pub fn id<'v>(v: &'v Value<'v>, what: &str, d: &mut Diags) -> Option<&'v str> {
     let s = string(v, d)?;
     if !is_id(&s.text) {
         let fixed: String = s.text.trim().chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect();

@@ -36,26 +36,34 @@ pub struct SourceFile {
     pub path: String,
     /// The whole text, as read.
     pub text: String,
-    line_starts: Vec<u32>,
+    /// Byte offsets where lines start; computed the first time a position is asked
+    /// for, since a clean load never needs them.
+    line_starts: std::sync::OnceLock<Vec<u32>>,
 }
 
 impl SourceFile {
-    /// Wraps a file's text; computes its line table.
+    /// Wraps a file's text.
     pub fn new(path: impl Into<String>, text: impl Into<String>) -> SourceFile {
-        let text = text.into();
-        let mut line_starts = vec![0];
-        line_starts.extend(text.bytes().enumerate().filter(|&(_, b)| b == b'\n').map(|(i, _)| i as u32 + 1));
-        SourceFile { path: path.into(), text, line_starts }
+        SourceFile { path: path.into(), text: text.into(), line_starts: std::sync::OnceLock::new() }
+    }
+
+    fn lines(&self) -> &[u32] {
+        self.line_starts.get_or_init(|| {
+            let mut v = vec![0];
+            v.extend(self.text.bytes().enumerate().filter(|&(_, b)| b == b'\n').map(|(i, _)| i as u32 + 1));
+            v
+        })
     }
 
     /// The 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, offset: u32) -> LineCol {
         let offset = offset.min(self.text.len() as u32);
-        let line = match self.line_starts.binary_search(&offset) {
+        let starts = self.lines();
+        let line = match starts.binary_search(&offset) {
             Ok(i) => i,
             Err(i) => i - 1,
         };
-        let start = self.line_starts[line] as usize;
+        let start = starts[line] as usize;
         let mut end = offset as usize;
         while !self.text.is_char_boundary(end) {
             end -= 1;
@@ -67,10 +75,11 @@ impl SourceFile {
     /// The text of the 1-based line `line`, without its line break.
     pub fn line_text(&self, line: u32) -> &str {
         let i = (line.max(1) - 1) as usize;
-        let Some(&start) = self.line_starts.get(i) else {
+        let starts = self.lines();
+        let Some(&start) = starts.get(i) else {
             return "";
         };
-        let end = self.line_starts.get(i + 1).map_or(self.text.len(), |&e| e as usize);
+        let end = starts.get(i + 1).map_or(self.text.len(), |&e| e as usize);
         self.text[start as usize..end].trim_end_matches(['\n', '\r'])
     }
 }
@@ -118,8 +127,9 @@ impl Sources {
         self.files.iter().enumerate().map(|(i, f)| (FileId(i as u32), f))
     }
 
-    /// A content hash over every file's path and text (FNV-1a, 64 bits): stable across
-    /// platforms and releases, so saves can tell whether the story changed.
+    /// A content hash over every file's name and text (FNV-1a over 64-bit words):
+    /// stable across platforms and releases, so saves can tell whether the story
+    /// changed.
     pub fn content_hash(&self) -> u64 {
         let mut h = Fnv::new();
         for f in &self.files {
@@ -140,7 +150,14 @@ impl Fnv {
         Fnv(0xcbf2_9ce4_8422_2325)
     }
     fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.0 ^= u64::from_le_bytes(w);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+        for &b in chunks.remainder() {
             self.0 ^= u64::from(b);
             self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
         }

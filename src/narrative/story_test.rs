@@ -82,10 +82,10 @@ impl TestOutcome {
 fn step(v: &Tree, d: &mut Diags) -> Option<TestStep> {
     match &v.kind {
         Kind::Int(n) if *n >= 1 => Some(TestStep::Number(*n as usize)),
-        Kind::Str(s) => Some(TestStep::Text(s.text.clone())),
+        Kind::Str(s) => Some(TestStep::Text(s.text.to_string())),
         Kind::Tuple { name: Some(n), items } if n.name == "Type" && items.len() == 2 => {
             let inner = step(&items[0], d)?;
-            let typed = schema::string(&items[1], d)?.text.clone();
+            let typed = schema::string(&items[1], d)?.text.to_string();
             Some(TestStep::Type(Box::new(inner), typed))
         }
         _ => {
@@ -119,7 +119,7 @@ pub fn parse(story: &Story, file: SourceFile, sources: &mut Sources) -> (Vec<Sto
     let mut out = Vec::new();
     for item in items {
         let Some(mut f) = Fields::of(item, "StoryTest", &mut d) else { continue };
-        let name = f.req("name", &mut d).and_then(|v| schema::string(v, &mut d)).map(|s| s.text.clone()).unwrap_or_default();
+        let name = f.req("name", &mut d).and_then(|v| schema::string(v, &mut d)).map(|s| s.text.to_string()).unwrap_or_default();
         let seed = f.opt("seed", &mut d).and_then(|v| schema::integer(v, &mut d)).unwrap_or(0);
         let steps =
             f.opt("steps", &mut d).map(|v| schema::list(v, &mut d).iter().filter_map(|s| step(s, &mut d)).collect()).unwrap_or_default();
@@ -136,22 +136,26 @@ pub fn parse(story: &Story, file: SourceFile, sources: &mut Sources) -> (Vec<Sto
                         .note("write \"none\" to expect that the story has not ended"),
                 );
             }
-            Some(Some(s.text.clone()))
+            Some(Some(s.text.to_string()))
         });
         let mut check = Vec::new();
         if let Some(v) = f.opt("check", &mut d) {
             for c in schema::strings(v, &mut d) {
                 let span = |a: usize, b: usize| c.span(id, a, b);
                 match parse_condition(&c.text, &span, &scope) {
-                    Ok(e) => check.push((c.text.clone(), e)),
+                    Ok(e) => check.push((c.text.to_string(), e)),
                     Err(e) => d.push(e),
                 }
             }
         }
-        let shows =
-            f.opt("shows", &mut d).map(|v| schema::strings(v, &mut d).into_iter().map(|s| s.text.clone()).collect()).unwrap_or_default();
-        let hides =
-            f.opt("hides", &mut d).map(|v| schema::strings(v, &mut d).into_iter().map(|s| s.text.clone()).collect()).unwrap_or_default();
+        let shows = f
+            .opt("shows", &mut d)
+            .map(|v| schema::strings(v, &mut d).into_iter().map(|s| s.text.to_string()).collect())
+            .unwrap_or_default();
+        let hides = f
+            .opt("hides", &mut d)
+            .map(|v| schema::strings(v, &mut d).into_iter().map(|s| s.text.to_string()).collect())
+            .unwrap_or_default();
         f.finish(&["name", "seed", "steps", "ending", "check", "shows", "hides"], &mut d);
         out.push(StoryTest { name, seed: seed as u64, steps, ending, check, shows, hides });
     }
@@ -230,11 +234,11 @@ pub fn run(story: &Arc<Story>, t: &StoryTest) -> TestOutcome {
     }
     let ending = r.ended().map(|e| story.endings[e as usize].id.clone());
     if failures.is_empty() {
-        if let Some(want) = &t.ending {
-            if *want != ending {
-                let show = |e: &Option<String>| e.clone().unwrap_or_else(|| "none (still playing)".into());
-                failures.push(format!("expected ending `{}`, reached `{}`", show(want), show(&ending)));
-            }
+        if let Some(want) = &t.ending
+            && *want != ending
+        {
+            let show = |e: &Option<String>| e.clone().unwrap_or_else(|| "none (still playing)".into());
+            failures.push(format!("expected ending `{}`, reached `{}`", show(want), show(&ending)));
         }
         for (src, e) in &t.check {
             if !e.test(&r.state().env()) {

@@ -87,11 +87,17 @@ pub fn story(nodes: usize) -> Synthetic {
 }
 
 impl Synthetic {
+    /// The files as a loader would have read them.
+    pub fn files(&self) -> (super::source::SourceFile, Vec<super::load::ChapterFile>) {
+        let chapters =
+            self.chapters.iter().map(|(n, t)| super::load::ChapterFile { name: n.clone(), path: n.clone(), text: Ok(t.clone()) }).collect();
+        (super::source::SourceFile::new("story.ron", self.manifest.clone()), chapters)
+    }
+
     /// Compiles it.
     pub fn compile(&self) -> super::load::Loaded {
-        let files =
-            self.chapters.iter().map(|(n, t)| super::load::ChapterFile { name: n.clone(), path: n.clone(), text: Ok(t.clone()) }).collect();
-        super::load::compile(super::source::SourceFile::new("story.ron", self.manifest.clone()), files)
+        let (manifest, chapters) = self.files();
+        super::load::compile(manifest, chapters)
     }
 }
 

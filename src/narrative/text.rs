@@ -178,7 +178,7 @@ pub fn tidy(out: &mut String) {
 
 /// Parses text markup in `lit.text`.
 pub struct TextParser<'a> {
-    lit: &'a StrLit,
+    lit: &'a StrLit<'a>,
     file: FileId,
     scope: &'a dyn Scope,
     /// Next free variation site; the caller keeps counting across texts.
@@ -190,7 +190,7 @@ pub struct TextParser<'a> {
 impl<'a> TextParser<'a> {
     /// A parser over one string. `allow_vary` is false for texts rendered without
     /// side effects (choice text, names, reasons).
-    pub fn new(lit: &'a StrLit, file: FileId, scope: &'a dyn Scope, next_site: &'a mut u32, allow_vary: bool) -> Self {
+    pub fn new(lit: &'a StrLit<'a>, file: FileId, scope: &'a dyn Scope, next_site: &'a mut u32, allow_vary: bool) -> Self {
         TextParser { lit, file, scope, next_site, allow_vary, segments: 0 }
     }
 
@@ -213,7 +213,7 @@ impl<'a> TextParser<'a> {
 
     /// Parses text from `pos` until the end, or (when `nested`) an unbalanced `|` or `}`.
     fn text(&mut self, mut pos: usize, nested: bool) -> Result<(Text, usize), Diagnostic> {
-        let src = self.lit.text.as_str();
+        let src: &str = &self.lit.text;
         let bytes = src.as_bytes();
         let mut segs = Vec::new();
         let mut lit_start = pos;
@@ -271,7 +271,7 @@ impl<'a> TextParser<'a> {
     }
 
     fn markup(&mut self, open: usize) -> Result<(Seg, usize), Diagnostic> {
-        let src = self.lit.text.as_str();
+        let src: &str = &self.lit.text;
         let unclosed = |p: &Self| {
             Diagnostic::new(Code::ExprSyntax, "`{` is never closed")
                 .at(p.span(open, open + 1), "opened here")
@@ -413,7 +413,8 @@ mod tests {
     }
 
     fn compile(s: &str) -> Result<Text, Diagnostic> {
-        let v = parse(FileId(0), &format!("{s:?}")).unwrap_or_else(|d| panic!("{d:?}"));
+        let src = format!("{s:?}");
+        let v = parse(FileId(0), &src).unwrap_or_else(|d| panic!("{d:?}"));
         let Kind::Str(lit) = v.kind else { panic!() };
         let mut sites = 0;
         TextParser::new(&lit, FileId(0), &S, &mut sites, true).parse()

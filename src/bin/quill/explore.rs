@@ -39,7 +39,7 @@ fn describe(story: &Story, steps: &[Step]) -> String {
     let choices = steps.len() - chances;
     if chances > 0 { format!("{choices} choices, {chances} random outcomes") } else { format!("{choices} choices") }
         .replace("1 choices", "1 choice")
-        .replace(&format!("{}", story.title), &story.title)
+        .replace(&story.title.to_string(), &story.title)
 }
 
 fn print_text(loaded: &Loaded, story: &Arc<Story>, ex: &Exploration, dir: &Path) {

@@ -71,7 +71,10 @@ pub fn run(dir: &Path, format: Format) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn count(story: &Story) -> (Count, Vec<(String, Count)>, Vec<(String, usize)>) {
+/// Totals, per chapter (title, counts), and per speaker (id, words).
+type Counts = (Count, Vec<(String, Count)>, Vec<(String, usize)>);
+
+fn count(story: &Story) -> Counts {
     let mut total = Count::default();
     let mut chapters: Vec<(String, Count)> = story.chapters.iter().map(|c| (c.title.clone(), Count::default())).collect();
     let mut speakers: BTreeMap<String, usize> = BTreeMap::new();
@@ -97,6 +100,6 @@ fn count(story: &Story) -> (Count, Vec<(String, Count)>, Vec<(String, usize)>) {
         }
     }
     let mut sp: Vec<(String, usize)> = speakers.into_iter().collect();
-    sp.sort_by(|a, b| b.1.cmp(&a.1));
+    sp.sort_by_key(|s| std::cmp::Reverse(s.1));
     (total, chapters, sp)
 }
