@@ -28,10 +28,10 @@ pub fn quill(args: &[&str], stdin: Option<&str>) -> Output {
     cmd.args(args).current_dir(root()).env("NO_COLOR", "1");
     cmd.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
     let mut child = cmd.spawn().unwrap_or_else(|e| panic!("cannot run quill: {e}"));
-    if let Some(mut pipe) = child.stdin.take() {
-        if let Some(s) = stdin {
-            pipe.write_all(s.as_bytes()).unwrap_or_else(|e| panic!("cannot write to quill: {e}"));
-        }
+    if let Some(mut pipe) = child.stdin.take()
+        && let Some(s) = stdin
+    {
+        pipe.write_all(s.as_bytes()).unwrap_or_else(|e| panic!("cannot write to quill: {e}"));
     }
     child.wait_with_output().unwrap_or_else(|e| panic!("quill failed: {e}"))
 }
