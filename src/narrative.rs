@@ -26,7 +26,7 @@ pub mod value;
 
 pub use diagnostic::{Code, Diagnostic, LocatedDiagnostic, Severity};
 pub use load::{ChapterFile, Loaded, compile, load_dir};
-pub use runner::{ChooseError, LogEntry, Offered, Page, Runner, Shown};
+pub use runner::{ChooseError, LogEntry, Offered, Page, Runner, Shown, StartError};
 pub use save::{Migration, Save, SaveError};
 pub use source::{SourceFile, Sources};
 pub use state::StoryState;

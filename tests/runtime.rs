@@ -183,3 +183,48 @@ fn scripted_quill_play_matches_its_transcript() {
     let again = quill(&["play", "stories/tutorial", "--seed", "7", "--quiet"], Some(script));
     assert_eq!(String::from_utf8_lossy(&again.stdout), text, "same seed and choices, same transcript");
 }
+
+#[test]
+fn a_writer_can_start_at_any_node_with_any_state() {
+    let s = story("stories/tutorial");
+    let r = Runner::start_at(Arc::clone(&s), 1, "lamp_room", &["oil=0".into(), "lamp_lit=true".into(), "boat_name=Tern".into()])
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(r.story().node(r.state().node).id, "lamp_room");
+    assert!(r.page().passages.iter().any(|p| p.text == "That was the last can."), "{:?}", r.page().passages);
+    assert!(texts(&r).iter().any(|t| t == "Row home"));
+    let err = Runner::start_at(Arc::clone(&s), 1, "lamp_rom", &[]).err().map(|e| e.to_string());
+    assert_eq!(err.as_deref(), Some("there is no node `lamp_rom` (did you mean `lamp_room`?)"));
+    let err = Runner::start_at(Arc::clone(&s), 1, "shore", &["oil=lots".into()]).err().map(|e| e.to_string());
+    assert_eq!(err.as_deref(), Some("`oil` is an integer, and `lots` is not"));
+    let out = quill(&["play", "stories/tutorial", "--start", "lamp_room", "--set", "lamp_lit=true", "--quiet"], Some("Row\n"));
+    assert!(String::from_utf8_lossy(&out.stdout).ends_with("ending: home\n"));
+}
+
+#[test]
+fn an_edited_story_keeps_the_reader_in_place_with_the_new_text() {
+    const MANIFEST: &str = r#"Story(id: "live", title: "Live", start: "a", files: ["main.ron"],
+        variables: [Int(name: "n")], endings: [Ending(id: "e", title: "E")])"#;
+    let v1 = inline(
+        MANIFEST,
+        r#"Chapter(nodes: [
+        Node(id: "a", text: ["First draft."], choices: [Choice(text: "On", to: "b", do: ["n += 2"])]),
+        Node(id: "b", text: ["B, with n at {n}."], choices: [Choice(text: "End", to: "end")]),
+        Node(id: "end", text: ["End."], ending: "e"),
+    ])"#,
+    );
+    let mut r = Runner::new(v1, 0);
+    pick(&mut r, "On");
+    let v2 = inline(
+        MANIFEST,
+        r#"Chapter(nodes: [
+        Node(id: "a", text: ["Second draft."], choices: [Choice(text: "On", to: "b", do: ["n += 2"])]),
+        Node(id: "b", text: ["B rewritten: n is {n}."], choices: [Choice(text: "End", to: "end"), Choice(text: "New way", to: "end")]),
+        Node(id: "end", text: ["End."], ending: "e"),
+    ])"#,
+    );
+    let (r2, m) = r.migrate_to(v2).unwrap_or_else(|e| panic!("{e}"));
+    assert!(m.story_changed);
+    assert_eq!(r2.story().node(r2.state().node).id, "b");
+    assert_eq!(r2.page().passages.iter().map(|p| p.text.as_str()).collect::<Vec<_>>(), ["B rewritten: n is 2."]);
+    assert_eq!(texts(&r2), ["End", "New way"]);
+}

@@ -306,3 +306,99 @@ impl Observer for Render<'_> {
         }
     }
 }
+
+/// Why a story could not be started where asked.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum StartError {
+    /// No node has that id.
+    #[error("there is no node `{node}`{}", suggest(.hint))]
+    UnknownNode {
+        /// The id asked for.
+        node: String,
+        /// A likely intended id.
+        hint: Option<String>,
+    },
+    /// No variable has that name.
+    #[error("there is no variable `{name}`{}", suggest(.hint))]
+    UnknownVariable {
+        /// The name asked for.
+        name: String,
+        /// A likely intended name.
+        hint: Option<String>,
+    },
+    /// The value does not fit the variable's type.
+    #[error("`{name}` is {ty}, and `{value}` is not")]
+    BadValue {
+        /// The variable.
+        name: String,
+        /// Its type, in words.
+        ty: &'static str,
+        /// The value given.
+        value: String,
+    },
+    /// A setting is not `name=value`.
+    #[error("`{0}` is not `name=value`")]
+    NotAssignment(String),
+}
+
+fn suggest(h: &Option<String>) -> String {
+    h.as_ref().map(|h| format!(" ({h})")).unwrap_or_default()
+}
+
+impl Runner {
+    /// Starts the story at `node` instead of its start, with variables set from
+    /// `name=value` strings (integers, `true`/`false`, or text). For writers: "show me
+    /// this scene as if the reader had done that". Undo goes back to this point.
+    pub fn start_at(story: Arc<Story>, seed: u64, node: &str, sets: &[String]) -> Result<Runner, StartError> {
+        use super::diagnostic::did_you_mean;
+        use super::value::{Type, Value};
+        let Some(n) = story.node_id(node) else {
+            return Err(StartError::UnknownNode { node: node.into(), hint: did_you_mean(node, story.nodes.iter().map(|n| n.id.as_str())) });
+        };
+        let mut state = StoryState::new(&story, seed);
+        for set in sets {
+            let Some((name, value)) = set.split_once('=') else { return Err(StartError::NotAssignment(set.clone())) };
+            let (name, value) = (name.trim(), value.trim());
+            let Some(v) = story.var_id(name) else {
+                return Err(StartError::UnknownVariable {
+                    name: name.into(),
+                    hint: did_you_mean(name, story.vars.iter().map(|v| v.name.as_str())),
+                });
+            };
+            let decl = &story.vars[v as usize];
+            let bad = |ty| StartError::BadValue { name: name.into(), ty, value: value.into() };
+            state.vars[v as usize] = match decl.ty {
+                Type::Int => Value::Int(decl.clamp(value.parse().map_err(|_| bad("an integer"))?)),
+                Type::Bool => Value::Bool(value.parse().map_err(|_| bad("true or false"))?),
+                Type::Str => Value::Str(value.trim_matches(['"', '\'']).to_string()),
+            };
+        }
+        let mut r =
+            Runner { base: (state.clone(), Page::default()), state, page: Page::default(), log: Vec::new(), base_log: 0, seed, story };
+        r.enter(n);
+        r.base = (r.state.clone(), r.page.clone());
+        Ok(r)
+    }
+
+    /// Carries this playthrough over to an edited version of the story (live editing):
+    /// the reader stays at the same node, the state migrates as a save would, and the
+    /// page is shown again with the new text. Fails only if the node is gone.
+    pub fn migrate_to(&self, story: Arc<Story>) -> Result<(Runner, super::save::Migration), super::save::SaveError> {
+        let (mut r, m) = super::save::Save::capture(self).restore(story)?;
+        if m.story_changed {
+            r.refresh_page();
+        }
+        Ok((r, m))
+    }
+
+    /// Shows the current node's passages again from the current state, without
+    /// running anything (variations show their next value but do not advance).
+    pub fn refresh_page(&mut self) {
+        let story = Arc::clone(&self.story);
+        let mut scratch = self.state.clone();
+        let mut page = Page::default();
+        let mut render = Render { page: &mut page, story: &story };
+        render.arrive(&mut scratch, self.state.node);
+        self.page.passages = page.passages;
+    }
+}

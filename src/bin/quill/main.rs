@@ -69,6 +69,12 @@ enum Command {
         /// When the session ends, write it as a regression test to this file
         #[arg(long, value_name = "FILE")]
         record: Option<PathBuf>,
+        /// Start at this node instead of the story's start
+        #[arg(long, value_name = "NODE")]
+        start: Option<String>,
+        /// Set a variable first (repeatable): `--set courage=3 --set has_key=true`
+        #[arg(long = "set", value_name = "NAME=VALUE")]
+        sets: Vec<String>,
     },
     /// Run the story's regression tests (`tests/*.ron` in the story folder)
     Test {
@@ -117,7 +123,9 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Check { story, format, deny_warnings } => check::run(&story, format, deny_warnings),
         Command::Explore { story, format, max_states } => explore::run(&story, format, max_states),
-        Command::Play { story, seed, quiet, record } => play::run(&story, seed, quiet, record.as_deref()),
+        Command::Play { story, seed, quiet, record, start, sets } => {
+            play::run(&story, play::Options { seed, quiet, record: record.as_deref(), start: start.as_deref(), sets: &sets })
+        }
         Command::Test { story, verbose } => test::run(&story, verbose),
         Command::Random { n, story, seed, format, record_endings } => random::run(&story, n, seed, format, record_endings.as_deref()),
         Command::Graph { story, format } => graph::run(&story, format),

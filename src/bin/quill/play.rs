@@ -11,8 +11,24 @@ use std::sync::Arc;
 const HELP: &str = "Type a number (or the start of a choice's text) to choose.
 Commands: undo [n], save FILE, load FILE, restart, vars, help, quit";
 
-/// Plays until the input ends or the reader quits. Exit 1 only if the story does not load.
-pub fn run(dir: &Path, seed: u64, quiet: bool, record: Option<&Path>) -> ExitCode {
+/// How to play.
+pub struct Options<'a> {
+    /// Seed for random events.
+    pub seed: u64,
+    /// No prompts.
+    pub quiet: bool,
+    /// Write the session as a test here.
+    pub record: Option<&'a Path>,
+    /// Start at this node.
+    pub start: Option<&'a str>,
+    /// `name=value` settings.
+    pub sets: &'a [String],
+}
+
+/// Plays until the input ends or the reader quits. Exit 1 only if the story does not
+/// load or cannot start where asked.
+pub fn run(dir: &Path, opts: Options<'_>) -> ExitCode {
+    let Options { seed, quiet, record, start, sets } = opts;
     let loaded = load_dir(dir);
     let Some(story) = loaded.story.clone() else {
         render::emit_all(&loaded);
@@ -20,7 +36,18 @@ pub fn run(dir: &Path, seed: u64, quiet: bool, record: Option<&Path>) -> ExitCod
         return ExitCode::FAILURE;
     };
     let story = Arc::new(story);
-    let mut runner = Runner::new(Arc::clone(&story), seed);
+    let mut runner = if start.is_some() || !sets.is_empty() {
+        let node = start.map_or_else(|| story.node(story.start).id.clone(), str::to_string);
+        match Runner::start_at(Arc::clone(&story), seed, &node, sets) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("error: cannot start there: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    } else {
+        Runner::new(Arc::clone(&story), seed)
+    };
     let stdin = std::io::stdin();
     let mut lines = stdin.lock().lines();
     let mut out = std::io::stdout().lock();
