@@ -18,6 +18,8 @@ pub struct Playthrough {
     pub runner: Runner,
     /// Each choice as `quill play` numbers it (1-based among those offered).
     pub numbers: Vec<usize>,
+    /// Words of passage text the reader was shown.
+    pub words: usize,
 }
 
 /// Plays playthrough `i` of a run seeded `seed`: story seed `seed + i`, choices picked
@@ -27,6 +29,8 @@ pub fn playthrough(story: &Arc<Story>, seed: u64, i: u64) -> Playthrough {
     let mut pick = StoryRng::seeded(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(i));
     let mut r = Runner::new(Arc::clone(story), run_seed);
     let mut numbers = Vec::new();
+    let count = |r: &Runner| r.page().passages.iter().map(|p| p.text.split_whitespace().count()).sum::<usize>();
+    let mut words = count(&r);
     while r.ended().is_none() && r.page().stuck.is_none() && numbers.len() < MAX_TURNS {
         let offered: Vec<_> = r.choices().into_iter().enumerate().filter(|(_, c)| c.enabled).collect();
         if offered.is_empty() {
@@ -37,8 +41,9 @@ pub fn playthrough(story: &Arc<Story>, seed: u64, i: u64) -> Playthrough {
         if r.choose(c.index, None).is_err() {
             break;
         }
+        words += count(&r);
     }
-    Playthrough { seed: run_seed, runner: r, numbers }
+    Playthrough { seed: run_seed, runner: r, numbers, words }
 }
 
 /// Samples up to `tries` playthroughs and returns, per ending, the shortest one found

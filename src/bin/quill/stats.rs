@@ -9,8 +9,22 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::ExitCode;
 
-/// Reading speed used for the estimate, in words per minute.
-const WPM: f64 = 230.0;
+/// Reading speed used for the estimates, in words per minute (a typical adult reading
+/// fiction silently).
+const WPM: f64 = 240.0;
+
+/// Playthroughs sampled for the per-playthrough estimate.
+const SAMPLES: u64 = 300;
+
+/// Words read and choices made per playthrough over seeded random playthroughs:
+/// (min, mean, max) words, mean choices.
+fn per_playthrough(story: &std::sync::Arc<Story>) -> ((usize, usize, usize), f64) {
+    let runs: Vec<_> = (0..SAMPLES).map(|i| epistle::narrative::sample::playthrough(story, 0, i)).collect();
+    let words: Vec<usize> = runs.iter().map(|p| p.words).collect();
+    let mean = words.iter().sum::<usize>() / words.len().max(1);
+    let choices = runs.iter().map(|p| p.numbers.len()).sum::<usize>() as f64 / runs.len().max(1) as f64;
+    ((words.iter().copied().min().unwrap_or(0), mean, words.iter().copied().max().unwrap_or(0)), choices)
+}
 
 fn words(p: &Passage) -> usize {
     let mut n = 0;
@@ -35,12 +49,16 @@ pub fn run(dir: &Path, format: Format) -> ExitCode {
         return ExitCode::FAILURE;
     };
     let (total, chapters, speakers) = count(&story);
+    let story = std::sync::Arc::new(story);
+    let ((wmin, wmean, wmax), choices) = per_playthrough(&story);
     match format {
         Format::Json => {
             let out = json!({
                 "story": story.id, "words": total.words, "passages": total.passages, "nodes": total.nodes,
                 "choices": total.choices, "endings": story.endings.len(), "state_dependent_passages": total.variable,
                 "reading_minutes": total.words as f64 / WPM,
+                "playthrough": json!({"words_min": wmin, "words_mean": wmean, "words_max": wmax, "choices_mean": choices,
+                    "minutes_mean": wmean as f64 / WPM, "samples": SAMPLES}),
                 "chapters": chapters.iter().map(|(t, c)| json!({"title": t, "words": c.words, "nodes": c.nodes, "choices": c.choices})).collect::<Vec<_>>(),
                 "speakers": speakers.iter().map(|(k, v)| (k.clone(), *v)).collect::<BTreeMap<_, _>>(),
             });
@@ -58,6 +76,12 @@ pub fn run(dir: &Path, format: Format) -> ExitCode {
             );
             println!("  {} passages read differently depending on earlier choices", total.variable);
             println!("  all text read once: about {:.0} minutes at {WPM} words a minute", total.words as f64 / WPM);
+            println!(
+                "  one playthrough ({SAMPLES} random ones sampled): {wmean} words on average ({wmin}–{wmax}), {choices:.0} choices, about {:.0} minutes ({:.0}–{:.0})",
+                wmean as f64 / WPM,
+                wmin as f64 / WPM,
+                wmax as f64 / WPM
+            );
             println!("\n  {:<32} {:>7} {:>6} {:>8}", "chapter", "words", "nodes", "choices");
             for (t, c) in &chapters {
                 println!("  {t:<32} {:>7} {:>6} {:>8}", c.words, c.nodes, c.choices);
