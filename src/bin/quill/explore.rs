@@ -3,7 +3,7 @@
 
 use crate::{Format, render};
 use epistle::narrative::explore::{CondSite, Exploration, Limits, Step, explore, witness};
-use epistle::narrative::{Loaded, Story, load_dir, sample};
+use epistle::narrative::{Loaded, Story, sample};
 use serde_json::json;
 use std::path::Path;
 use std::process::ExitCode;
@@ -12,13 +12,9 @@ use std::sync::Arc;
 /// Runs the exploration; exit 1 if an ending is unreachable or a trap exists (or the
 /// story does not load), 2 if the bound stopped it before it could tell.
 pub fn run(dir: &Path, format: Format, max_states: usize) -> ExitCode {
-    let loaded = load_dir(dir);
-    let Some(story) = loaded.story.clone() else {
-        render::emit_all(&loaded);
-        eprintln!("the story has errors: run `quill check {}`", dir.display());
+    let Some((loaded, story)) = render::load_playable(dir) else {
         return ExitCode::FAILURE;
     };
-    let story = Arc::new(story);
     let ex = explore(&story, Limits { max_states });
     match format {
         Format::Text => print_text(&loaded, &story, &ex, dir),

@@ -3,8 +3,8 @@
 
 use crate::render;
 use clap::ValueEnum;
+use epistle::narrative::Story;
 use epistle::narrative::story::Flow;
-use epistle::narrative::{Story, load_dir};
 use std::fmt::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
@@ -71,9 +71,7 @@ fn esc(s: &str) -> String {
 
 /// Prints the map.
 pub fn run(dir: &Path, format: GraphFormat) -> ExitCode {
-    let loaded = load_dir(dir);
-    let Some(story) = loaded.story.clone() else {
-        render::emit_all(&loaded);
+    let Some((_, story)) = render::load_playable(dir) else {
         return ExitCode::FAILURE;
     };
     let out = match format {

@@ -2,7 +2,7 @@
 //! line, so a session can be scripted: `printf '1\n2\n' | quill play stories/x`.
 
 use crate::render;
-use epistle::narrative::{Runner, Save, Story, load_dir};
+use epistle::narrative::{Runner, Save, Story};
 use std::io::{BufRead, Write};
 use std::path::Path;
 use std::process::ExitCode;
@@ -29,13 +29,9 @@ pub struct Options<'a> {
 /// load or cannot start where asked.
 pub fn run(dir: &Path, opts: Options<'_>) -> ExitCode {
     let Options { seed, quiet, record, start, sets } = opts;
-    let loaded = load_dir(dir);
-    let Some(story) = loaded.story.clone() else {
-        render::emit_all(&loaded);
-        eprintln!("the story has errors: run `quill check {}`", dir.display());
+    let Some((_, story)) = render::load_playable(dir) else {
         return ExitCode::FAILURE;
     };
-    let story = Arc::new(story);
     let mut runner = if start.is_some() || !sets.is_empty() {
         let node = start.map_or_else(|| story.node(story.start).id.clone(), str::to_string);
         match Runner::start_at(Arc::clone(&story), seed, &node, sets) {

@@ -2,7 +2,7 @@
 
 use crate::{Format, render};
 use epistle::narrative::sample::{self, MAX_TURNS};
-use epistle::narrative::{Runner, Story, Value, load_dir};
+use epistle::narrative::{Runner, Story, Value};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -12,12 +12,9 @@ use std::sync::Arc;
 /// Plays `n` playthroughs: run `i` uses story seed `seed + i`, and picks choices with a
 /// generator seeded from `seed`, so the whole report is reproducible.
 pub fn run(dir: &Path, n: u64, seed: u64, format: Format, record: Option<&Path>) -> ExitCode {
-    let loaded = load_dir(dir);
-    let Some(story) = loaded.story.clone() else {
-        render::emit_all(&loaded);
+    let Some((_, story)) = render::load_playable(dir) else {
         return ExitCode::FAILURE;
     };
-    let story = Arc::new(story);
     let mut node_hits = vec![0u64; story.nodes.len()];
     let mut choice_hits: Vec<Vec<u64>> = story.nodes.iter().map(|n| vec![0; n.choices.len()]).collect();
     let mut endings = vec![0u64; story.endings.len()];

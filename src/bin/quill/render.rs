@@ -4,8 +4,10 @@
 use codespan_reporting::diagnostic::{Diagnostic as CsDiagnostic, Label, LabelStyle, Severity as CsSeverity};
 use codespan_reporting::files::SimpleFiles;
 use codespan_reporting::term::{self, Config};
-use epistle::narrative::{Diagnostic, Loaded, Severity, Sources};
+use epistle::narrative::{Diagnostic, Loaded, Severity, Sources, Story, load_dir};
 use std::io::IsTerminal;
+use std::path::Path;
+use std::sync::Arc;
 
 /// Renders every diagnostic of a load to standard error, in colour on a terminal.
 pub fn emit_all(loaded: &Loaded) {
@@ -54,4 +56,18 @@ fn convert(d: &Diagnostic) -> CsDiagnostic<usize> {
         notes.insert(0, format!("help: {h}"));
     }
     CsDiagnostic::new(severity).with_code(d.code.as_str()).with_message(d.message.clone()).with_labels(labels).with_notes(notes)
+}
+
+/// Loads a story folder for a command that needs a playable story. On errors, renders
+/// them and says how to see them alone, and returns `None`.
+pub fn load_playable(dir: &Path) -> Option<(Loaded, Arc<Story>)> {
+    let loaded = load_dir(dir);
+    match loaded.story.clone() {
+        Some(story) => Some((loaded, Arc::new(story))),
+        None => {
+            emit_all(&loaded);
+            eprintln!("the story has errors: run `quill check {}`", dir.display());
+            None
+        }
+    }
 }

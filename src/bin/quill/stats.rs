@@ -2,8 +2,8 @@
 //! reading time, per chapter and per speaker.
 
 use crate::{Format, render};
+use epistle::narrative::Story;
 use epistle::narrative::story::Passage;
-use epistle::narrative::{Story, load_dir};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -43,13 +43,10 @@ struct Count {
 
 /// Prints the statistics.
 pub fn run(dir: &Path, format: Format) -> ExitCode {
-    let loaded = load_dir(dir);
-    let Some(story) = loaded.story.clone() else {
-        render::emit_all(&loaded);
+    let Some((_, story)) = render::load_playable(dir) else {
         return ExitCode::FAILURE;
     };
     let (total, chapters, speakers) = count(&story);
-    let story = std::sync::Arc::new(story);
     let ((wmin, wmean, wmax), choices) = per_playthrough(&story);
     match format {
         Format::Json => {

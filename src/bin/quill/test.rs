@@ -2,10 +2,9 @@
 
 use crate::render;
 use epistle::narrative::story_test::{self, StoryTest};
-use epistle::narrative::{SourceFile, Sources, Story, load_dir};
+use epistle::narrative::{SourceFile, Sources, Story};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
 
 /// The test files of a story: `tests/*.ron`, sorted.
 pub fn test_files(dir: &Path) -> Vec<PathBuf> {
@@ -43,13 +42,9 @@ pub fn load_tests(story: &Story, dir: &Path) -> (Vec<(PathBuf, StoryTest)>, usiz
 
 /// Runs the tests; exit 1 if any fails.
 pub fn run(dir: &Path, verbose: bool) -> ExitCode {
-    let loaded = load_dir(dir);
-    let Some(story) = loaded.story.clone() else {
-        render::emit_all(&loaded);
-        eprintln!("the story has errors: run `quill check {}`", dir.display());
+    let Some((_, story)) = render::load_playable(dir) else {
         return ExitCode::FAILURE;
     };
-    let story = Arc::new(story);
     let (tests, broken) = load_tests(&story, dir);
     if tests.is_empty() && broken == 0 {
         println!(
