@@ -9,6 +9,7 @@
 pub mod autoplay;
 pub mod endings;
 pub mod error;
+pub mod idle;
 pub mod play;
 pub mod reveal;
 pub mod saves;
@@ -135,6 +136,8 @@ fn setup(mut commands: Commands) {
 }
 
 /// Installs the fonts, then keeps the style in step with the settings and the mood.
+/// With `EPISTLE_DEBUG_REPAINT` set, logs why each frame was drawn (for idle checks).
+#[allow(clippy::too_many_arguments)]
 fn style(
     mut contexts: EguiContexts,
     settings: Res<Settings>,
@@ -151,6 +154,9 @@ fn style(
         *fonts = true;
     }
     let now = ctx.input(|i| i.time);
+    if std::env::var_os("EPISTLE_DEBUG_REPAINT").is_some() {
+        info!("repaint causes: {:?} events {:?}", ctx.repaint_causes(), ctx.input(|i| i.raw.events.clone()));
+    }
     let scene = if *state.get() == Screen::Playing { current_mood(&session) } else { None };
     mood.retarget(Palette::for_mood(settings.theme, scene.as_deref()), now, settings.reduce_motion);
     let (palette, fading) = mood.at(now);
@@ -243,10 +249,9 @@ pub fn plugin(app: &mut App) {
         app.add_plugins(EguiPlugin::default());
     }
     // Reactive: with no input and nothing animating, nothing is redrawn. Animations
-    // ask egui for a repaint, which wakes the loop.
-    if !app.world().contains_resource::<WinitSettings>() {
-        app.insert_resource(WinitSettings::desktop_app());
-    }
+    // ask egui for a repaint, which wakes the loop. (Bevy's own default is a game loop
+    // that redraws continuously while focused.)
+    app.insert_resource(WinitSettings::desktop_app());
     app.init_resource::<ClearColor>().init_resource::<UiState>().init_resource::<MoodPalette>();
     app.add_systems(Startup, setup);
     app.add_systems(Update, (notices.after(crate::plugin::EpistleSet::Commands), window_mode.run_if(resource_changed::<Settings>)));
@@ -263,6 +268,7 @@ pub fn plugin(app: &mut App) {
         error::plugin,
         autoplay::plugin,
         textures::plugin,
+        idle::plugin,
     ));
 }
 

@@ -185,12 +185,11 @@ fn apply_commands(
                 continue;
             }
         };
-        if outcome.autosave {
-            if let Some(r) = session.runner() {
-                if let Err(e) = write_atomic(&dir.join(SlotId::Auto.file_name()), &slot_text(&Save::capture(r), persist::now())) {
-                    notices.write(StoryNotice::Problem(format!("the autosave could not be written: {e}")));
-                }
-            }
+        if outcome.autosave
+            && let Some(r) = session.runner()
+            && let Err(e) = write_atomic(&dir.join(SlotId::Auto.file_name()), &slot_text(&Save::capture(r), persist::now()))
+        {
+            notices.write(StoryNotice::Problem(format!("the autosave could not be written: {e}")));
         }
         if let Some(reason) = outcome.page {
             notices.write(StoryNotice::PageChanged(reason));
@@ -282,10 +281,8 @@ fn record_ending(session: &Session, story: &Story, dir: &std::path::Path, galler
     let Some(ending) = session.runner().and_then(Runner::ended) else { return };
     let Some(decl) = story.endings.get(ending as usize) else { return };
     let first = gallery.reached.insert(decl.id.clone());
-    if first {
-        if let Err(e) = gallery.write(dir) {
-            notices.write(StoryNotice::Problem(format!("the endings gallery could not be saved: {e}")));
-        }
+    if first && let Err(e) = gallery.write(dir) {
+        notices.write(StoryNotice::Problem(format!("the endings gallery could not be saved: {e}")));
     }
     notices.write(StoryNotice::EndingReached { id: decl.id.clone(), first });
 }

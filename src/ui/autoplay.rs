@@ -163,10 +163,10 @@ fn finish(script: &Autoplay, progress: &mut Progress, session: &Session, exit: &
     let status = Status { node: &node, turn, chapter: &chapter, ended: ended.as_deref(), choices_taken: &progress.taken, screenshots };
     let json = serde_json::to_string(&status).unwrap_or_default();
     println!("EPISTLE_STATUS {json}");
-    if let Some(dir) = &script.screenshot_dir {
-        if let Err(e) = crate::plugin::persist::write_atomic(&dir.join("status.json"), &json) {
-            error!("cannot write status.json: {e}");
-        }
+    if let Some(dir) = &script.screenshot_dir
+        && let Err(e) = crate::plugin::persist::write_atomic(&dir.join("status.json"), &json)
+    {
+        error!("cannot write status.json: {e}");
     }
     if script.exit_after {
         exit.write(if code == 0 { AppExit::Success } else { AppExit::from_code(code) });

@@ -170,10 +170,10 @@ pub fn play_screen(ui: &mut Ui, view: &PlayView) -> Option<PlayAction> {
     if !typing_text {
         action = keys(ui, view);
     }
-    if view.history.is_some() {
-        if let Some(a) = history_panel(ui, view) {
-            action = Some(a);
-        }
+    if view.history.is_some()
+        && let Some(a) = history_panel(ui, view)
+    {
+        action = Some(a);
     }
     if let Some(a) = top_bar(ui, view) {
         action = Some(a);
@@ -187,10 +187,10 @@ pub fn play_screen(ui: &mut Ui, view: &PlayView) -> Option<PlayAction> {
     egui::ScrollArea::vertical().auto_shrink([false, false]).stick_to_bottom(true).show(ui, |ui| {
         centred_column(ui, column_width(view.font_size), |ui| {
             ui.add_space(12.0);
-            if !view.migration.is_empty() {
-                if let Some(a) = migration_note(ui, view) {
-                    action = Some(a);
-                }
+            if !view.migration.is_empty()
+                && let Some(a) = migration_note(ui, view)
+            {
+                action = Some(a);
             }
             for (i, passage) in view.passages.iter().enumerate() {
                 let animate = view.typing && i + 1 == view.passages.len() && !view.reduce_motion;
@@ -376,10 +376,11 @@ fn after_text(ui: &mut Ui, view: &PlayView) -> Option<PlayAction> {
         ui.add_space(2.0);
     }
     // The first choice takes the keyboard focus, so arrows and Enter work at once.
-    if let Some(r) = first_enabled {
-        if ui.memory(|m| m.focused().is_none()) && view.history.is_none() {
-            r.request_focus();
-        }
+    if let Some(r) = first_enabled
+        && ui.memory(|m| m.focused().is_none())
+        && view.history.is_none()
+    {
+        r.request_focus();
     }
     let n = view.choices.len().min(9);
     if n > 0 {
@@ -503,10 +504,10 @@ fn history_panel(ui: &mut Ui, view: &PlayView) -> Option<PlayAction> {
                     HistoryLine::Choice { text, turn, undo_steps } => {
                         ui.horizontal_wrapped(|ui| {
                             ui.label(RichText::new(format!("➤ You chose: {text}")).color(p.accent).strong());
-                            if let Some(steps) = undo_steps {
-                                if ui.small_button(format!("Undo to here (choice {turn})")).clicked() {
-                                    action = Some(PlayAction::Undo(*steps));
-                                }
+                            if let Some(steps) = undo_steps
+                                && ui.small_button(format!("Undo to here (choice {turn})")).clicked()
+                            {
+                                action = Some(PlayAction::Undo(*steps));
                             }
                         });
                     }
@@ -553,10 +554,10 @@ pub fn view(
         .into_iter()
         .map(|c| ChoiceView { index: c.index, text: c.text, enabled: c.enabled, reason: c.reason, asks: c.input.is_some() })
         .collect();
-    if let Some((index, text)) = &ui_state.prompt {
-        if let Some((prompt, default)) = runner.choices().into_iter().find(|c| c.index == *index).and_then(|c| c.input) {
-            v.prompt = Some(PromptView { index: *index, prompt, default, text: text.clone() });
-        }
+    if let Some((index, text)) = &ui_state.prompt
+        && let Some((prompt, default)) = runner.choices().into_iter().find(|c| c.index == *index).and_then(|c| c.input)
+    {
+        v.prompt = Some(PromptView { index: *index, prompt, default, text: text.clone() });
     }
     v.ending = runner.ended().and_then(|e| story.endings.get(e as usize)).map(|e| EndingView {
         title: e.title.clone(),
