@@ -89,3 +89,25 @@ fn quill_test_and_record_round_trip() {
     assert!(story_test::run(&story, &tests[0]).passed());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn quill_does_not_panic_when_its_reader_stops_early() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_quill"))
+        .args(["graph", "stories/dear-someone"])
+        .current_dir(root())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run quill: {e}"));
+    let Some(stdout) = child.stdout.take() else { panic!("no stdout") };
+    let mut first = String::new();
+    let _ = BufReader::new(stdout).read_line(&mut first);
+    // The pipe is closed here, as `quill graph | head -1` would.
+    let out = child.wait_with_output().unwrap_or_else(|e| panic!("{e}"));
+    assert!(first.starts_with("digraph"), "{first}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(out.status.success());
+}

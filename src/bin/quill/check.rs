@@ -27,7 +27,7 @@ pub fn run(dir: &Path, format: Format, deny_warnings: bool) -> ExitCode {
                 diagnostics: loaded.diagnostics.iter().map(|d| d.locate(&loaded.sources)).collect(),
             };
             match serde_json::to_string_pretty(&report) {
-                Ok(s) => println!("{s}"),
+                Ok(s) => say!("{s}"),
                 Err(e) => eprintln!("error: cannot write JSON: {e}"),
             }
         }

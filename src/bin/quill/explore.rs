@@ -40,7 +40,7 @@ fn describe(story: &Story, steps: &[Step]) -> String {
 
 fn print_text(loaded: &Loaded, story: &Arc<Story>, ex: &Exploration, dir: &Path) {
     let state = if ex.complete { "complete".to_string() } else { format!("STOPPED at the bound of {} states", ex.states) };
-    println!(
+    say!(
         "Explored `{}`: {} states, {} transitions in {:.2} s ({:.0} states/s), {state}.",
         story.id,
         ex.states,
@@ -49,28 +49,28 @@ fn print_text(loaded: &Loaded, story: &Arc<Story>, ex: &Exploration, dir: &Path)
         ex.rate()
     );
     let reached = ex.endings.iter().filter(|e| e.is_some()).count();
-    println!("\nEndings: {reached} of {} reachable", story.endings.len());
+    say!("\nEndings: {reached} of {} reachable", story.endings.len());
     for (e, path) in story.endings.iter().zip(&ex.endings) {
         match path {
-            None if ex.complete => println!("  ✗ {:<20} UNREACHABLE  “{}”", e.id, e.title),
-            None => println!("  ? {:<20} not found within the bound  “{}”", e.id, e.title),
+            None if ex.complete => say!("  ✗ {:<20} UNREACHABLE  “{}”", e.id, e.title),
+            None => say!("  ? {:<20} not found within the bound  “{}”", e.id, e.title),
             Some(steps) => {
-                println!("  ✓ {:<20} shortest path: {}  “{}”", e.id, describe(story, steps), e.title);
+                say!("  ✓ {:<20} shortest path: {}  “{}”", e.id, describe(story, steps), e.title);
                 match witness(story, steps, 10_000) {
                     Some(w) => {
                         let nums: Vec<String> = w.script().lines().map(str::to_string).collect();
-                        println!("      replay: printf '{}\\n' | quill play {} --seed {}", nums.join("\\n"), dir.display(), w.seed);
+                        say!("      replay: printf '{}\\n' | quill play {} --seed {}", nums.join("\\n"), dir.display(), w.seed);
                     }
-                    None => println!("      (no seed under 10000 reproduces its random outcomes)"),
+                    None => say!("      (no seed under 10000 reproduces its random outcomes)"),
                 }
             }
         }
     }
     let never: Vec<usize> = (0..story.nodes.len()).filter(|&i| !ex.node_reached[i]).collect();
     if ex.complete {
-        println!("\nNodes never reached: {}", if never.is_empty() { "none".to_string() } else { never.len().to_string() });
+        say!("\nNodes never reached: {}", if never.is_empty() { "none".to_string() } else { never.len().to_string() });
         for &i in never.iter().take(50) {
-            println!("  {}  ({})", story.nodes[i].id, loaded.node_location(i as u32));
+            say!("  {}  ({})", story.nodes[i].id, loaded.node_location(i as u32));
         }
     }
     let mut dead = Vec::new();
@@ -85,11 +85,11 @@ fn print_text(loaded: &Loaded, story: &Arc<Story>, ex: &Exploration, dir: &Path)
         }
     }
     if ex.complete {
-        println!("\nChoices never available: {}", if dead.is_empty() { "none".to_string() } else { dead.len().to_string() });
+        say!("\nChoices never available: {}", if dead.is_empty() { "none".to_string() } else { dead.len().to_string() });
         for d in dead.iter().take(50) {
-            println!("{d}");
+            say!("{d}");
         }
-        println!(
+        say!(
             "\nConditions that never change where tested: {}",
             if ex.constant_conditions.is_empty() { "none".into() } else { ex.constant_conditions.len().to_string() }
         );
@@ -99,12 +99,12 @@ fn print_text(loaded: &Loaded, story: &Arc<Story>, ex: &Exploration, dir: &Path)
                 CondSite::Choice(i) => format!("the `when` of choice {} “{}”", i + 1, node.choices[*i as usize].key),
                 CondSite::Branch(i) => format!("`If` number {} of its `next`", i + 1),
             };
-            println!("  {}: {what} is always {v}  ({})", node.id, loaded.node_location(*n));
+            say!("  {}: {what} is always {v}  ({})", node.id, loaded.node_location(*n));
         }
         match &ex.trap_example {
-            None => println!("\nTraps (states with no way to any ending): none"),
+            None => say!("\nTraps (states with no way to any ending): none"),
             Some((steps, node)) => {
-                println!(
+                say!(
                     "\nTraps (states with no way to any ending): {} — e.g. at `{}` ({})",
                     ex.traps,
                     story.node(*node).id,
@@ -112,31 +112,31 @@ fn print_text(loaded: &Loaded, story: &Arc<Story>, ex: &Exploration, dir: &Path)
                 );
                 if let Some(w) = witness(story, steps, 10_000) {
                     let nums: Vec<String> = w.script().lines().map(str::to_string).collect();
-                    println!("      replay: printf '{}\\n' | quill play {} --seed {}", nums.join("\\n"), dir.display(), w.seed);
+                    say!("      replay: printf '{}\\n' | quill play {} --seed {}", nums.join("\\n"), dir.display(), w.seed);
                 }
             }
         }
         if ex.stuck > 0 {
-            println!("  of which {} stop with nothing to choose and no fallback", ex.stuck);
+            say!("  of which {} stop with nothing to choose and no fallback", ex.stuck);
         }
     } else {
         let missing: Vec<usize> = (0..story.endings.len()).filter(|&e| ex.endings[e].is_none()).collect();
         if !missing.is_empty() {
-            println!("\nSampling 20000 seeded playthroughs for the endings not yet found (paths not necessarily shortest):");
+            say!("\nSampling 20000 seeded playthroughs for the endings not yet found (paths not necessarily shortest):");
             let found = sample::witnesses(story, 0, 20_000);
             for e in missing {
                 match &found[e] {
                     Some(p) => {
                         let nums: Vec<String> = p.numbers.iter().map(ToString::to_string).collect();
-                        println!("  ✓ {:<20} reached in {} choices", story.endings[e].id, p.numbers.len());
-                        println!("      replay: printf '{}\\n' | quill play {} --seed {}", nums.join("\\n"), dir.display(), p.seed);
+                        say!("  ✓ {:<20} reached in {} choices", story.endings[e].id, p.numbers.len());
+                        say!("      replay: printf '{}\\n' | quill play {} --seed {}", nums.join("\\n"), dir.display(), p.seed);
                     }
-                    None => println!("  ? {:<20} not reached by sampling either", story.endings[e].id),
+                    None => say!("  ? {:<20} not reached by sampling either", story.endings[e].id),
                 }
             }
         }
-        println!("\nThe state space is larger than the bound; raise it with --max-states for a full report.");
-        println!("Coverage so far: {} of {} nodes reached.", ex.node_reached.iter().filter(|r| **r).count(), story.nodes.len());
+        say!("\nThe state space is larger than the bound; raise it with --max-states for a full report.");
+        say!("Coverage so far: {} of {} nodes reached.", ex.node_reached.iter().filter(|r| **r).count(), story.nodes.len());
     }
 }
 
@@ -171,5 +171,5 @@ fn print_json(loaded: &Loaded, story: &Arc<Story>, ex: &Exploration) {
         "traps": if ex.complete { json!(ex.traps) } else { json!(null) },
         "stuck": ex.stuck,
     });
-    println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+    say!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
 }

@@ -78,7 +78,7 @@ pub fn run(dir: &Path, format: GraphFormat) -> ExitCode {
         GraphFormat::Dot => dot(&story),
         GraphFormat::Mermaid => mermaid(&story),
     };
-    print!("{out}");
+    let _ = std::io::Write::write_all(&mut std::io::stdout(), out.as_bytes());
     ExitCode::SUCCESS
 }
 

@@ -1,6 +1,15 @@
 //! `quill`: the writers' tool. Checks stories, plays them in the terminal, and (with
 //! the toolkit commands) explores, tests, maps and measures them. Never needs Bevy.
 
+/// Prints a line to standard output, ignoring errors: `quill stats | head` closes the
+/// pipe early, and that is not a reason to panic.
+macro_rules! say {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($t)*);
+    }};
+}
+
 mod check;
 mod explore;
 mod graph;

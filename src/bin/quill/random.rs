@@ -71,7 +71,7 @@ pub fn run(dir: &Path, n: u64, seed: u64, format: Format, record: Option<&Path>)
                 "variables": finals.iter().map(|(k, v)| (k.clone(), json!({"min": v.iter().min(), "max": v.iter().max(), "mean": mean(v)}))).collect::<BTreeMap<_, _>>(),
                 "failures": failures.iter().map(|(s, c, w)| json!({"seed": s, "choices": c, "why": w})).collect::<Vec<_>>(),
             });
-            println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+            say!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
         }
     }
     if failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
@@ -94,18 +94,18 @@ fn print_text(
     turns: u64,
     failures: &[(u64, Vec<usize>, String)],
 ) {
-    println!("{n} random playthroughs of `{}` (seed {seed}), {:.1} choices on average", story.id, turns as f64 / n.max(1) as f64);
-    println!("\nEndings:");
+    say!("{n} random playthroughs of `{}` (seed {seed}), {:.1} choices on average", story.id, turns as f64 / n.max(1) as f64);
+    say!("\nEndings:");
     for (e, c) in story.endings.iter().zip(endings) {
         let pct = 100.0 * *c as f64 / n.max(1) as f64;
-        println!("  {:<22} {c:>7}  {pct:5.1}%  {}", e.id, "█".repeat((pct / 2.5).round() as usize));
+        say!("  {:<22} {c:>7}  {pct:5.1}%  {}", e.id, "█".repeat((pct / 2.5).round() as usize));
     }
-    println!("\nVariables at the end (min / mean / max):");
+    say!("\nVariables at the end (min / mean / max):");
     for (k, v) in finals {
-        println!("  {k:<22} {:>4} / {:>6.2} / {:>4}", v.iter().min().unwrap_or(&0), mean(v), v.iter().max().unwrap_or(&0));
+        say!("  {k:<22} {:>4} / {:>6.2} / {:>4}", v.iter().min().unwrap_or(&0), mean(v), v.iter().max().unwrap_or(&0));
     }
     let never: Vec<&str> = story.nodes.iter().zip(node_hits).filter(|(_, h)| **h == 0).map(|(n, _)| n.id.as_str()).collect();
-    println!("\nNodes never hit: {}", if never.is_empty() { "none".into() } else { format!("{} ({})", never.len(), never.join(", ")) });
+    say!("\nNodes never hit: {}", if never.is_empty() { "none".into() } else { format!("{} ({})", never.len(), never.join(", ")) });
     let mut unchosen = Vec::new();
     for (ni, node) in story.nodes.iter().enumerate() {
         for (ci, c) in node.choices.iter().enumerate() {
@@ -114,18 +114,15 @@ fn print_text(
             }
         }
     }
-    println!(
-        "Choices never taken (in nodes that were hit): {}",
-        if unchosen.is_empty() { "none".into() } else { unchosen.len().to_string() }
-    );
+    say!("Choices never taken (in nodes that were hit): {}", if unchosen.is_empty() { "none".into() } else { unchosen.len().to_string() });
     for u in unchosen.iter().take(20) {
-        println!("  {u}");
+        say!("  {u}");
     }
     if !failures.is_empty() {
-        println!("\n{} playthrough(s) did not reach an ending:", failures.len());
+        say!("\n{} playthrough(s) did not reach an ending:", failures.len());
         for (s, c, why) in failures.iter().take(10) {
             let script: Vec<String> = c.iter().map(ToString::to_string).collect();
-            println!("  {why}\n    reproduce: printf '{}\\n' | quill play {} --seed {s}", script.join("\\n"), dir.display());
+            say!("  {why}\n    reproduce: printf '{}\\n' | quill play {} --seed {s}", script.join("\\n"), dir.display());
         }
     }
 }

@@ -59,11 +59,11 @@ pub fn run(dir: &Path, format: Format) -> ExitCode {
                 "chapters": chapters.iter().map(|(t, c)| json!({"title": t, "words": c.words, "nodes": c.nodes, "choices": c.choices})).collect::<Vec<_>>(),
                 "speakers": speakers.iter().map(|(k, v)| (k.clone(), *v)).collect::<BTreeMap<_, _>>(),
             });
-            println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+            say!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
         }
         Format::Text => {
-            println!("“{}” by {} (version {})", story.title, story.author, story.version);
-            println!(
+            say!("“{}” by {} (version {})", story.title, story.author, story.version);
+            say!(
                 "  {} words in {} passages, {} nodes, {} choices, {} endings",
                 total.words,
                 total.passages,
@@ -71,21 +71,21 @@ pub fn run(dir: &Path, format: Format) -> ExitCode {
                 total.choices,
                 story.endings.len()
             );
-            println!("  {} passages read differently depending on earlier choices", total.variable);
-            println!("  all text read once: about {:.0} minutes at {WPM} words a minute", total.words as f64 / WPM);
-            println!(
+            say!("  {} passages read differently depending on earlier choices", total.variable);
+            say!("  all text read once: about {:.0} minutes at {WPM} words a minute", total.words as f64 / WPM);
+            say!(
                 "  one playthrough ({SAMPLES} random ones sampled): {wmean} words on average ({wmin}–{wmax}), {choices:.0} choices, about {:.0} minutes ({:.0}–{:.0})",
                 wmean as f64 / WPM,
                 wmin as f64 / WPM,
                 wmax as f64 / WPM
             );
-            println!("\n  {:<32} {:>7} {:>6} {:>8}", "chapter", "words", "nodes", "choices");
+            say!("\n  {:<32} {:>7} {:>6} {:>8}", "chapter", "words", "nodes", "choices");
             for (t, c) in &chapters {
-                println!("  {t:<32} {:>7} {:>6} {:>8}", c.words, c.nodes, c.choices);
+                say!("  {t:<32} {:>7} {:>6} {:>8}", c.words, c.nodes, c.choices);
             }
-            println!("\n  {:<32} {:>7}", "speaker", "words");
+            say!("\n  {:<32} {:>7}", "speaker", "words");
             for (k, v) in &speakers {
-                println!("  {k:<32} {v:>7}");
+                say!("  {k:<32} {v:>7}");
             }
         }
     }

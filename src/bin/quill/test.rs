@@ -47,7 +47,7 @@ pub fn run(dir: &Path, verbose: bool) -> ExitCode {
     };
     let (tests, broken) = load_tests(&story, dir);
     if tests.is_empty() && broken == 0 {
-        println!(
+        say!(
             "no tests in {}/tests (record one with `quill play {} --record {}/tests/NAME.ron`)",
             dir.display(),
             dir.display(),
@@ -60,19 +60,19 @@ pub fn run(dir: &Path, verbose: bool) -> ExitCode {
         let file = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
         if o.passed() {
             passed += 1;
-            println!("  ✓ {} ({file}: {} choices → {})", o.name, o.steps, o.ending.as_deref().unwrap_or("no ending"));
+            say!("  ✓ {} ({file}: {} choices → {})", o.name, o.steps, o.ending.as_deref().unwrap_or("no ending"));
         } else {
             failed += 1;
-            println!("  ✗ {} ({file})", o.name);
+            say!("  ✗ {} ({file})", o.name);
             for f in &o.failures {
-                println!("      {f}");
+                say!("      {f}");
             }
-            println!("      reproduce: quill play {} --seed {}", dir.display(), t.seed);
+            say!("      reproduce: quill play {} --seed {}", dir.display(), t.seed);
             if verbose {
-                println!("{}", o.transcript);
+                say!("{}", o.transcript);
             }
         }
     }
-    println!("{passed} passed, {failed} failed");
+    say!("{passed} passed, {failed} failed");
     if failed > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS }
 }
