@@ -94,9 +94,17 @@ fn quill_test_and_record_round_trip() {
 fn quill_does_not_panic_when_its_reader_stops_early() {
     use std::io::{BufRead, BufReader};
     use std::process::{Command, Stdio};
+    // A map far larger than a pipe's buffer, so quill is still writing when it closes.
+    let dir = std::env::temp_dir().join(format!("epistle-pipe-{}", std::process::id()));
+    let _ = std::fs::create_dir_all(&dir);
+    let synth = epistle::narrative::synth::story(3_000);
+    let _ = std::fs::write(dir.join("story.ron"), &synth.manifest);
+    for (name, text) in &synth.chapters {
+        let _ = std::fs::write(dir.join(name), text);
+    }
     let mut child = Command::new(env!("CARGO_BIN_EXE_quill"))
-        .args(["graph", "stories/dear-someone"])
-        .current_dir(root())
+        .arg("graph")
+        .arg(&dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -108,6 +116,7 @@ fn quill_does_not_panic_when_its_reader_stops_early() {
     let out = child.wait_with_output().unwrap_or_else(|e| panic!("{e}"));
     assert!(first.starts_with("digraph"), "{first}");
     let err = String::from_utf8_lossy(&out.stderr);
+    let _ = std::fs::remove_dir_all(&dir);
     assert!(!err.contains("panicked"), "{err}");
     assert!(out.status.success());
 }
