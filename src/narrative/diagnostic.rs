@@ -71,6 +71,8 @@ pub enum Code {
     UnusedCharacter,
     /// A file exists in the story folder but the manifest does not list it.
     UnlistedFile,
+    /// Two choices of a node lead to the same place with the same effects.
+    SameChoices,
 }
 
 impl Code {
@@ -102,11 +104,12 @@ impl Code {
             Code::NeverWritten => "W0204",
             Code::UnusedCharacter => "W0205",
             Code::UnlistedFile => "W0206",
+            Code::SameChoices => "W0207",
         }
     }
 
     /// Every code, for documentation and tests.
-    pub const ALL: [Code; 25] = [
+    pub const ALL: [Code; 26] = [
         Code::Syntax,
         Code::Shape,
         Code::MissingField,
@@ -132,6 +135,7 @@ impl Code {
         Code::NeverWritten,
         Code::UnusedCharacter,
         Code::UnlistedFile,
+        Code::SameChoices,
     ];
 
     /// The severity this code is reported with.

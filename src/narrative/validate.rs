@@ -36,6 +36,25 @@ pub fn check(story: &Story, spans: &Spans<'_>, d: &mut Diags) {
     unused_endings(story, spans, d);
     variable_usage(story, spans, d);
     unused_characters(story, spans, d);
+    same_choices(story, spans, d);
+}
+
+/// Two choices of one node that go to the same place with the same effects make no
+/// difference to the story, whatever their text says. Conditional choices are left
+/// out: a locked alternative that leads to the same place is a deliberate design.
+fn same_choices(story: &Story, spans: &Spans<'_>, d: &mut Diags) {
+    for (i, n) in story.nodes.iter().enumerate() {
+        let plain: Vec<&super::story::Choice> = n.choices.iter().filter(|c| !c.fallback && c.when.is_none() && c.input.is_none()).collect();
+        for (a, ca) in plain.iter().enumerate() {
+            if let Some(cb) = plain[a + 1..].iter().find(|cb| cb.to == ca.to && cb.effects == ca.effects) {
+                d.push(
+                    Diagnostic::new(Code::SameChoices, format!("choices “{}” and “{}” of `{}` make no difference", ca.key, cb.key, n.id))
+                        .at(spans.nodes[i], "both lead to the same place with the same effects")
+                        .help("give one of them its own effect or destination, or merge them"),
+                );
+            }
+        }
+    }
 }
 
 /// Which nodes can be reached from the start, ignoring conditions.
