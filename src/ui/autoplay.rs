@@ -36,6 +36,10 @@ struct Progress {
     /// A screenshot being written, and the frames waited for it.
     pending: Option<(PathBuf, u32)>,
     done: bool,
+    /// The screen the step is on.
+    screen: Option<Screen>,
+    /// When this step began (real seconds).
+    since: f64,
     /// The run is over with this exit code, once the last screenshot lands.
     finishing: Option<u8>,
     taken: Vec<String>,
@@ -65,6 +69,7 @@ fn drive(
     mut commands: Commands,
     mut story: MessageWriter<StoryCommand>,
     mut exit: MessageWriter<AppExit>,
+    time: Res<Time<Real>>,
 ) {
     if progress.done {
         return;
@@ -84,8 +89,24 @@ fn drive(
         finish(&script, &mut progress, &session, &mut exit, code);
         return;
     }
+    // Each new screen settles afresh.
+    if progress.screen != Some(*screen.get()) {
+        progress.screen = Some(*screen.get());
+        progress.frames = 0;
+    }
+    // Settle for some frames and some real time: the first frames after start-up
+    // can come before the window is even shown.
+    let now = time.elapsed_secs_f64();
+    if progress.frames == 0 {
+        progress.since = now;
+    }
     progress.frames += 1;
-    if progress.frames < SETTLE {
+    // The very first capture waits longer: the renderer compiles its pipelines in the
+    // background, and under a software renderer the first frames are only the clear
+    // colour.
+    let wait = if progress.step == 0 { 6.0 } else { 1.5 };
+    if progress.frames < SETTLE || now - progress.since < wait {
+        progress.frames = progress.frames.min(SETTLE - 1);
         return;
     }
     let shot = |name: &str, commands: &mut Commands| -> Option<(PathBuf, u32)> {

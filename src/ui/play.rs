@@ -203,7 +203,7 @@ pub fn play_screen(ui: &mut Ui, view: &PlayView) -> Option<PlayAction> {
                 }
             } else {
                 let hint =
-                    if view.typing { "Click, Space or Enter to show the whole passage" } else { "Click, Space or Enter to continue  ▾" };
+                    if view.typing { "Click, Space or Enter to show the whole passage" } else { "Click, Space or Enter to continue" };
                 ui.label(RichText::new(hint).small().color(p.muted));
             }
             ui.add_space(40.0);
@@ -503,7 +503,7 @@ fn history_panel(ui: &mut Ui, view: &PlayView) -> Option<PlayAction> {
                     }
                     HistoryLine::Choice { text, turn, undo_steps } => {
                         ui.horizontal_wrapped(|ui| {
-                            ui.label(RichText::new(format!("➤ You chose: {text}")).color(p.accent).strong());
+                            ui.label(RichText::new(format!("You chose: {text}")).color(p.accent).strong());
                             if let Some(steps) = undo_steps
                                 && ui.small_button(format!("Undo to here (choice {turn})")).clicked()
                             {

@@ -191,7 +191,7 @@ fn play_history_marks_choices_and_undoes_to_them() {
     let mut h = harness(view, play_screen);
     h.run_steps(2);
     h.get_by_label("History");
-    h.get_by_label("➤ You chose: Name the lamp: “Lumen”");
+    h.get_by_label("You chose: Name the lamp: “Lumen”");
     h.get_by_label("Undo to here (choice 1)").click();
     h.run_steps(2);
     assert_eq!(*h.state(), Some(PlayAction::Undo(1)));
