@@ -37,6 +37,9 @@ pub struct UiState {
     pub history_open: bool,
     /// The choice whose text prompt is open, and what has been typed.
     pub prompt: Option<(u32, String)>,
+    /// When the prompt opened (egui seconds), to keep the number key that opened it
+    /// out of the text.
+    pub prompt_opened: f64,
     /// A question waiting for the player's yes or no.
     pub confirm: Option<Confirm>,
     /// Short messages, newest last, with the time they expire.
@@ -109,7 +112,18 @@ pub fn page<R>(ctx: &egui::Context, palette: &Palette, add: impl FnOnce(&mut egu
         egui::UiBuilder::new().layer_id(egui::LayerId::background()).max_rect(ctx.viewport_rect()),
     );
     let frame = egui::Frame::NONE.fill(palette.bg).inner_margin(egui::Margin::symmetric(32, 24));
-    egui::CentralPanel::default().frame(frame).show(&mut root, add).inner
+    let inner = egui::CentralPanel::default().frame(frame).show(&mut root, add).inner;
+    focus_ring(ctx, palette);
+    inner
+}
+
+/// Rings the widget with the keyboard focus, whatever it is, on top of everything:
+/// a keyboard player always sees where they are.
+fn focus_ring(ctx: &egui::Context, palette: &Palette) {
+    let Some(id) = ctx.memory(|m| m.focused()) else { return };
+    let Some(r) = ctx.read_response(id) else { return };
+    let painter = ctx.layer_painter(egui::LayerId::new(egui::Order::Tooltip, egui::Id::new("epistle_focus")));
+    painter.rect_stroke(r.rect.expand(3.0), 11.0, egui::Stroke::new(2.0, palette.accent), egui::StrokeKind::Outside);
 }
 
 /// Shows the toasts in the bottom corner.

@@ -238,6 +238,8 @@ fn keys(ui: &mut Ui, view: &PlayView) -> Option<PlayAction> {
             const DIGITS: [Key; 9] = [Key::Num1, Key::Num2, Key::Num3, Key::Num4, Key::Num5, Key::Num6, Key::Num7, Key::Num8, Key::Num9];
             for (n, c) in view.choices.iter().enumerate().take(9) {
                 if c.enabled && i.consume_key(egui::Modifiers::NONE, DIGITS[n]) {
+                    // The digit's text must not land in the prompt it opens.
+                    i.events.retain(|e| !matches!(e, egui::Event::Text(_)));
                     return Some(if c.asks { PlayAction::OpenPrompt(c.index) } else { PlayAction::Choose { index: c.index, input: None } });
                 }
             }
@@ -375,12 +377,18 @@ fn after_text(ui: &mut Ui, view: &PlayView) -> Option<PlayAction> {
         }
         ui.add_space(2.0);
     }
-    // The first choice takes the keyboard focus, so arrows and Enter work at once.
-    if let Some(r) = first_enabled
-        && ui.memory(|m| m.focused().is_none())
-        && view.history.is_none()
-    {
-        r.request_focus();
+    // The arrows bring the keyboard to the choices. Nothing is focused before that:
+    // a player pressing Space through the text must never take a choice by accident.
+    // The focus moves on the next frame, after egui has used this frame's arrow.
+    let flag = egui::Id::new("epistle_focus_first_choice");
+    if let Some(r) = first_enabled {
+        let nothing_focused = ui.memory(|m| m.focused().is_none());
+        if ui.data_mut(|d| d.remove_temp::<bool>(flag)).unwrap_or(false) && nothing_focused {
+            r.request_focus();
+        } else if nothing_focused && view.history.is_none() && ui.input(|i| i.key_pressed(Key::ArrowDown) || i.key_pressed(Key::ArrowUp)) {
+            ui.data_mut(|d| d.insert_temp(flag, true));
+            ui.ctx().request_repaint();
+        }
     }
     let n = view.choices.len().min(9);
     if n > 0 {
@@ -438,7 +446,7 @@ fn ending_card(ui: &mut Ui, e: &EndingView, view: &PlayView) -> Option<PlayActio
             ui.add_space(12.0);
             let w = 260.0;
             let first = menu_button(ui, "See all endings", true, w);
-            if ui.memory(|m| m.focused().is_none()) {
+            if ui.memory(|m| m.focused().is_none()) && ui.input(|i| i.key_pressed(Key::ArrowDown) || i.key_pressed(Key::ArrowUp)) {
                 first.request_focus();
             }
             if first.clicked() {
@@ -618,9 +626,16 @@ fn show(
             ctx.memory_mut(|m| m.surrender_focus(m.focused().unwrap_or(egui::Id::NULL)));
             commands.write(StoryCommand::Choose { index, input });
         }
-        PlayAction::OpenPrompt(index) => ui_state.prompt = Some((index, String::new())),
+        PlayAction::OpenPrompt(index) => {
+            ui_state.prompt = Some((index, String::new()));
+            ui_state.prompt_opened = time;
+        }
         PlayAction::EditPrompt(text) => {
-            if let Some(p) = &mut ui_state.prompt {
+            // The number key that opened the prompt can arrive as text a frame later.
+            let stray_key = time - ui_state.prompt_opened < 0.4 && text.len() == 1 && text.chars().all(|c| c.is_ascii_digit());
+            if let Some(p) = &mut ui_state.prompt
+                && !(stray_key && p.1.is_empty())
+            {
                 p.1 = text;
             }
         }

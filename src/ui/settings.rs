@@ -62,7 +62,7 @@ pub fn settings_screen(ui: &mut Ui, view: &SettingsView) -> Option<SettingsActio
                 }
             });
             heading(ui, "Text size");
-            ui.add(egui::Slider::new(&mut s.font_size, Settings::FONT_RANGE).step_by(1.0).suffix(" pt").text("Text size"));
+            ui.add(egui::Slider::new(&mut s.font_size, Settings::FONT_RANGE).step_by(1.0).suffix(" pt"));
             let sample = paragraph(
                 ui,
                 "The alarm on the thirty-first floor is a recording of birds.",

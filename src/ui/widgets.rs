@@ -86,11 +86,8 @@ pub fn choice_button(
         let lit = enabled && (response.hovered() || response.has_focus());
         let fill =
             if lit { mix(palette.bg, palette.accent, 0.16) } else { mix(palette.bg, palette.text, if enabled { 0.05 } else { 0.02 }) };
-        let stroke = if response.has_focus() {
-            Stroke::new(2.0, palette.accent)
-        } else {
-            Stroke::new(1.0, mix(palette.bg, palette.text, if lit { 0.35 } else { 0.12 }))
-        };
+        // The focus ring itself is drawn over every screen (see `ui::page`).
+        let stroke = Stroke::new(1.0, mix(palette.bg, palette.text, if lit { 0.35 } else { 0.12 }));
         let p = ui.painter();
         p.rect_filled(rect, 10.0, fill);
         p.rect_stroke(rect, 10.0, stroke, StrokeKind::Inside);

@@ -142,7 +142,14 @@ fn play_number_keys_choose_and_skip_locked_choices() {
 fn play_arrows_and_enter_choose() {
     let mut h = harness(play(), play_screen);
     h.run();
-    assert!(h.get_by_label("Name the lamp").is_focused(), "the first choice has the focus");
+    assert!(!h.get_by_label("Name the lamp").is_focused(), "nothing is focused until the arrows are used");
+    // Space with nothing focused takes no choice (a player pressing through the text).
+    h.key_press(egui::Key::Space);
+    h.run();
+    assert_eq!(*h.state(), None);
+    h.key_press(egui::Key::ArrowDown);
+    h.run();
+    assert!(h.get_by_label("Name the lamp").is_focused(), "the arrows bring the focus to the first choice");
     h.key_press(egui::Key::ArrowDown);
     h.run();
     assert!(h.get_by_label("Walk away").is_focused(), "the locked choice is skipped");
