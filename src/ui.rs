@@ -14,7 +14,6 @@ pub mod play;
 pub mod reveal;
 pub mod saves;
 pub mod settings;
-pub mod textures;
 pub mod theme;
 pub mod title;
 pub mod widgets;
@@ -281,7 +280,6 @@ pub fn plugin(app: &mut App) {
         settings::plugin,
         error::plugin,
         autoplay::plugin,
-        textures::plugin,
         idle::plugin,
     ));
 }
