@@ -20,9 +20,10 @@ pub mod widgets;
 
 use crate::plugin::{Screen, Session, Settings, SlotId, StoryNotice};
 use bevy::prelude::*;
-use bevy::winit::WinitSettings;
+use bevy::winit::{UpdateMode, WinitSettings};
 use bevy_egui::egui::{self, Color32};
 use bevy_egui::{EguiContexts, EguiPlugin, EguiPrimaryContextPass};
+use std::time::Duration;
 use theme::Palette;
 
 /// Front-end state that is not the story's: dialogs, panels, messages.
@@ -264,7 +265,13 @@ pub fn plugin(app: &mut App) {
     // Reactive: with no input and nothing animating, nothing is redrawn. Animations
     // ask egui for a repaint, which wakes the loop. (Bevy's own default is a game loop
     // that redraws continuously while focused.)
-    app.insert_resource(WinitSettings::desktop_app());
+    // Without input the loop still wakes every 30 s (a minute when unfocused), so
+    // expired messages disappear; raw mouse motion elsewhere on the desktop does not
+    // wake it.
+    app.insert_resource(WinitSettings {
+        focused_mode: UpdateMode::reactive_low_power(Duration::from_secs(30)),
+        unfocused_mode: UpdateMode::reactive_low_power(Duration::from_secs(60)),
+    });
     app.init_resource::<ClearColor>().init_resource::<UiState>().init_resource::<MoodPalette>();
     app.add_systems(Startup, setup);
     app.add_systems(Update, (notices.after(crate::plugin::EpistleSet::Commands), window_mode.run_if(resource_changed::<Settings>)));
