@@ -276,3 +276,23 @@ fn settings_persist_and_old_files_load() {
     assert_eq!(s.font_size, 32.0, "clamped into range");
     assert_eq!(s.text_speed, TextSpeed::Normal);
 }
+
+#[test]
+fn try_again_reloads_a_fixed_story() {
+    // A copy of the broken story in a folder of its own, to fix while the game runs.
+    let root = data_dir("reload-assets");
+    let dir = root.join("story");
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    for f in ["story.ron", "01-a.ron"] {
+        std::fs::copy(fixtures().join("broken").join(f), dir.join(f)).expect("copy");
+    }
+    let mut app = App::new();
+    app.add_plugins((MinimalPlugins, StatesPlugin, AssetPlugin { file_path: root.display().to_string(), ..default() }));
+    app.add_plugins(EpistlePlugin::new("story/story.ron").with_data_dir(data_dir("reload-data")).headless());
+    assert!(app.until(|w| *w.resource::<State<Screen>>().get() == Screen::Error));
+    let fixed =
+        std::fs::read_to_string(dir.join("01-a.ron")).expect("read").replace("\"nowhere\"", "\"begin\"").replace("{missing_var}", "Bye.");
+    std::fs::write(dir.join("01-a.ron"), fixed).expect("write");
+    app.world_mut().write_message(StoryCommand::Reload);
+    assert!(app.until(|w| *w.resource::<State<Screen>>().get() == Screen::Title), "the fixed story should load");
+}

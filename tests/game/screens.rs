@@ -346,3 +346,15 @@ fn error_screen_lists_file_line_column_and_message() {
     h.run();
     assert_eq!(*h.state(), Some(ErrorAction::Retry));
 }
+
+#[test]
+fn play_says_what_a_migrated_save_changed() {
+    let mut view = play();
+    view.migration = vec!["The story was updated since this save (saved with version 1.0.0).".into()];
+    let mut h = harness(view, play_screen);
+    h.run_steps(2);
+    h.get_by_label("The story was updated since this save (saved with version 1.0.0).");
+    h.get_by_label("Got it").click();
+    h.run_steps(2);
+    assert_eq!(*h.state(), Some(PlayAction::DismissMigration));
+}
