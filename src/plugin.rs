@@ -60,6 +60,9 @@ pub struct EpistleConfig {
     pub display_dir: String,
     /// A fixed seed for new games, for tests; `None` seeds from the clock.
     pub seed: Option<u64>,
+    /// For writers: begin at this node with these `name=value` settings instead of
+    /// showing the title screen.
+    pub start: Option<(String, Vec<String>)>,
 }
 
 /// The Epistle engine as a Bevy plugin.
@@ -88,7 +91,7 @@ impl EpistlePlugin {
     pub fn new(story: impl Into<String>) -> EpistlePlugin {
         let story = story.into();
         let display_dir = story.rsplit_once('/').map_or(String::new(), |(d, _)| d.to_string());
-        EpistlePlugin { config: EpistleConfig { story, display_dir, seed: None }, data_dir: None, screens: true }
+        EpistlePlugin { config: EpistleConfig { story, display_dir, seed: None, start: None }, data_dir: None, screens: true }
     }
 
     /// Names the story's folder in diagnostics (the asset path is relative to the
@@ -111,6 +114,14 @@ impl EpistlePlugin {
     #[must_use]
     pub fn with_seed(mut self, seed: u64) -> EpistlePlugin {
         self.config.seed = Some(seed);
+        self
+    }
+
+    /// For writers: skip the title and begin at `node`, with variables set from
+    /// `name=value` strings (`courage=3`, `has_key=true`, `name=Wren`).
+    #[must_use]
+    pub fn with_start(mut self, node: impl Into<String>, sets: Vec<String>) -> EpistlePlugin {
+        self.config.start = Some((node.into(), sets));
         self
     }
 

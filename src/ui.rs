@@ -209,6 +209,11 @@ fn notices(mut reader: MessageReader<StoryNotice>, mut ui: ResMut<UiState>, sess
                 ui.prompt = None;
                 continue;
             }
+            StoryNotice::Reloaded(lines) => {
+                ui.migration.clone_from(lines);
+                ui.prompt = None;
+                continue;
+            }
             StoryNotice::PageChanged(_) => {
                 ui.prompt = None;
                 continue;

@@ -6,6 +6,7 @@ use bevy::asset::AssetPlugin;
 use bevy::log::LogPlugin;
 use bevy::prelude::*;
 use bevy::window::{Window, WindowPlugin, WindowResolution};
+use bevy::winit::{EventLoopProxy, EventLoopProxyWrapper, WinitUserEvent};
 use clap::Parser;
 use epistle::plugin::EpistlePlugin;
 use epistle::ui::autoplay::Autoplay;
@@ -37,6 +38,15 @@ struct Args {
     /// Seed new games with this number (reproducible runs).
     #[arg(long)]
     seed: Option<u64>,
+    /// For writers: begin at this node instead of the title screen.
+    #[arg(long, value_name = "NODE")]
+    start: Option<String>,
+    /// For writers: set a variable first (repeatable): `--set courage=3`.
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    sets: Vec<String>,
+    /// Do not reload the story when its files change (live editing is on by default).
+    #[arg(long)]
+    no_watch: bool,
 }
 
 /// The bundled story: beside the sources when run with cargo, beside the executable
@@ -49,6 +59,36 @@ fn bundled_story() -> PathBuf {
         Some(rel.clone()),
     ];
     candidates.into_iter().flatten().find(|p| p.join("story.ron").is_file()).unwrap_or(rel)
+}
+
+/// Live editing: the window sleeps while nothing happens, so a saved chapter would
+/// wait for the next key press. A small thread notices the story's files changing
+/// (a few `stat` calls four times a second) and keeps the app awake for the two
+/// seconds the asset server needs to reload them.
+fn wake_on_edits(dir: PathBuf, proxy: EventLoopProxy<WinitUserEvent>) {
+    fn stamp(dir: &Path) -> Vec<(PathBuf, Option<std::time::SystemTime>)> {
+        let mut files: Vec<_> = std::fs::read_dir(dir)
+            .map(|rd| rd.filter_map(Result::ok).map(|e| (e.path(), e.metadata().and_then(|m| m.modified()).ok())).collect())
+            .unwrap_or_default();
+        files.sort();
+        files
+    }
+    std::thread::spawn(move || {
+        let mut last = stamp(&dir);
+        loop {
+            std::thread::sleep(std::time::Duration::from_millis(250));
+            let now = stamp(&dir);
+            if now != last {
+                last = now;
+                for _ in 0..20 {
+                    if proxy.send_event(WinitUserEvent::WakeUp).is_err() {
+                        return; // The window is gone.
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                }
+            }
+        }
+    });
 }
 
 fn main() -> ExitCode {
@@ -81,17 +121,36 @@ fn main() -> ExitCode {
                 primary_window: Some(Window { title: "Epistle".into(), resolution: WindowResolution::new(1280, 800), ..default() }),
                 ..default()
             })
-            .set(AssetPlugin { file_path: root.to_string_lossy().into_owned(), ..default() })
+            // Live editing: saving a chapter reloads the story in the running game.
+            .set(AssetPlugin {
+                file_path: root.to_string_lossy().into_owned(),
+                watch_for_changes_override: Some(!args.no_watch),
+                ..default()
+            })
             .set(LogPlugin { filter: "warn,epistle=info,wgpu=error,naga=warn".into(), ..default() }),
     );
     let mut plugin = EpistlePlugin::new(format!("{folder}/story.ron")).with_display_dir(story_dir.display().to_string());
     if let Some(dir) = args.data_dir {
         plugin = plugin.with_data_dir(dir);
     }
+    if let Some(node) = args.start.clone() {
+        plugin = plugin.with_start(node, args.sets.clone());
+    } else if !args.sets.is_empty() {
+        // `--set` alone: begin at the story's start with those values.
+        plugin = plugin.with_start(String::new(), args.sets.clone());
+    }
     if let Some(seed) = args.seed {
         plugin = plugin.with_seed(seed);
     }
     app.add_plugins(plugin);
+    if !args.no_watch {
+        let dir = absolute.clone();
+        app.add_systems(Startup, move |proxy: Option<Res<EventLoopProxyWrapper>>| {
+            if let Some(proxy) = proxy {
+                wake_on_edits(dir.clone(), (**proxy).clone());
+            }
+        });
+    }
     match app.run() {
         AppExit::Success => ExitCode::SUCCESS,
         AppExit::Error(code) => ExitCode::from(code.get()),

@@ -86,6 +86,14 @@ pub enum StoryNotice {
     Deleted(SlotId),
     /// A command could not be carried out; the message says why, for the player.
     Problem(String),
+    /// The story's files changed while a game was in progress (live editing) and the
+    /// game goes on in the new version at the same place; the lines say what the
+    /// migration changed.
+    Reloaded(Vec<String>),
+    /// The story's files changed but the new version has errors; the last good version
+    /// keeps running and [`super::Session::reload_errors`] lists the problems until
+    /// they are fixed.
+    ReloadFailed,
 }
 
 pub(super) fn plugin(app: &mut App) {

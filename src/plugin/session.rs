@@ -29,6 +29,7 @@ pub struct Session {
     story: Option<Arc<Story>>,
     runner: Option<Runner>,
     backlog: Vec<BacklogEntry>,
+    reload_errors: Vec<LocatedDiagnostic>,
 }
 
 impl Session {
@@ -45,6 +46,33 @@ impl Session {
     /// Everything read in this playthrough, with the choices made.
     pub fn backlog(&self) -> &[BacklogEntry] {
         &self.backlog
+    }
+
+    /// Problems in an edited version of the story that could not be loaded while a
+    /// game was in progress; empty once a good version loads.
+    pub fn reload_errors(&self) -> &[LocatedDiagnostic] {
+        &self.reload_errors
+    }
+
+    /// Carries the playthrough in progress over to an edited version of the story:
+    /// same place, state migrated, new text. Returns what changed, or why it could not
+    /// (then the old version keeps running).
+    fn live_reload(&mut self, story: Arc<Story>) -> Result<Vec<String>, String> {
+        let Some(runner) = self.runner.as_ref() else { return Err("no game is in progress".into()) };
+        let here = runner.story().node(runner.state().node).id.clone();
+        let moved = match runner.migrate_to(Arc::clone(&story)) {
+            Err(SaveError::NodeGone { .. }) => {
+                Save::capture(runner).replay(Arc::clone(&story)).map_err(|e| format!("`{here}` was removed, and {e}"))?
+            }
+            other => other.map_err(|e| e.to_string())?,
+        };
+        let (runner, migration) = moved;
+        let mut lines = vec![format!("The story was edited; you are still at `{here}`.")];
+        lines.extend(migration.lines().into_iter().skip(1));
+        self.story = Some(story);
+        self.reload_errors.clear();
+        self.set_runner(runner);
+        Ok(lines)
     }
 
     /// Replaces the story (a new load); any playthrough of the old one ends.
@@ -103,6 +131,27 @@ fn watch_story(
             continue;
         }
         let Some(asset) = stories.get(id) else { continue };
+        // Live editing: a file of the story changed while a game is in progress. The
+        // game goes on in the new version, or, if it is broken, in the old one.
+        if matches!(e, AssetEvent::Modified { .. }) && session.runner().is_some() {
+            match &asset.story {
+                Some(story) => match session.live_reload(Arc::clone(story)) {
+                    Ok(lines) => {
+                        info!("reloaded the edited story");
+                        notices.write(StoryNotice::Reloaded(lines));
+                        notices.write(StoryNotice::PageChanged(PageReason::Loaded));
+                    }
+                    Err(why) => {
+                        notices.write(StoryNotice::Problem(format!("the edited story cannot continue this game: {why}")));
+                    }
+                },
+                None => {
+                    session.reload_errors = asset.diagnostics.clone();
+                    notices.write(StoryNotice::ReloadFailed);
+                }
+            }
+            continue;
+        }
         match &asset.story {
             Some(story) => {
                 for w in &asset.diagnostics {
@@ -113,7 +162,30 @@ fn watch_story(
                 *gallery = Gallery::read(&dir);
                 session.set_story(Arc::clone(story));
                 notices.write(StoryNotice::StoryReady);
-                next.set(Screen::Title);
+                match &config.start {
+                    // A writer asked to begin somewhere: straight into the scene.
+                    Some((node, sets)) => {
+                        let seed = config.seed.unwrap_or_else(clock_seed);
+                        // An empty node means the story's own start.
+                        let node = if node.is_empty() { story.node(story.start).id.as_str() } else { node.as_str() };
+                        match Runner::start_at(Arc::clone(story), seed, node, sets) {
+                            Ok(r) => {
+                                session.set_runner(r);
+                                notices.write(StoryNotice::PageChanged(PageReason::NewGame));
+                                next.set(Screen::Playing);
+                            }
+                            Err(err) => {
+                                *errors = LoadErrors {
+                                    story: config.display_dir.clone(),
+                                    diagnostics: vec![reader_diagnostic(&config, format!("cannot start there: {err}"))],
+                                };
+                                notices.write(StoryNotice::StoryFailed);
+                                next.set(Screen::Error);
+                            }
+                        }
+                    }
+                    None => next.set(Screen::Title),
+                }
             }
             None => {
                 *errors = LoadErrors { story: config.display_dir.clone(), diagnostics: asset.diagnostics.clone() };

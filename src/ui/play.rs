@@ -5,6 +5,7 @@ use super::reveal::{Reveal, passage_lengths};
 use super::theme::{Palette, mix, story_font};
 use super::widgets::{centred_column, choice_button, column_width, menu_button, paragraph, small_caps, voice_wave};
 use super::{MoodPalette, ScreenPass, UiState, page, palette_now, rule};
+use crate::narrative::Severity;
 use crate::narrative::story::MAX_INPUT_CHARS;
 use crate::plugin::{BacklogEntry, Gallery, Screen, Session, Settings, StoryCommand};
 use bevy::prelude::*;
@@ -115,6 +116,9 @@ pub struct PlayView {
     pub history: Option<Vec<HistoryLine>>,
     /// What a loaded save's migration changed.
     pub migration: Vec<String>,
+    /// Live editing: problems in the edited story (`file:line:column: message`); the
+    /// last good version keeps running until they are fixed.
+    pub reload_errors: Vec<String>,
     /// Body text size.
     pub font_size: f32,
     /// No glow or waveform motion.
@@ -187,6 +191,9 @@ pub fn play_screen(ui: &mut Ui, view: &PlayView) -> Option<PlayAction> {
     egui::ScrollArea::vertical().auto_shrink([false, false]).stick_to_bottom(true).show(ui, |ui| {
         centred_column(ui, column_width(view.font_size), |ui| {
             ui.add_space(12.0);
+            if !view.reload_errors.is_empty() {
+                reload_errors(ui, view);
+            }
             if !view.migration.is_empty()
                 && let Some(a) = migration_note(ui, view)
             {
@@ -466,12 +473,33 @@ fn ending_card(ui: &mut Ui, e: &EndingView, view: &PlayView) -> Option<PlayActio
     action
 }
 
+/// The overlay a writer sees while an edited file has errors.
+fn reload_errors(ui: &mut Ui, view: &PlayView) {
+    let p = &view.palette;
+    egui::Frame::NONE.fill(p.panel).stroke(Stroke::new(1.5, p.accent)).corner_radius(8).inner_margin(egui::Margin::same(14)).show(
+        ui,
+        |ui| {
+            ui.label(RichText::new("The edited story has errors").strong().color(p.accent));
+            ui.label(
+                RichText::new("The last version that loaded keeps running. Save the file again once it is fixed.").small().color(p.muted),
+            );
+            ui.add_space(4.0);
+            for line in &view.reload_errors {
+                ui.label(RichText::new(line).monospace().small().color(p.text));
+            }
+        },
+    );
+    ui.add_space(12.0);
+}
+
 fn migration_note(ui: &mut Ui, view: &PlayView) -> Option<PlayAction> {
     let p = &view.palette;
     let mut action = None;
     egui::Frame::NONE.fill(p.panel).corner_radius(10).inner_margin(egui::Margin::same(14)).show(ui, |ui| {
         ui.set_width(ui.available_width());
-        ui.label(small_caps("this save was updated", 12.0, p.accent));
+        // A live reload (the story's files changed while playing) or a loaded save.
+        let live = view.migration.first().is_some_and(|l| l.starts_with("The story was edited;"));
+        ui.label(small_caps(if live { "the story was reloaded" } else { "this save was updated" }, 12.0, p.accent));
         for line in &view.migration {
             ui.label(RichText::new(line).small().color(p.text));
         }
@@ -575,6 +603,7 @@ pub fn view(
     v.stuck = runner.page().stuck.clone();
     v.undo_depth = runner.undo_depth();
     v.migration = ui_state.migration.clone();
+    v.reload_errors = session.reload_errors().iter().filter(|d| d.severity == Severity::Error).map(|d| d.one_line()).collect();
     if ui_state.history_open {
         let turns = runner.log().len();
         let reach = turns - runner.undo_depth();

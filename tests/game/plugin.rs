@@ -296,3 +296,79 @@ fn try_again_reloads_a_fixed_story() {
     app.world_mut().write_message(StoryCommand::Reload);
     assert!(app.until(|w| *w.resource::<State<Screen>>().get() == Screen::Title), "the fixed story should load");
 }
+
+/// A copy of the tiny story in a folder of its own, to edit while the game runs.
+fn editable(test: &str) -> (App, std::path::PathBuf) {
+    let root = data_dir(&format!("{test}-assets"));
+    let dir = root.join("story");
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    for f in ["story.ron", "01-hall.ron"] {
+        std::fs::copy(fixtures().join("tiny").join(f), dir.join(f)).expect("copy");
+    }
+    let mut app = App::new();
+    app.add_plugins((MinimalPlugins, StatesPlugin, AssetPlugin { file_path: root.display().to_string(), ..default() }));
+    app.add_plugins(EpistlePlugin::new("story/story.ron").with_data_dir(data_dir(&format!("{test}-data"))).with_seed(7).headless());
+    app.init_resource::<Heard>().add_systems(Update, hear.after(EpistleSet::Commands));
+    assert!(app.until(|w| *w.resource::<State<Screen>>().get() == Screen::Title));
+    (app, dir)
+}
+
+/// What a writer's editor does: rewrite the file, and the asset server notices.
+fn edit(app: &mut App, dir: &Path, from: &str, to: &str) {
+    let file = dir.join("01-hall.ron");
+    let text = std::fs::read_to_string(&file).expect("read").replace(from, to);
+    std::fs::write(&file, text).expect("write");
+    let assets = app.world().resource::<AssetServer>().clone();
+    assets.reload("story/story.ron");
+}
+
+#[test]
+fn live_editing_keeps_the_reader_in_place_and_survives_a_broken_save() {
+    let (mut app, dir) = editable("live");
+    app.command(StoryCommand::NewGame);
+    app.command(StoryCommand::Choose { index: 0, input: Some("Ember".into()) });
+    assert_eq!(app.node(), "named");
+
+    // A good edit: same place, same state, the new text.
+    edit(&mut app, &dir, "I am {lamp_name}. Thank you.", "I am {lamp_name}, and I am listening.");
+    assert!(app.until(|w| w.resource::<Heard>().0.iter().any(|n| matches!(n, StoryNotice::Reloaded(_)))), "no reload");
+    assert_eq!(app.node(), "named");
+    let text: Vec<String> = app.session().runner().map(|r| r.page().passages.iter().map(|p| p.text.clone()).collect()).unwrap_or_default();
+    assert_eq!(text, ["I am Ember, and I am listening."]);
+    assert_eq!(app.screen(), Screen::Playing);
+
+    // A broken edit: the old version keeps running, and the errors are listed.
+    edit(&mut app, &dir, "to: \"light_end\"", "to: \"lite_end\"");
+    assert!(app.until(|w| !w.resource::<Session>().reload_errors().is_empty()), "the broken edit was not reported");
+    let errors: Vec<String> = app.session().reload_errors().iter().map(|d| d.one_line()).collect();
+    assert!(errors.iter().any(|e| e.contains("E0100") && e.contains("01-hall.ron:")), "{errors:?}");
+    assert_eq!(app.node(), "named");
+    app.command(StoryCommand::Choose { index: 0, input: None });
+    assert_eq!(app.session().runner().and_then(|r| r.ended()), Some(0), "the last good version still plays");
+
+    // Fixing it clears the errors.
+    app.command(StoryCommand::Undo(1));
+    edit(&mut app, &dir, "to: \"lite_end\"", "to: \"light_end\"");
+    assert!(app.until(|w| w.resource::<Session>().reload_errors().is_empty()), "the fix was not picked up");
+    assert_eq!(app.node(), "named");
+}
+
+#[test]
+fn a_writer_can_begin_at_any_node_with_any_state() {
+    let mut app = App::new();
+    app.add_plugins((MinimalPlugins, StatesPlugin, AssetPlugin { file_path: fixtures().display().to_string(), ..default() }));
+    app.add_plugins(
+        EpistlePlugin::new("tiny/story.ron").with_data_dir(data_dir("start")).with_start("hall", vec!["lit=true".into()]).headless(),
+    );
+    assert!(app.until(|w| *w.resource::<State<Screen>>().get() == Screen::Playing), "did not begin playing");
+    assert_eq!(app.node(), "hall");
+    let secret = app.session().runner().map(|r| r.choices().into_iter().any(|c| c.text.starts_with("Open the secret") && c.enabled));
+    assert_eq!(secret, Some(true), "`lit=true` unlocks the secret door");
+
+    let mut bad = App::new();
+    bad.add_plugins((MinimalPlugins, StatesPlugin, AssetPlugin { file_path: fixtures().display().to_string(), ..default() }));
+    bad.add_plugins(EpistlePlugin::new("tiny/story.ron").with_data_dir(data_dir("start-bad")).with_start("hal", vec![]).headless());
+    assert!(bad.until(|w| *w.resource::<State<Screen>>().get() == Screen::Error));
+    let errors = bad.world().resource::<LoadErrors>();
+    assert!(errors.diagnostics.iter().any(|d| d.message.contains("did you mean `hall`?")), "{:?}", errors.diagnostics);
+}
