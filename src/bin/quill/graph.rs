@@ -69,11 +69,42 @@ fn esc(s: &str) -> String {
     s.replace('\\', "\\\\").replace('"', "\\\"")
 }
 
-/// Prints the map.
-pub fn run(dir: &Path, format: GraphFormat) -> ExitCode {
+/// Renders dot text to an image file through Graphviz, whose output format follows the
+/// file's extension (`.svg`, `.png`, `.pdf`).
+fn render_with_graphviz(dot_text: &str, out: &Path) -> Result<(), String> {
+    use std::io::Write as _;
+    let format = out.extension().and_then(|e| e.to_str()).unwrap_or("svg");
+    let mut child = std::process::Command::new("dot")
+        .arg(format!("-T{format}"))
+        .arg("-o")
+        .arg(out)
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run Graphviz's `dot` ({e}); install Graphviz, or print the map with `--format dot`"))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin.write_all(dot_text.as_bytes()).map_err(|e| format!("cannot send the map to `dot`: {e}"))?;
+    }
+    let status = child.wait().map_err(|e| e.to_string())?;
+    if status.success() { Ok(()) } else { Err(format!("`dot` failed ({status})")) }
+}
+
+/// Prints the map, or renders it to `render` through Graphviz.
+pub fn run(dir: &Path, format: GraphFormat, render: Option<&Path>) -> ExitCode {
     let Some((_, story)) = render::load_playable(dir) else {
         return ExitCode::FAILURE;
     };
+    if let Some(file) = render {
+        return match render_with_graphviz(&dot(&story), file) {
+            Ok(()) => {
+                eprintln!("wrote {}", file.display());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let out = match format {
         GraphFormat::Dot => dot(&story),
         GraphFormat::Mermaid => mermaid(&story),

@@ -116,6 +116,9 @@ enum Command {
         /// Map format
         #[arg(long, value_enum, default_value = "dot")]
         format: graph::GraphFormat,
+        /// Render the map to this file through Graphviz (`map.svg`, `map.png`, `map.pdf`)
+        #[arg(long, value_name = "FILE")]
+        render: Option<PathBuf>,
     },
     /// Words, passages, nodes, choices, endings and reading time
     Stats {
@@ -137,7 +140,7 @@ fn main() -> ExitCode {
         }
         Command::Test { story, verbose } => test::run(&story, verbose),
         Command::Random { n, story, seed, format, record_endings } => random::run(&story, n, seed, format, record_endings.as_deref()),
-        Command::Graph { story, format } => graph::run(&story, format),
+        Command::Graph { story, format, render } => graph::run(&story, format, render.as_deref()),
         Command::Stats { story, format } => stats::run(&story, format),
     }
 }
