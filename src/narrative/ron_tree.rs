@@ -268,7 +268,7 @@ impl<'a> Parser<'a> {
                 let items = self.seq(b'}', |p| {
                     let k = p.value()?;
                     p.skip_ws()?;
-                    p.expect(b':', "expected `:` between a map key and its value")?;
+                    p.eat(b':', "expected `:` between a map key and its value")?;
                     p.skip_ws()?;
                     let v = p.value()?;
                     Ok((k, v))
@@ -312,7 +312,7 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn expect(&mut self, b: u8, message: &str) -> Result<(), Diagnostic> {
+    fn eat(&mut self, b: u8, message: &str) -> Result<(), Diagnostic> {
         if self.peek() == Some(b) {
             self.pos += 1;
             Ok(())
@@ -382,7 +382,7 @@ impl<'a> Parser<'a> {
                 }
                 let name = p.ident();
                 p.skip_ws()?;
-                p.expect(b':', "expected `:` after a field name")?;
+                p.eat(b':', "expected `:` after a field name")?;
                 p.skip_ws()?;
                 let value = p.value()?;
                 Ok(Field { name, value })
