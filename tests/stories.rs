@@ -120,3 +120,58 @@ fn quill_does_not_panic_when_its_reader_stops_early() {
     assert!(!err.contains("panicked"), "{err}");
     assert!(out.status.success());
 }
+
+#[test]
+fn explore_proves_each_ending_with_a_witness_that_replays() {
+    let out = crate::support::quill(&["explore", "stories/tutorial"], None);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("Endings: 3 of 3 reachable"), "{text}");
+    assert!(text.contains("Traps (states with no way to any ending): none"), "{text}");
+    let mut replays = 0;
+    for (ending, line) in text.lines().zip(text.lines().skip(1)) {
+        let Some(id) = ending.trim().strip_prefix("✓ ").and_then(|r| r.split_whitespace().next()) else { continue };
+        let Some(rest) = line.trim().strip_prefix("replay: printf '") else { continue };
+        let (script, tail) = rest.split_once("' | quill play stories/tutorial --seed ").unwrap_or_else(|| panic!("{line}"));
+        let seed = tail.trim();
+        let input = script.replace("\\n", "\n");
+        let played = crate::support::quill(&["play", "stories/tutorial", "--seed", seed, "--quiet"], Some(&input));
+        let transcript = String::from_utf8_lossy(&played.stdout);
+        assert!(transcript.ends_with(&format!("ending: {id}\n")), "the witness for `{id}` does not reach it:\n{transcript}");
+        replays += 1;
+    }
+    assert_eq!(replays, 3);
+}
+
+#[test]
+fn explore_finds_traps_and_unreachable_endings() {
+    let dir = std::env::temp_dir().join(format!("epistle-trap-{}", std::process::id()));
+    let _ = std::fs::create_dir_all(&dir);
+    let _ = std::fs::write(
+        dir.join("story.ron"),
+        r#"Story(id: "trap", title: "Trap", start: "a", files: ["main.ron"],
+            variables: [Int(name: "n", min: 0, max: 3)],
+            endings: [Ending(id: "out", title: "Out"), Ending(id: "never", title: "Never")])"#,
+    );
+    let _ = std::fs::write(
+        dir.join("main.ron"),
+        r#"Chapter(nodes: [
+            Node(id: "a", text: ["A."], choices: [
+                Choice(text: "Leave", to: "out"),
+                Choice(text: "Into the pit", to: "pit"),
+                Choice(text: "Impossible", to: "never", when: "n > 5"),
+            ]),
+            Node(id: "pit", text: ["Round and round."], choices: [Choice(text: "Again", to: "pit", sticky: true, do: ["n += 1"])]),
+            Node(id: "out", text: ["Out."], ending: "out"),
+            Node(id: "never", text: ["Never."], ending: "never"),
+        ])"#,
+    );
+    let d = dir.display().to_string();
+    let out = crate::support::quill(&["explore", &d], None);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("✗ never"), "{text}");
+    assert!(text.contains("e.g. at `pit`"), "{text}");
+    assert!(text.contains("the `when` of choice 3 “Impossible” is always false"), "{text}");
+}

@@ -30,12 +30,11 @@ pub fn run(dir: &Path, format: Format, max_states: usize) -> ExitCode {
     }
 }
 
-fn describe(story: &Story, steps: &[Step]) -> String {
+fn describe(steps: &[Step]) -> String {
+    let plural = |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     let chances = steps.iter().filter(|s| matches!(s, Step::Chance { .. })).count();
-    let choices = steps.len() - chances;
-    if chances > 0 { format!("{choices} choices, {chances} random outcomes") } else { format!("{choices} choices") }
-        .replace("1 choices", "1 choice")
-        .replace(&story.title.to_string(), &story.title)
+    let choices = plural(steps.len() - chances, "choice", "choices");
+    if chances > 0 { format!("{choices}, {}", plural(chances, "random outcome", "random outcomes")) } else { choices }
 }
 
 fn print_text(loaded: &Loaded, story: &Arc<Story>, ex: &Exploration, dir: &Path) {
@@ -55,7 +54,7 @@ fn print_text(loaded: &Loaded, story: &Arc<Story>, ex: &Exploration, dir: &Path)
             None if ex.complete => say!("  ✗ {:<20} UNREACHABLE  “{}”", e.id, e.title),
             None => say!("  ? {:<20} not found within the bound  “{}”", e.id, e.title),
             Some(steps) => {
-                say!("  ✓ {:<20} shortest path: {}  “{}”", e.id, describe(story, steps), e.title);
+                say!("  ✓ {:<20} shortest path: {}  “{}”", e.id, describe(steps), e.title);
                 match witness(story, steps, 10_000) {
                     Some(w) => {
                         let nums: Vec<String> = w.script().lines().map(str::to_string).collect();
