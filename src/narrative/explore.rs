@@ -107,6 +107,25 @@ struct Plan {
     strings: Vec<String>,
 }
 
+/// What one chapter's conditions and effects read.
+#[derive(Default)]
+struct Gen {
+    vars: Vec<u32>,
+    visits: Vec<u32>,
+    turns: bool,
+    deps: Vec<Dep>,
+    once: Vec<u32>,
+}
+
+/// An effect that writes `writes` from other state.
+#[derive(Default)]
+struct Dep {
+    writes: u32,
+    reads: Vec<u32>,
+    visits: Vec<u32>,
+    turns: bool,
+}
+
 #[derive(Default, Clone)]
 struct Layout {
     vars: Vec<u32>,
@@ -178,55 +197,84 @@ impl Plan {
         for (i, n) in story.nodes.iter().enumerate() {
             by_chapter[n.chapter as usize].push(i as u32);
         }
+        // What each chapter reads, once: then each chapter's layout is the union over
+        // the chapters it can reach, without walking the nodes again.
         let mut biggest = 1i64;
+        let mut gens: Vec<Gen> = Vec::with_capacity(chapters);
+        for nodes in &by_chapter {
+            let mut g = Gen::default();
+            chapter_exprs(story, nodes, &mut |e| {
+                e.each_var(&mut |v| g.vars.push(v));
+                e.each_node(&mut |n| g.visits.push(n));
+                g.turns |= e.reads_turns();
+                max_literal(e, &mut biggest);
+            });
+            for e in chapter_effects(story, nodes) {
+                let mut dep = Dep { writes: e.var, ..Dep::default() };
+                e.expr.each_var(&mut |v| dep.reads.push(v));
+                e.expr.each_node(&mut |n| dep.visits.push(n));
+                dep.turns = e.expr.reads_turns();
+                if !dep.reads.is_empty() || !dep.visits.is_empty() || dep.turns {
+                    max_literal(&e.expr, &mut biggest);
+                    g.deps.push(dep);
+                }
+            }
+            for n in nodes.iter().map(|&i| story.node(i)) {
+                for ch in &n.choices {
+                    if let Some(s) = ch.once_slot {
+                        g.once.push(s);
+                    }
+                }
+            }
+            g.vars.sort_unstable();
+            g.vars.dedup();
+            g.visits.sort_unstable();
+            g.visits.dedup();
+            g.deps.sort_by(|a, b| (a.writes, &a.reads, &a.visits).cmp(&(b.writes, &b.reads, &b.visits)));
+            g.deps.dedup_by(|a, b| a.writes == b.writes && a.reads == b.reads && a.visits == b.visits && a.turns == b.turns);
+            gens.push(g);
+        }
         let caps = saturation(story);
+        let words = (story.once_slots as usize).div_ceil(64);
         let mut layouts = Vec::with_capacity(chapters);
         for reach_c in &reach {
-            let live: Vec<u32> = (0..chapters as u32).filter(|&d| reach_c[d as usize]).collect();
+            let live: Vec<&Gen> = (0..chapters).filter(|&d| reach_c[d]).map(|d| &gens[d]).collect();
             let mut vars = vec![false; story.vars.len()];
-            let mut visits = vec![false; story.nodes.len()];
+            let mut visits: Vec<u32> = Vec::new();
             let mut turns = false;
-            for &d in &live {
-                chapter_exprs(story, &by_chapter[d as usize], &mut |e| {
-                    e.each_var(&mut |v| vars[v as usize] = true);
-                    e.each_node(&mut |n| visits[n as usize] = true);
-                    turns |= e.reads_turns();
-                    max_literal(e, &mut biggest);
-                });
+            for g in &live {
+                g.vars.iter().for_each(|&v| vars[v as usize] = true);
+                visits.extend_from_slice(&g.visits);
+                turns |= g.turns;
             }
             // Variables feeding live ones through reachable effects are live too.
             loop {
                 let mut changed = false;
-                for &d in &live {
-                    for e in chapter_effects(story, &by_chapter[d as usize]) {
-                        if vars[e.var as usize] {
-                            e.expr.each_var(&mut |v| {
-                                changed |= !std::mem::replace(&mut vars[v as usize], true);
-                            });
-                            e.expr.each_node(&mut |n| visits[n as usize] = true);
-                            turns |= e.expr.reads_turns();
-                            max_literal(&e.expr, &mut biggest);
+                for dep in live.iter().flat_map(|g| g.deps.iter()) {
+                    if vars[dep.writes as usize] {
+                        for &v in &dep.reads {
+                            changed |= !std::mem::replace(&mut vars[v as usize], true);
                         }
+                        visits.extend_from_slice(&dep.visits);
+                        turns |= dep.turns;
                     }
                 }
                 if !changed {
                     break;
                 }
             }
-            let mut once = vec![0u64; (story.once_slots as usize).div_ceil(64)];
-            for n in (0..chapters).filter(|&d| reach_c[d]).flat_map(|d| by_chapter[d].iter().map(|&i| story.node(i))) {
-                for ch in &n.choices {
-                    if let Some(s) = ch.once_slot {
-                        once[(s / 64) as usize] |= 1 << (s % 64);
-                    }
-                }
+            visits.sort_unstable();
+            visits.dedup();
+            let mut once = vec![0u64; words];
+            for &s in live.iter().flat_map(|g| g.once.iter()) {
+                once[(s / 64) as usize] |= 1 << (s % 64);
             }
             let live_vars: Vec<u32> = (0..story.vars.len() as u32).filter(|v| vars[*v as usize]).collect();
             layouts.push(Layout {
                 var_bits: live_vars.iter().map(|&v| var_width(&story.vars[v as usize], caps[v as usize])).collect(),
                 count_bits: 0,
                 vars: live_vars,
-                visits: (0..story.nodes.len() as u32).filter(|n| visits[*n as usize]).collect(),
+                visits,
                 turns,
                 once: once.into_iter().enumerate().filter(|(_, m)| *m != 0).collect(),
             });
