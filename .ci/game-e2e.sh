@@ -35,8 +35,15 @@ if [ ${#need[@]} -gt 0 ]; then
     apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
-say "building the game (dev profile)"
-cargo build --bin epistle
+# `cargo test` builds the game binary for the integration tests; CI reuses it rather
+# than building again (the dev-dependencies' features differ, so a plain
+# `cargo build` would recompile part of Bevy).
+if [ "${EPISTLE_E2E_PREBUILT:-}" = 1 ] && [ -x "$TARGET/debug/epistle" ]; then
+    say "using the game binary cargo test built"
+else
+    say "building the game (dev profile)"
+    cargo build --bin epistle
+fi
 
 XVFB_PID=
 cleanup() {
