@@ -2,11 +2,11 @@
 //! locked ones with their hint; secret ones hidden until found; and the count.
 
 use super::theme::{Palette, story_font};
-use super::widgets::{centred_column, small_caps};
+use super::widgets::{centred_column, screen_header, small_caps};
 use super::{MoodPalette, ScreenPass, UiState, page, palette_now};
 use crate::plugin::{Gallery, Screen, Session};
 use bevy::prelude::*;
-use bevy_egui::egui::{self, FontId, Key, RichText, Ui};
+use bevy_egui::egui::{self, FontId, RichText, Ui};
 use bevy_egui::{EguiContexts, EguiPrimaryContextPass};
 
 /// One ending in the gallery.
@@ -56,24 +56,12 @@ pub enum EndingsAction {
 pub fn endings_screen(ui: &mut Ui, view: &EndingsView) -> Option<EndingsAction> {
     let p = &view.palette;
     let mut action = None;
-    if ui.input_mut(|i| i.consume_key(egui::Modifiers::NONE, Key::Escape)) {
-        action = Some(EndingsAction::Back);
-    }
     egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
         centred_column(ui, 720.0, |ui| {
             ui.add_space(18.0);
-            ui.horizontal(|ui| {
-                ui.label(RichText::new("Endings").font(FontId::new(34.0, story_font(ui.ctx(), false))).color(p.text));
-                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                    let back = ui.button("Back (Esc)");
-                    if ui.memory(|m| m.focused().is_none()) {
-                        back.request_focus();
-                    }
-                    if back.clicked() {
-                        action = Some(EndingsAction::Back);
-                    }
-                });
-            });
+            if screen_header(ui, "Endings", p) {
+                action = Some(EndingsAction::Back);
+            }
             ui.label(RichText::new(view.count()).color(p.muted));
             ui.add_space(12.0);
             for (i, e) in view.entries.iter().enumerate() {

@@ -1,12 +1,12 @@
 //! The settings screen: text speed, text size, theme, reduced motion, full screen.
 //! Changes apply at once and are saved by the plugin.
 
-use super::theme::{Palette, story_font};
-use super::widgets::{centred_column, paragraph};
+use super::theme::Palette;
+use super::widgets::{centred_column, paragraph, screen_header};
 use super::{MoodPalette, ScreenPass, UiState, page, palette_now};
 use crate::plugin::{Screen, Settings, TextSpeed, ThemeChoice};
 use bevy::prelude::*;
-use bevy_egui::egui::{self, FontId, Key, RichText, Ui};
+use bevy_egui::egui::{self, RichText, Ui};
 use bevy_egui::{EguiContexts, EguiPrimaryContextPass};
 
 /// What the settings screen shows.
@@ -32,24 +32,12 @@ pub fn settings_screen(ui: &mut Ui, view: &SettingsView) -> Option<SettingsActio
     let p = &view.palette;
     let mut s = view.settings.clone();
     let mut action = None;
-    if ui.input_mut(|i| i.consume_key(egui::Modifiers::NONE, Key::Escape)) {
-        action = Some(SettingsAction::Back);
-    }
     egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
         centred_column(ui, 640.0, |ui| {
             ui.add_space(18.0);
-            ui.horizontal(|ui| {
-                ui.label(RichText::new("Settings").font(FontId::new(34.0, story_font(ui.ctx(), false))).color(p.text));
-                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                    let back = ui.button("Back (Esc)");
-                    if ui.memory(|m| m.focused().is_none()) {
-                        back.request_focus();
-                    }
-                    if back.clicked() {
-                        action = Some(SettingsAction::Back);
-                    }
-                });
-            });
+            if screen_header(ui, "Settings", p) {
+                action = Some(SettingsAction::Back);
+            }
             ui.add_space(14.0);
             let heading = |ui: &mut Ui, t: &str| {
                 ui.add_space(10.0);

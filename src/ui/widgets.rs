@@ -168,3 +168,21 @@ pub fn confirm(ui: &mut Ui, title: &str, body: &str, yes: &str, palette: &Palett
     }
     modal.should_close().then_some(false)
 }
+
+/// A screen's heading with a "Back (Esc)" button on the right, which takes the
+/// keyboard focus when nothing else has it. Returns whether the player went back
+/// (by the button or the Escape key).
+pub fn screen_header(ui: &mut Ui, title: &str, palette: &Palette) -> bool {
+    let mut back = ui.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Escape));
+    ui.horizontal(|ui| {
+        ui.label(RichText::new(title).font(FontId::new(34.0, story_font(ui.ctx(), false))).color(palette.text));
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            let button = ui.button("Back (Esc)");
+            if ui.memory(|m| m.focused().is_none()) {
+                button.request_focus();
+            }
+            back |= button.clicked();
+        });
+    });
+    back
+}
