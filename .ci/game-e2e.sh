@@ -14,7 +14,6 @@ TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 PATH_OF_CHOICES=${EPISTLE_E2E_PATH:-1,2,1}
 OUT=${EPISTLE_E2E_OUT:-$(mktemp -d /tmp/epistle-e2e.XXXXXX)}
 DATA=$(mktemp -d /tmp/epistle-e2e-data.XXXXXX)
-DISPLAY_NUM=${EPISTLE_E2E_DISPLAY:-99}
 
 say() { printf 'game-e2e: %s\n' "$*"; }
 
@@ -52,14 +51,19 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if [ ! -e "/tmp/.X11-unix/X$DISPLAY_NUM" ]; then
-    Xvfb ":$DISPLAY_NUM" -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
-    XVFB_PID=$!
-    for _ in $(seq 1 50); do
-        [ -e "/tmp/.X11-unix/X$DISPLAY_NUM" ] && break
-        sleep 0.1
-    done
-fi
+# Our own X server on a display number it picks itself: `-displayfd` writes the
+# number once the server accepts connections, so neither a stale socket left by an
+# earlier run nor a slow start can send the game to a display that is not there.
+DISPLAY_FILE="$DATA/display"
+Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp 3>"$DISPLAY_FILE" >/dev/null 2>&1 &
+XVFB_PID=$!
+for _ in $(seq 1 100); do
+    [ -s "$DISPLAY_FILE" ] && break
+    kill -0 "$XVFB_PID" 2>/dev/null || { say "Xvfb did not start"; exit 1; }
+    sleep 0.1
+done
+DISPLAY_NUM=$(head -n 1 "$DISPLAY_FILE")
+[ -n "$DISPLAY_NUM" ] || { say "Xvfb gave no display number"; exit 1; }
 
 say "playing path $PATH_OF_CHOICES; screenshots in $OUT"
 LOG="$OUT/game.log"
