@@ -7,10 +7,14 @@
 
 pub mod asset;
 pub mod backlog;
+#[cfg(target_arch = "wasm32")]
+pub mod browser;
 pub mod messages;
 pub mod persist;
 pub mod session;
 pub mod settings;
+pub mod store;
+pub mod transfer;
 
 use bevy::prelude::*;
 use std::path::PathBuf;
@@ -18,9 +22,10 @@ use std::path::PathBuf;
 pub use asset::{StoryAsset, StoryLoader};
 pub use backlog::BacklogEntry;
 pub use messages::{PageReason, StoryCommand, StoryNotice};
-pub use persist::{DataDir, Gallery, SlotId, SlotInfo, SlotList, SlotState};
+pub use persist::{Gallery, SlotId, SlotInfo, SlotList, SlotState};
 pub use session::{LoadErrors, Session, StoryHandle};
 pub use settings::{Settings, TextSpeed, ThemeChoice};
+pub use store::DataStore;
 
 /// The screens of the game. The plugin moves between `Loading`, `Title`, `Playing`
 /// and `Error` as the story loads and games start; the front end moves to the others.
@@ -103,7 +108,8 @@ impl EpistlePlugin {
     }
 
     /// Keeps saves, settings and the gallery in `dir` instead of the platform's data
-    /// directory (or `EPISTLE_DATA_DIR`).
+    /// directory (or `EPISTLE_DATA_DIR`). Ignored in a browser, which uses its own
+    /// storage.
     #[must_use]
     pub fn with_data_dir(mut self, dir: impl Into<PathBuf>) -> EpistlePlugin {
         self.data_dir = Some(dir.into());
@@ -135,12 +141,14 @@ impl EpistlePlugin {
 
 impl Plugin for EpistlePlugin {
     fn build(&self, app: &mut App) {
-        let data = DataDir::resolve(self.data_dir.clone());
+        let data = DataStore::resolve(self.data_dir.clone());
         app.insert_resource(self.config.clone());
         app.insert_resource(settings::load(&data));
         app.insert_resource(data);
         app.init_state::<Screen>();
-        app.add_plugins((messages::plugin, asset::plugin, persist::plugin, session::plugin, settings::plugin));
+        app.add_plugins((messages::plugin, asset::plugin, persist::plugin, session::plugin, settings::plugin, transfer::plugin));
+        #[cfg(target_arch = "wasm32")]
+        app.add_plugins(browser::plugin);
         // The one place the engine names its front end: composing it. The screens
         // depend on everything above; nothing here depends on them.
         if self.screens {

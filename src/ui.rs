@@ -198,6 +198,8 @@ fn notices(mut reader: MessageReader<StoryNotice>, mut ui: ResMut<UiState>, sess
         let text = match n {
             StoryNotice::Saved(slot) => format!("Saved to {}", slot.label().to_lowercase()),
             StoryNotice::Deleted(slot) => format!("{} deleted", slot.label()),
+            StoryNotice::Exported { slot, to } => format!("{} exported to {to}", slot.label()),
+            StoryNotice::Imported(slot) => format!("Imported into {}", slot.label().to_lowercase()),
             StoryNotice::Problem(p) => capitalise(p),
             StoryNotice::EndingReached { id, first: true } => {
                 let title = session.story().and_then(|s| s.endings.iter().find(|e| &e.id == id)).map_or(id.clone(), |e| e.title.clone());

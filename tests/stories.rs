@@ -175,3 +175,22 @@ fn explore_finds_traps_and_unreachable_endings() {
     assert!(text.contains("e.g. at `pit`"), "{text}");
     assert!(text.contains("the `when` of choice 3 “Impossible” is always false"), "{text}");
 }
+
+#[test]
+fn bundle_copies_what_the_manifest_lists_and_refuses_a_broken_story() {
+    let out = std::env::temp_dir().join(format!("epistle-bundle-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let done = crate::support::quill(&["bundle", "stories/tutorial", &out.display().to_string()], None);
+    assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
+    let mut files: Vec<String> = std::fs::read_dir(&out).expect("bundled").filter_map(|e| e.ok()?.file_name().into_string().ok()).collect();
+    files.sort();
+    // The story's tests are not part of what is published.
+    assert_eq!(files, ["01-shore.ron", "02-tower.ron", "story.ron"]);
+    let loaded = epistle::narrative::load_dir(&out);
+    assert!(loaded.story.is_some(), "the copy plays");
+
+    let broken = crate::support::quill(&["bundle", "tests/fixtures/game/broken", &out.join("broken").display().to_string()], None);
+    assert!(!broken.status.success());
+    assert!(!out.join("broken").exists(), "nothing is written for a broken story");
+    let _ = std::fs::remove_dir_all(&out);
+}

@@ -35,6 +35,17 @@ pub enum StoryCommand {
     Delete(SlotId),
     /// Reloads the story from disk (the error screen's "Try again").
     Reload,
+    /// Hands a copy of a slot to the player: a download in a browser, a file in the
+    /// Downloads folder on the desktop.
+    Export(SlotId),
+    /// Puts a save file the player brought (uploaded, or dropped on the window) into
+    /// the first empty manual slot, once it is checked to be a save of this story.
+    Import {
+        /// The file's name, for messages.
+        name: String,
+        /// The file's bytes.
+        bytes: Vec<u8>,
+    },
 }
 
 /// Why the page changed, so the front end can choose how to show it: a new page is
@@ -84,6 +95,15 @@ pub enum StoryNotice {
     },
     /// A slot was deleted.
     Deleted(SlotId),
+    /// A copy of a slot was handed over; `to` says where, for the player.
+    Exported {
+        /// The slot.
+        slot: SlotId,
+        /// Where the copy went ("your downloads", a path).
+        to: String,
+    },
+    /// A save file was checked and put in this slot.
+    Imported(SlotId),
     /// A command could not be carried out; the message says why, for the player.
     Problem(String),
     /// The story's files changed while a game was in progress (live editing) and the

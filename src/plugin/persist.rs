@@ -1,58 +1,16 @@
-//! Files on disk: where they live, atomic writes, the save slots and the endings
-//! gallery. One story's files live in a folder named after its id, so two stories
-//! never share slots. A broken or foreign file is reported and left alone; nothing
-//! here ever deletes or rewrites a file the player did not ask to change.
+//! The save slots and the endings gallery, kept in the [`DataStore`]. One story's
+//! entries are named after its id (`dear_someone/slot-1.ron`), so two stories never
+//! share slots. A broken or foreign entry is reported and left alone; nothing here
+//! ever deletes or rewrites an entry the player did not ask to change.
 
+pub use super::store::{DataStore, now, store_clock_bits, write_atomic};
 use crate::narrative::{Save, SaveError, Story};
 use bevy::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
-use std::io::Write;
-use std::path::{Path, PathBuf};
 
 /// How many manual save slots there are.
 pub const MANUAL_SLOTS: u8 = 8;
-
-/// The folder holding settings, saves and galleries.
-#[derive(Resource, Clone, Debug, PartialEq, Eq)]
-pub struct DataDir(pub PathBuf);
-
-impl DataDir {
-    /// `explicit` if given, else `EPISTLE_DATA_DIR`, else the platform's data
-    /// directory, else `./epistle-data` (a platform with no home directory).
-    pub fn resolve(explicit: Option<PathBuf>) -> DataDir {
-        let dir = explicit
-            .or_else(|| std::env::var_os("EPISTLE_DATA_DIR").filter(|v| !v.is_empty()).map(PathBuf::from))
-            .or_else(|| directories::ProjectDirs::from("", "", "Epistle").map(|p| p.data_dir().to_path_buf()))
-            .unwrap_or_else(|| PathBuf::from("epistle-data"));
-        DataDir(dir)
-    }
-
-    /// The folder for one story's saves and gallery.
-    pub fn story_dir(&self, story_id: &str) -> PathBuf {
-        self.0.join(story_id)
-    }
-}
-
-/// Writes a file atomically: a temporary file beside it, flushed to disk, then
-/// renamed over the target, so a crash leaves the old file or the new one, never half.
-pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-    let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
-}
 
 /// A save slot.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -64,6 +22,11 @@ pub enum SlotId {
 }
 
 impl SlotId {
+    /// The entry's key in the store: `<story id>/autosave.ron`, `<story id>/slot-3.ron`.
+    pub fn key(self, story_id: &str) -> String {
+        format!("{story_id}/{}", self.file_name())
+    }
+
     /// The file name within the story's folder.
     pub fn file_name(self) -> String {
         match self {
@@ -149,28 +112,29 @@ pub fn parse_slot(text: &str) -> Result<(Save, Option<u64>), SaveError> {
     Ok((Save::from_ron(text)?, saved_at))
 }
 
-/// Reads one slot of `story` from `dir`.
-pub fn read_slot(dir: &Path, id: SlotId, story: &Story) -> Result<Option<(Save, Option<u64>)>, String> {
-    let path = dir.join(id.file_name());
-    let bytes = match std::fs::read(&path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(format!("cannot read the file: {e}")),
-    };
-    let text = String::from_utf8(bytes).map_err(|_| "not a save file (not text)".to_string())?;
-    let (save, at) = parse_slot(&text).map_err(|e| e.to_string())?;
+/// Checks a save's text belongs to `story`: the save and when it was written.
+pub fn check_slot(text: &str, story: &Story) -> Result<(Save, Option<u64>), String> {
+    let (save, at) = parse_slot(text).map_err(|e| e.to_string())?;
     if save.story_id != story.id {
         return Err(format!("this save belongs to another story, `{}`", save.story_id));
     }
-    Ok(Some((save, at)))
+    Ok((save, at))
+}
+
+/// Reads one slot of `story`.
+pub fn read_slot(store: &DataStore, id: SlotId, story: &Story) -> Result<Option<(Save, Option<u64>)>, String> {
+    match store.read(&id.key(&story.id))? {
+        None => Ok(None),
+        Some(text) => check_slot(&text, story).map(Some),
+    }
 }
 
 /// Reads every slot's state.
-pub fn list_slots(dir: &Path, story: &Story) -> SlotList {
+pub fn list_slots(store: &DataStore, story: &Story) -> SlotList {
     SlotList(
         SlotId::all()
             .map(|id| {
-                let state = match read_slot(dir, id, story) {
+                let state = match read_slot(store, id, story) {
                     Ok(None) => SlotState::Empty,
                     Ok(Some((s, saved_at))) => {
                         SlotState::Saved { chapter: s.chapter.clone(), preview: s.preview.clone(), saved_at, turn: s.turn, ended: s.ended }
@@ -181,11 +145,6 @@ pub fn list_slots(dir: &Path, story: &Story) -> SlotList {
             })
             .collect(),
     )
-}
-
-/// Seconds since 1970, now.
-pub fn now() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 /// `2025-11-21 09:33 UTC`: a date without a time-zone database.
@@ -217,16 +176,21 @@ impl Gallery {
     /// The gallery file within a story's folder.
     pub const FILE: &'static str = "endings.ron";
 
-    /// Reads the gallery; a missing or unreadable file is an empty gallery (a broken
-    /// one is kept on disk untouched until an ending is reached and it is rewritten).
-    pub fn read(dir: &Path) -> Gallery {
-        std::fs::read_to_string(dir.join(Gallery::FILE)).ok().and_then(|t| ron::from_str(&t).ok()).unwrap_or_default()
+    /// The gallery's key in the store.
+    pub fn key(story_id: &str) -> String {
+        format!("{story_id}/{}", Gallery::FILE)
     }
 
-    /// Writes the gallery atomically.
-    pub fn write(&self, dir: &Path) -> std::io::Result<()> {
-        let text = ron::ser::to_string_pretty(self, ron::ser::PrettyConfig::default()).map_err(std::io::Error::other)?;
-        write_atomic(&dir.join(Gallery::FILE), &text)
+    /// Reads the gallery; a missing or unreadable entry is an empty gallery (a broken
+    /// one is kept untouched until an ending is reached and it is rewritten).
+    pub fn read(store: &DataStore, story_id: &str) -> Gallery {
+        store.read(&Gallery::key(story_id)).ok().flatten().and_then(|t| ron::from_str(&t).ok()).unwrap_or_default()
+    }
+
+    /// Writes the gallery, all at once.
+    pub fn write(&self, store: &DataStore, story_id: &str) -> Result<(), String> {
+        let text = ron::ser::to_string_pretty(self, ron::ser::PrettyConfig::default()).map_err(|e| e.to_string())?;
+        store.write(&Gallery::key(story_id), &text)
     }
 }
 

@@ -3,7 +3,7 @@
 
 use super::backlog::{BacklogEntry, transcript};
 use super::messages::{PageReason, StoryCommand, StoryNotice};
-use super::persist::{self, DataDir, Gallery, SlotId, SlotList, read_slot, slot_text, write_atomic};
+use super::persist::{self, DataStore, Gallery, SlotId, SlotList, read_slot, slot_text};
 use super::{EpistleConfig, Screen, StoryAsset};
 use crate::narrative::{LocatedDiagnostic, Runner, Save, SaveError, Story};
 use bevy::asset::AssetLoadFailedEvent;
@@ -101,7 +101,7 @@ fn watch_story(
     handle: Option<Res<StoryHandle>>,
     stories: Res<Assets<StoryAsset>>,
     config: Res<EpistleConfig>,
-    data: Res<DataDir>,
+    data: Res<DataStore>,
     mut session: ResMut<Session>,
     mut errors: ResMut<LoadErrors>,
     mut slots: ResMut<SlotList>,
@@ -157,9 +157,8 @@ fn watch_story(
                 for w in &asset.diagnostics {
                     warn!("{}", w.one_line());
                 }
-                let dir = data.story_dir(&story.id);
-                *slots = persist::list_slots(&dir, story);
-                *gallery = Gallery::read(&dir);
+                *slots = persist::list_slots(&data, story);
+                *gallery = Gallery::read(&data, &story.id);
                 session.set_story(Arc::clone(story));
                 notices.write(StoryNotice::StoryReady);
                 match &config.start {
@@ -229,7 +228,7 @@ fn apply_commands(
     mut commands: MessageReader<StoryCommand>,
     mut session: ResMut<Session>,
     config: Res<EpistleConfig>,
-    data: Res<DataDir>,
+    data: Res<DataStore>,
     mut slots: ResMut<SlotList>,
     mut gallery: ResMut<Gallery>,
     mut notices: MessageWriter<StoryNotice>,
@@ -249,8 +248,7 @@ fn apply_commands(
             notices.write(StoryNotice::Problem("the story has not loaded".into()));
             continue;
         };
-        let dir = data.story_dir(&story.id);
-        let outcome = match run(command, &mut session, &story, &config, &dir, &mut notices) {
+        let outcome = match run(command, &mut session, &story, &config, &data, &mut notices) {
             Ok(o) => o,
             Err(message) => {
                 notices.write(StoryNotice::Problem(message));
@@ -259,16 +257,16 @@ fn apply_commands(
         };
         if outcome.autosave
             && let Some(r) = session.runner()
-            && let Err(e) = write_atomic(&dir.join(SlotId::Auto.file_name()), &slot_text(&Save::capture(r), persist::now()))
+            && let Err(e) = data.write(&SlotId::Auto.key(&story.id), &slot_text(&Save::capture(r), persist::now()))
         {
             notices.write(StoryNotice::Problem(format!("the autosave could not be written: {e}")));
         }
         if let Some(reason) = outcome.page {
             notices.write(StoryNotice::PageChanged(reason));
             next.set(Screen::Playing);
-            record_ending(&session, &story, &dir, &mut gallery, &mut notices);
+            record_ending(&session, &story, &data, &mut gallery, &mut notices);
         }
-        *slots = persist::list_slots(&dir, &story);
+        *slots = persist::list_slots(&data, &story);
     }
 }
 
@@ -277,7 +275,7 @@ fn run(
     session: &mut Session,
     story: &Arc<Story>,
     config: &EpistleConfig,
-    dir: &std::path::Path,
+    data: &DataStore,
     notices: &mut MessageWriter<StoryNotice>,
 ) -> Result<Outcome, String> {
     let page = |reason| Outcome { page: Some(reason), autosave: true };
@@ -287,8 +285,8 @@ fn run(
             session.set_runner(Runner::new(Arc::clone(story), seed));
             Ok(page(PageReason::NewGame))
         }
-        StoryCommand::Continue => load(session, story, dir, SlotId::Auto, notices),
-        StoryCommand::Load(slot) => load(session, story, dir, *slot, notices),
+        StoryCommand::Continue => load(session, story, data, SlotId::Auto, notices),
+        StoryCommand::Load(slot) => load(session, story, data, *slot, notices),
         StoryCommand::Choose { index, input } => {
             let Some(mut runner) = session.runner.take() else { return Err("no game is in progress".into()) };
             let result = runner.choose(*index, input.as_deref());
@@ -307,21 +305,39 @@ fn run(
         }
         StoryCommand::Save(slot) => {
             let Some(runner) = session.runner() else { return Err("no game is in progress".into()) };
-            write_atomic(&dir.join(slot.file_name()), &slot_text(&Save::capture(runner), persist::now()))
+            data.write(&slot.key(&story.id), &slot_text(&Save::capture(runner), persist::now()))
                 .map_err(|e| format!("{} could not be written: {e}", slot.label()))?;
             notices.write(StoryNotice::Saved(*slot));
             Ok(Outcome { page: None, autosave: false })
         }
         StoryCommand::Delete(slot) => {
-            match std::fs::remove_file(dir.join(slot.file_name())) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(format!("{} could not be deleted: {e}", slot.label())),
-            }
+            data.remove(&slot.key(&story.id)).map_err(|e| format!("{} could not be deleted: {e}", slot.label()))?;
             notices.write(StoryNotice::Deleted(*slot));
             Ok(Outcome { page: None, autosave: false })
         }
         StoryCommand::Reload => Ok(Outcome { page: None, autosave: false }),
+        StoryCommand::Export(slot) => {
+            let text = data
+                .read(&slot.key(&story.id))
+                .map_err(|e| format!("{} cannot be exported: {e}", slot.label()))?
+                .ok_or_else(|| format!("{} is empty", slot.label()))?;
+            persist::check_slot(&text, story).map_err(|e| format!("{} cannot be exported: {e}", slot.label()))?;
+            let name = export_name(&story.id, *slot);
+            let to = super::transfer::hand_over(&name, &text).map_err(|e| format!("{} could not be exported: {e}", slot.label()))?;
+            notices.write(StoryNotice::Exported { slot: *slot, to });
+            Ok(Outcome { page: None, autosave: false })
+        }
+        StoryCommand::Import { name, bytes } => {
+            let text = std::str::from_utf8(bytes).map_err(|_| format!("{name} is not a save file (it is not text)"))?;
+            persist::check_slot(text, story).map_err(|e| format!("{name} cannot be imported: {e}"))?;
+            let free = (1..=persist::MANUAL_SLOTS)
+                .map(SlotId::Manual)
+                .find(|s| matches!(data.read(&s.key(&story.id)), Ok(None)))
+                .ok_or_else(|| format!("every slot holds a save: delete one, then import {name} again"))?;
+            data.write(&free.key(&story.id), text).map_err(|e| format!("{name} could not be imported: {e}"))?;
+            notices.write(StoryNotice::Imported(free));
+            Ok(Outcome { page: None, autosave: false })
+        }
     }
 }
 
@@ -331,11 +347,11 @@ fn run(
 fn load(
     session: &mut Session,
     story: &Arc<Story>,
-    dir: &std::path::Path,
+    data: &DataStore,
     slot: SlotId,
     notices: &mut MessageWriter<StoryNotice>,
 ) -> Result<Outcome, String> {
-    let (save, _) = read_slot(dir, slot, story)
+    let (save, _) = read_slot(data, slot, story)
         .map_err(|e| format!("{} cannot be loaded: {e}", slot.label()))?
         .ok_or_else(|| format!("{} is empty", slot.label()))?;
     let restored = match save.restore(Arc::clone(story)) {
@@ -348,19 +364,29 @@ fn load(
     Ok(Outcome { page: Some(PageReason::Loaded), autosave: slot != SlotId::Auto })
 }
 
+/// The name an exported save is offered under: `dear_someone-slot-2.ron`.
+fn export_name(story_id: &str, slot: SlotId) -> String {
+    let which = match slot {
+        SlotId::Auto => "autosave".to_string(),
+        SlotId::Manual(n) => format!("slot-{n}"),
+    };
+    format!("{story_id}-{which}.ron")
+}
+
 /// Records a reached ending in the gallery.
-fn record_ending(session: &Session, story: &Story, dir: &std::path::Path, gallery: &mut Gallery, notices: &mut MessageWriter<StoryNotice>) {
+fn record_ending(session: &Session, story: &Story, data: &DataStore, gallery: &mut Gallery, notices: &mut MessageWriter<StoryNotice>) {
     let Some(ending) = session.runner().and_then(Runner::ended) else { return };
     let Some(decl) = story.endings.get(ending as usize) else { return };
     let first = gallery.reached.insert(decl.id.clone());
-    if first && let Err(e) = gallery.write(dir) {
+    if first && let Err(e) = gallery.write(data, &story.id) {
         notices.write(StoryNotice::Problem(format!("the endings gallery could not be saved: {e}")));
     }
     notices.write(StoryNotice::EndingReached { id: decl.id.clone(), first });
 }
 
 fn clock_seed() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0x5eed, |d| d.as_nanos() as u64)
+    // The clock's bits (milliseconds with a fraction), mixed so close times differ.
+    persist::store_clock_bits().wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ 0x5eed
 }
 
 pub(super) fn plugin(app: &mut App) {

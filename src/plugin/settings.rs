@@ -1,8 +1,8 @@
-//! The player's settings, persisted in `settings.ron` in the data directory. Every
+//! The player's settings, persisted as `settings.ron` in the [`DataStore`]. Every
 //! field has a default (`#[serde(default)]`), so a file from an older version, or a
 //! hand-edited one missing fields, still loads.
 
-use super::persist::{DataDir, write_atomic};
+use super::store::DataStore;
 use bevy::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -110,19 +110,15 @@ impl Settings {
     }
 }
 
-/// Reads the settings; a missing or unreadable file gives the defaults (and is left
-/// on disk untouched until the player changes a setting).
-pub fn load(data: &DataDir) -> Settings {
-    std::fs::read_to_string(data.0.join(Settings::FILE))
-        .ok()
-        .and_then(|t| ron::from_str::<Settings>(&t).ok())
-        .unwrap_or_default()
-        .sanitised()
+/// Reads the settings; a missing or unreadable entry gives the defaults (and is left
+/// untouched until the player changes a setting).
+pub fn load(data: &DataStore) -> Settings {
+    data.read(Settings::FILE).ok().flatten().and_then(|t| ron::from_str::<Settings>(&t).ok()).unwrap_or_default().sanitised()
 }
 
 /// Writes the settings whenever they change (after the first frame, so loading them
 /// does not rewrite the file).
-fn persist(settings: Res<Settings>, data: Res<DataDir>, mut last: Local<Option<Settings>>) {
+fn persist(settings: Res<Settings>, data: Res<DataStore>, mut last: Local<Option<Settings>>) {
     let Some(prev) = last.as_ref() else {
         *last = Some(settings.clone());
         return;
@@ -138,7 +134,7 @@ fn persist(settings: Res<Settings>, data: Res<DataDir>, mut last: Local<Option<S
             return;
         }
     };
-    if let Err(e) = write_atomic(&data.0.join(Settings::FILE), &text) {
+    if let Err(e) = data.write(Settings::FILE, &text) {
         warn!("cannot save settings: {e}");
     }
 }

@@ -1,12 +1,14 @@
 //! The saves screen: the autosave and the manual slots, each with its chapter, a line
-//! of text and the date; save (asking before overwriting), load, delete. A file that
-//! cannot be read is shown with the reason and left alone.
+//! of text and the date; save (asking before overwriting), load, delete, export. It
+//! says where saves are kept (a folder, or the browser's storage) and how to import a
+//! save file. A file that cannot be read is shown with the reason and left alone.
 
 use super::theme::{Palette, story_font};
 use super::widgets::{centred_column, confirm, small_caps};
 use super::{Confirm, MoodPalette, ScreenPass, UiState, page, palette_now};
 use crate::plugin::persist::format_date;
-use crate::plugin::{Screen, SlotId, SlotInfo, SlotList, SlotState, StoryCommand};
+use crate::plugin::transfer;
+use crate::plugin::{DataStore, Screen, SlotId, SlotInfo, SlotList, SlotState, StoryCommand, StoryNotice};
 use bevy::prelude::*;
 use bevy_egui::egui::{self, FontId, Key, RichText, Ui};
 use bevy_egui::{EguiContexts, EguiPrimaryContextPass};
@@ -20,6 +22,14 @@ pub struct SavesView {
     pub can_save: bool,
     /// A question waiting for an answer.
     pub confirm: Option<Confirm>,
+    /// Where saves are kept, in words (and a warning when they will not last).
+    pub storage_note: String,
+    /// Saves will not outlive the app: the note is a warning.
+    pub temporary: bool,
+    /// How to import a save file here.
+    pub import_hint: String,
+    /// An "Import a save file…" button is offered (the browser's file picker).
+    pub can_pick: bool,
     /// The colours.
     pub palette: Palette,
 }
@@ -33,6 +43,10 @@ pub enum SavesAction {
     Load(SlotId),
     /// Delete a slot (asks first).
     Delete(SlotId),
+    /// Hand a copy of a slot to the player (a download, a file).
+    Export(SlotId),
+    /// Open the file picker to import a save file.
+    Import,
     /// Yes to the open question.
     Confirmed(Confirm),
     /// No to the open question.
@@ -71,6 +85,17 @@ pub fn saves_screen(ui: &mut Ui, view: &SavesView) -> Option<SavesAction> {
                 }
                 ui.add_space(8.0);
             }
+            ui.add_space(8.0);
+            let note = RichText::new(&view.storage_note).color(if view.temporary { p.accent } else { p.muted });
+            ui.label(if view.temporary { note.strong() } else { note.small() });
+            ui.add_space(6.0);
+            ui.horizontal_wrapped(|ui| {
+                if view.can_pick && ui.button("Import a save file…").clicked() {
+                    action = Some(SavesAction::Import);
+                }
+                ui.label(RichText::new(&view.import_hint).small().color(p.muted));
+            });
+            ui.add_space(18.0);
         });
     });
     if let Some(c) = view.confirm {
@@ -103,7 +128,7 @@ fn slot_row(ui: &mut Ui, slot: &SlotInfo, view: &SavesView) -> Option<SavesActio
         ui.set_width(ui.available_width());
         ui.horizontal(|ui| {
             ui.vertical(|ui| {
-                ui.set_width((ui.available_width() - 250.0).max(200.0));
+                ui.set_width((ui.available_width() - 330.0).max(200.0));
                 ui.label(small_caps(&slot.id.label(), 12.0, p.accent));
                 match &slot.state {
                     SlotState::Empty => {
@@ -128,6 +153,9 @@ fn slot_row(ui: &mut Ui, slot: &SlotInfo, view: &SavesView) -> Option<SavesActio
                 let saved = matches!(slot.state, SlotState::Saved { .. });
                 let filled = !matches!(slot.state, SlotState::Empty);
                 let name = slot.id.label();
+                if saved && ui.button("Export").on_hover_text(format!("Export {name} as a file")).clicked() {
+                    action = Some(SavesAction::Export(slot.id));
+                }
                 if filled && ui.button("Delete").on_hover_text(format!("Delete {name}")).clicked() {
                     action = Some(SavesAction::Delete(slot.id));
                 }
@@ -143,9 +171,12 @@ fn slot_row(ui: &mut Ui, slot: &SlotInfo, view: &SavesView) -> Option<SavesActio
     action
 }
 
+#[allow(clippy::too_many_arguments)]
 fn show(
     mut contexts: EguiContexts,
     slots: Res<SlotList>,
+    store: Res<DataStore>,
+    mut notices: MessageWriter<StoryNotice>,
     mood: Res<MoodPalette>,
     mut ui_state: ResMut<UiState>,
     mut commands: MessageWriter<StoryCommand>,
@@ -153,7 +184,16 @@ fn show(
 ) -> Result {
     let ctx = contexts.ctx_mut()?;
     let palette = palette_now(ctx, &mood);
-    let v = SavesView { slots: slots.0.clone(), can_save: ui_state.saves_can_save, confirm: ui_state.confirm, palette };
+    let v = SavesView {
+        slots: slots.0.clone(),
+        can_save: ui_state.saves_can_save,
+        confirm: ui_state.confirm,
+        storage_note: store.location(),
+        temporary: store.is_temporary(),
+        import_hint: transfer::import_hint().to_string(),
+        can_pick: transfer::can_pick(),
+        palette,
+    };
     let Some(action) = page(ctx, &palette, |ui| saves_screen(ui, &v)) else { return Ok(()) };
     let filled = |id: SlotId| !matches!(slots.get(id), Some(SlotState::Empty) | None);
     match action {
@@ -171,6 +211,14 @@ fn show(
         SavesAction::Confirmed(Confirm::Delete(id)) => {
             ui_state.confirm = None;
             commands.write(StoryCommand::Delete(id));
+        }
+        SavesAction::Export(id) => {
+            commands.write(StoryCommand::Export(id));
+        }
+        SavesAction::Import => {
+            if let Err(e) = transfer::pick() {
+                notices.write(StoryNotice::Problem(format!("cannot open the file picker: {e}")));
+            }
         }
         SavesAction::Confirmed(Confirm::NewGame) | SavesAction::Cancelled => ui_state.confirm = None,
         SavesAction::Back => {

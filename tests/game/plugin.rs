@@ -212,6 +212,54 @@ fn broken_and_foreign_files_are_reported_and_left_alone() {
 }
 
 #[test]
+fn an_imported_save_is_checked_then_goes_to_the_first_empty_slot() {
+    let home = data_dir("import-home");
+    let mut app = at_title("tiny", &home);
+    app.command(StoryCommand::NewGame);
+    app.command(StoryCommand::Choose { index: 0, input: None });
+    app.command(StoryCommand::Save(SlotId::Manual(1)));
+    let exported = std::fs::read(home.join("tiny/slot-1.ron")).expect("saved");
+
+    let away = data_dir("import-away");
+    let mut other = at_title("tiny", &away);
+    other.command(StoryCommand::NewGame);
+    other.command(StoryCommand::Save(SlotId::Manual(1)));
+    other.command(StoryCommand::Import { name: "backup.ron".into(), bytes: exported.clone() });
+    assert!(other.heard().contains(&StoryNotice::Imported(SlotId::Manual(2))), "{:?}", other.heard());
+    other.command(StoryCommand::Load(SlotId::Manual(2)));
+    assert_eq!(other.node(), "named");
+
+    // Not a save, another story's save, not text: refused, and nothing is written.
+    let foreign = String::from_utf8(exported.clone()).expect("text").replace("story_id: \"tiny\"", "story_id: \"other\"");
+    for (name, bytes, why) in [
+        ("notes.txt", b"dear diary".to_vec(), "notes.txt cannot be imported"),
+        ("theirs.ron", foreign.into_bytes(), "another story, `other`"),
+        ("photo.png", vec![0x89, 0x50, 0xff, 0xfe], "not text"),
+    ] {
+        other.command(StoryCommand::Import { name: name.into(), bytes });
+        assert!(other.heard().iter().any(|n| matches!(n, StoryNotice::Problem(p) if p.contains(why))), "{name}: {:?}", other.heard());
+    }
+    assert_eq!(other.world().resource::<SlotList>().get(SlotId::Manual(3)), Some(&SlotState::Empty));
+
+    // With every slot full, the player is told to make room.
+    for n in 3..=8 {
+        other.command(StoryCommand::Save(SlotId::Manual(n)));
+    }
+    other.command(StoryCommand::Import { name: "backup.ron".into(), bytes: exported });
+    assert!(other.heard().iter().any(|n| matches!(n, StoryNotice::Problem(p) if p.contains("every slot holds a save"))));
+}
+
+#[test]
+fn exports_never_overwrite_an_earlier_one() {
+    let folder = data_dir("exports");
+    let first = epistle::plugin::transfer::export_to(&folder, "tiny-slot-1.ron", "one").expect("written");
+    let second = epistle::plugin::transfer::export_to(&folder, "tiny-slot-1.ron", "two").expect("written");
+    assert_eq!(first, folder.join("tiny-slot-1.ron"));
+    assert_eq!(second, folder.join("tiny-slot-1 (2).ron"));
+    assert_eq!(std::fs::read_to_string(first).expect("kept"), "one");
+}
+
+#[test]
 fn a_save_from_an_older_story_migrates_and_says_what_changed() {
     let data = data_dir("migrate");
     let mut old = at_title("tiny", &data);

@@ -238,7 +238,7 @@ fn slots() -> Vec<SlotInfo> {
 
 #[test]
 fn saves_show_slots_dates_and_broken_files() {
-    let view = SavesView { slots: slots(), can_save: true, confirm: None, palette: Palette::for_mood(Default::default(), None) };
+    let view = SavesView { slots: slots(), can_save: true, palette: Palette::for_mood(Default::default(), None), ..SavesView::default() };
     let mut h = harness(view, saves_screen);
     h.run();
     h.get_by_label("The Hall");
@@ -259,6 +259,7 @@ fn saves_confirm_before_overwriting() {
         can_save: true,
         confirm: Some(Confirm::Overwrite(SlotId::Manual(1))),
         palette: Palette::for_mood(Default::default(), None),
+        ..SavesView::default()
     };
     let mut h = harness(view, saves_screen);
     h.run();
@@ -271,13 +272,44 @@ fn saves_confirm_before_overwriting() {
 
 #[test]
 fn saves_when_loading_only_offer_no_saving() {
-    let view = SavesView { slots: slots(), can_save: false, confirm: None, palette: Palette::for_mood(Default::default(), None) };
+    let view = SavesView { slots: slots(), can_save: false, palette: Palette::for_mood(Default::default(), None), ..SavesView::default() };
     let mut h = harness(view, saves_screen);
     h.run();
     assert!(h.query_by_label("Save here").is_none());
     h.get_by_label("Load").click();
     h.run();
     assert_eq!(*h.state(), Some(SavesAction::Load(SlotId::Manual(1))));
+}
+
+#[test]
+fn saves_say_where_they_are_kept_and_offer_export_and_import() {
+    let view = SavesView {
+        slots: slots(),
+        storage_note: "Saves are kept in this browser's storage for this site.".into(),
+        import_hint: "Import a save file you exported earlier.".into(),
+        can_pick: true,
+        palette: Palette::for_mood(Default::default(), None),
+        ..SavesView::default()
+    };
+    let mut h = harness(view.clone(), saves_screen);
+    h.run();
+    h.get_by_label("Saves are kept in this browser's storage for this site.");
+    assert_eq!(h.get_all_by_label("Export").count(), 1, "only a good save exports");
+    h.get_by_label("Export").click();
+    h.run();
+    assert_eq!(*h.state(), Some(SavesAction::Export(SlotId::Manual(1))));
+
+    let mut h = harness(view.clone(), saves_screen);
+    h.run();
+    h.get_by_label("Import a save file…").click();
+    h.run();
+    assert_eq!(*h.state(), Some(SavesAction::Import));
+
+    // On the desktop there is no picker: the hint says to drop the file.
+    let mut h = harness(SavesView { can_pick: false, ..view }, saves_screen);
+    h.run();
+    assert!(h.query_by_label("Import a save file…").is_none());
+    h.get_by_label("Import a save file you exported earlier.");
 }
 
 #[test]

@@ -10,6 +10,7 @@ macro_rules! say {
     }};
 }
 
+mod bundle;
 mod check;
 mod explore;
 mod graph;
@@ -120,6 +121,13 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         render: Option<PathBuf>,
     },
+    /// Copy a checked story for publishing: the manifest and the files it lists
+    Bundle {
+        /// The story folder
+        story: PathBuf,
+        /// Where to put the copy (created if missing)
+        out: PathBuf,
+    },
     /// Words, passages, nodes, choices, endings and reading time
     Stats {
         /// The story folder
@@ -142,5 +150,6 @@ fn main() -> ExitCode {
         Command::Random { n, story, seed, format, record_endings } => random::run(&story, n, seed, format, record_endings.as_deref()),
         Command::Graph { story, format, render } => graph::run(&story, format, render.as_deref()),
         Command::Stats { story, format } => stats::run(&story, format),
+        Command::Bundle { story, out } => bundle::run(&story, &out),
     }
 }

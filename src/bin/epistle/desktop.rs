@@ -1,6 +1,5 @@
-//! The game: opens a window and plays the bundled story, or the story folder named on
-//! the command line. Thin: it reads the arguments and hands over to
-//! [`epistle::plugin::EpistlePlugin`].
+//! The desktop game: reads the arguments, opens a window, and reloads the story when
+//! its files change.
 
 use bevy::asset::AssetPlugin;
 use bevy::log::LogPlugin;
@@ -91,7 +90,7 @@ fn wake_on_edits(dir: PathBuf, proxy: EventLoopProxy<WinitUserEvent>) {
     });
 }
 
-fn main() -> ExitCode {
+pub fn main() -> ExitCode {
     let args = Args::parse();
     let story_dir = args.story.clone().unwrap_or_else(bundled_story);
     // A missing folder is not an error here: the game shows it on its error screen.

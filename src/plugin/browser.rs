@@ -1,0 +1,216 @@
+//! The page around the game, in a browser: `localStorage` for the player's data,
+//! downloads and uploads for exported saves, and the signals the page listens for
+//! (the first frame, where the story is). Only built for `wasm32`.
+//!
+//! Browser callbacks (a picked file arriving) happen outside Bevy's schedule: they
+//! leave what they bring in a queue and wake the app, whose systems drain it.
+
+use bevy::prelude::*;
+use bevy::winit::{EventLoopProxy, WinitUserEvent};
+use std::sync::Mutex;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+
+/// Entries are named `epistle/<key>`, so other apps on the same site are left alone.
+const PREFIX: &str = "epistle/";
+
+fn storage() -> Result<web_sys::Storage, String> {
+    let window = web_sys::window().ok_or("no browser window")?;
+    match window.local_storage() {
+        Ok(Some(s)) => Ok(s),
+        Ok(None) => Err("the browser has no storage for this page".into()),
+        Err(e) => Err(describe(&e)),
+    }
+}
+
+/// A browser error in words for the player: a full store says what to do.
+fn describe(e: &JsValue) -> String {
+    let name = e.dyn_ref::<web_sys::DomException>().map(web_sys::DomException::name).unwrap_or_default();
+    match name.as_str() {
+        "QuotaExceededError" | "NS_ERROR_DOM_QUOTA_REACHED" => {
+            "the browser's storage for this site is full: export saves you want to keep, then delete some".into()
+        }
+        "SecurityError" => "the browser does not allow this page to store data (private browsing, or site data blocked)".into(),
+        "" => e.as_string().unwrap_or_else(|| "the browser refused".into()),
+        other => format!("the browser refused ({other})"),
+    }
+}
+
+/// Whether storage can be written and read back (a probe entry, removed at once).
+pub fn storage_works() -> Result<(), String> {
+    let s = storage()?;
+    let key = format!("{PREFIX}.probe");
+    s.set_item(&key, "1").map_err(|e| describe(&e))?;
+    let back = s.get_item(&key).map_err(|e| describe(&e))?;
+    let _ = s.remove_item(&key);
+    if back.as_deref() == Some("1") { Ok(()) } else { Err("storage did not keep what was written".into()) }
+}
+
+/// An entry's text.
+pub fn storage_get(key: &str) -> Result<Option<String>, String> {
+    storage()?.get_item(&format!("{PREFIX}{key}")).map_err(|e| describe(&e))
+}
+
+/// Replaces an entry (the browser writes it whole or not at all).
+pub fn storage_set(key: &str, text: &str) -> Result<(), String> {
+    storage()?.set_item(&format!("{PREFIX}{key}"), text).map_err(|e| describe(&e))
+}
+
+/// Removes an entry.
+pub fn storage_remove(key: &str) -> Result<(), String> {
+    storage()?.remove_item(&format!("{PREFIX}{key}")).map_err(|e| describe(&e))
+}
+
+/// Offers `text` as a file download named `name`.
+pub fn download(name: &str, text: &str) -> Result<(), String> {
+    let window = web_sys::window().ok_or("no browser window")?;
+    let document = window.document().ok_or("no document")?;
+    let parts = js_sys::Array::of1(&JsValue::from_str(text));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("application/octet-stream");
+    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).map_err(|e| describe(&e))?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(|e| describe(&e))?;
+    let link: web_sys::HtmlAnchorElement =
+        document.create_element("a").map_err(|e| describe(&e))?.dyn_into().map_err(|_| "cannot make a link".to_string())?;
+    link.set_href(&url);
+    link.set_download(name);
+    link.click();
+    // The download has started from the link; the URL is let go a little later, as
+    // some browsers read it after `click` returns.
+    let revoke = Closure::once_into_js(move || {
+        let _ = web_sys::Url::revoke_object_url(&url);
+    });
+    let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(revoke.unchecked_ref(), 10_000);
+    Ok(())
+}
+
+/// Files the player picked, waiting for the app: name and bytes.
+static PICKED: Mutex<Vec<(String, Vec<u8>)>> = Mutex::new(Vec::new());
+
+/// Wakes the app when a callback brought something (the game sleeps when idle).
+static WAKER: Mutex<Option<EventLoopProxy<WinitUserEvent>>> = Mutex::new(None);
+
+/// Lets browser callbacks wake the app.
+pub fn set_waker(proxy: EventLoopProxy<WinitUserEvent>) {
+    *WAKER.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(proxy);
+}
+
+fn wake() {
+    if let Some(p) = WAKER.lock().unwrap_or_else(std::sync::PoisonError::into_inner).as_ref() {
+        let _ = p.send_event(WinitUserEvent::WakeUp);
+    }
+}
+
+/// Takes the files picked since the last call.
+pub fn take_picked() -> Vec<(String, Vec<u8>)> {
+    std::mem::take(&mut *PICKED.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
+}
+
+/// Opens the browser's file picker for a save file; what the player picks arrives
+/// through [`take_picked`].
+pub fn pick_file() -> Result<(), String> {
+    let document = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
+    let input: web_sys::HtmlInputElement =
+        document.create_element("input").map_err(|e| describe(&e))?.dyn_into().map_err(|_| "cannot make a file picker".to_string())?;
+    input.set_type("file");
+    input.set_accept(".ron,text/plain");
+    let picker = input.clone();
+    let on_change = Closure::once_into_js(move || {
+        let Some(file) = picker.files().and_then(|f| f.get(0)) else { return };
+        let name = file.name();
+        let on_bytes = Closure::once(move |buffer: JsValue| {
+            let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
+            PICKED.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push((name, bytes));
+            wake();
+        });
+        let _ = file.array_buffer().then(&on_bytes);
+        // Called once by the browser, later; it frees itself after running.
+        on_bytes.forget();
+    });
+    input.add_event_listener_with_callback("change", on_change.unchecked_ref()).map_err(|e| describe(&e))?;
+    input.click();
+    Ok(())
+}
+
+/// Tells the page where the game is: `window.epistleStatus` holds this JSON text
+/// (the end-to-end test reads it), and the page's `epistle-status` event fires.
+pub fn publish_status(json: &str) {
+    let Some(window) = web_sys::window() else { return };
+    let _ = js_sys::Reflect::set(&window, &JsValue::from_str("epistleStatus"), &JsValue::from_str(json));
+    if let Ok(event) = web_sys::Event::new("epistle-status") {
+        let _ = window.dispatch_event(&event);
+    }
+}
+
+/// Tells the page the first screen is drawn (its `epistle-ready` event): the page
+/// hides its loading indicator and records the time.
+pub fn mark_ready() {
+    let Some(window) = web_sys::window() else { return };
+    if let Ok(event) = web_sys::Event::new("epistle-ready") {
+        let _ = window.dispatch_event(&event);
+    }
+}
+
+/// The story the page asks for with `?story=<folder>`, if it names one safely.
+pub fn requested_story() -> Option<String> {
+    let search = web_sys::window()?.location().search().ok()?;
+    let name = search.trim_start_matches('?').split('&').find_map(|kv| kv.strip_prefix("story="))?;
+    let ok = !name.is_empty() && name.len() <= 64 && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    ok.then(|| name.to_string())
+}
+
+/// Where the game is, for the page: the screen, and the story's place.
+#[derive(serde::Serialize)]
+struct Status<'a> {
+    screen: String,
+    node: &'a str,
+    chapter: &'a str,
+    turn: u32,
+    ended: Option<&'a str>,
+}
+
+/// Publishes the status when the page or the screen changes.
+fn publish(
+    mut notices: MessageReader<super::StoryNotice>,
+    session: Res<super::Session>,
+    screen: Res<State<super::Screen>>,
+    mut last: Local<Option<super::Screen>>,
+) {
+    let page_changed = notices.read().any(|n| matches!(n, super::StoryNotice::PageChanged(_)));
+    if !page_changed && *last == Some(*screen.get()) {
+        return;
+    }
+    *last = Some(*screen.get());
+    let (node, chapter, turn, ended) = match session.runner() {
+        Some(r) => {
+            let story = r.story();
+            (
+                story.node(r.state().node).id.as_str(),
+                story.chapter_title(r.state().node),
+                r.state().turn,
+                r.ended().and_then(|e| story.endings.get(e as usize)).map(|e| e.id.as_str()),
+            )
+        }
+        None => ("", "", 0, None),
+    };
+    let status = Status { screen: format!("{:?}", screen.get()), node, chapter, turn, ended };
+    if let Ok(json) = serde_json::to_string(&status) {
+        publish_status(&json);
+    }
+}
+
+/// Tells the page once the first screen after loading has been drawn.
+fn ready_when_drawn(screen: Res<State<super::Screen>>, mut frames: Local<u32>) {
+    if *frames > 2 || *screen.get() == super::Screen::Loading {
+        return;
+    }
+    *frames += 1;
+    if *frames > 2 {
+        mark_ready();
+    }
+}
+
+pub(super) fn plugin(app: &mut App) {
+    app.add_systems(Update, publish.after(super::EpistleSet::Commands));
+    app.add_systems(Last, ready_when_drawn);
+}

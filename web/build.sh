@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Builds the web version of the game into dist/ (or the folder given):
+#
+#   bash web/build.sh [OUT]
+#
+#   OUT/index.html          the page (loading indicator, WebGL2 check)
+#   OUT/epistle.js          wasm-bindgen's JS glue
+#   OUT/epistle_bg.wasm     the game
+#   OUT/stories/<name>/     every shipped story: its manifest and the files it lists
+#
+# Installs what it needs when missing, from source with cargo (no prebuilt downloads):
+# the wasm32 target, wasm-bindgen-cli at exactly the version in Cargo.lock, and
+# wasm-opt (binaryen 116; Debian's binaryen 108 breaks wasm-bindgen's output).
+# EPISTLE_WEB_NO_OPT=1 skips wasm-opt (a quicker, larger build).
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+OUT=$(realpath -m "${1:-$ROOT/dist}")
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+say() { printf 'web-build: %s\n' "$*"; }
+
+if command -v rustup >/dev/null && ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    say "adding the wasm32-unknown-unknown target"
+    rustup target add wasm32-unknown-unknown
+fi
+
+# wasm-bindgen's CLI must match the library exactly, or the glue does not fit.
+WB=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+[ -n "$WB" ] || { say "Cargo.lock names no wasm-bindgen version"; exit 1; }
+if [ "$(wasm-bindgen --version 2>/dev/null | cut -d' ' -f2)" != "$WB" ]; then
+    say "installing wasm-bindgen-cli $WB (about 2 minutes, once)"
+    cargo install wasm-bindgen-cli --version "$WB"
+fi
+OPT=${EPISTLE_WEB_NO_OPT:-0}
+if [ "$OPT" != 1 ]; then
+    have=$(wasm-opt --version 2>/dev/null | sed -n 's/.*version \([0-9]*\).*/\1/p')
+    if [ "${have:-0}" -lt 116 ]; then
+        say "installing wasm-opt (binaryen 116; about 6 minutes, once)"
+        cargo install wasm-opt --version 0.116.1
+    fi
+fi
+
+say "building the game for wasm32 (profile web)"
+cargo build --profile web --target wasm32-unknown-unknown --bin epistle
+WASM="$TARGET/wasm32-unknown-unknown/web/epistle.wasm"
+
+# Assemble beside the old build, then swap, so a failed build leaves dist/ as it was.
+NEW="$OUT.new"
+rm -rf "$NEW"
+mkdir -p "$NEW"
+wasm-bindgen --target web --no-typescript --out-dir "$NEW" --out-name epistle "$WASM"
+if [ "$OPT" != 1 ]; then
+    say "optimising for size with wasm-opt"
+    wasm-opt -Oz --strip-debug --strip-producers "$NEW/epistle_bg.wasm" -o "$NEW/epistle_bg.opt.wasm"
+    mv "$NEW/epistle_bg.opt.wasm" "$NEW/epistle_bg.wasm"
+fi
+cp web/index.html "$NEW/index.html"
+
+# Stories go through `quill bundle`: checked, and only the files their manifests list.
+say "bundling the stories"
+cargo build --quiet --no-default-features --bin quill
+for manifest in stories/*/story.ron; do
+    dir=$(dirname "$manifest")
+    "$TARGET/debug/quill" bundle "$dir" "$NEW/stories/$(basename "$dir")"
+done
+
+rm -rf "$OUT"
+mv "$NEW" "$OUT"
+raw=$(stat -c %s "$OUT/epistle_bg.wasm")
+gz=$(gzip -9 -c "$OUT/epistle_bg.wasm" | wc -c)
+say "built $OUT"
+say "epistle_bg.wasm: $(( raw / 1024 )) KiB, $(( gz / 1024 )) KiB gzipped"
+say "serve it with: bash web/serve.sh"

@@ -1,0 +1,110 @@
+// The web build, end to end, in headless Chromium: load the page from a local server,
+// wait for the first frame, start a game and make two choices by keyboard, reload the
+// page, choose Continue, and check the game resumed where it was. Writes screenshots
+// and prints the time to the first frame.
+//
+//   node e2e.mjs URL OUT_DIR
+//
+// The page tells where the game is through `window.epistleStatus` (JSON), and when
+// its first screen is drawn through `window.epistleReadyMs`.
+import { chromium } from "playwright-core";
+import { mkdirSync } from "node:fs";
+
+const [url = "http://127.0.0.1:8080/", out = "web-e2e"] = process.argv.slice(2);
+mkdirSync(out, { recursive: true });
+const say = (m) => console.log(`web-e2e: ${m}`);
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  args: [
+    "--no-sandbox",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    // WebGL2 through the software renderer: headless has no GPU.
+    "--use-angle=swiftshader",
+    "--enable-unsafe-swiftshader",
+    "--ignore-gpu-blocklist",
+  ],
+});
+let failed = false;
+const check = (ok, what) => {
+  say(`${ok ? "ok" : "FAILED"}: ${what}`);
+  if (!ok) failed = true;
+};
+
+try {
+  const page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+  const problems = [];
+  page.on("console", (m) => {
+    if (m.type() === "error") problems.push(m.text());
+  });
+  page.on("pageerror", (e) => {
+    if (!String(e).includes("Using exceptions for control flow")) problems.push(String(e));
+  });
+  const status = async () => JSON.parse((await page.evaluate(() => window.epistleStatus)) || "{}");
+
+  async function load(what) {
+    await page.waitForFunction(() => window.epistleReadyMs || window.epistleFailed, null, { timeout: 120_000 });
+    const failure = await page.evaluate(() => window.epistleFailed);
+    if (failure) throw new Error(`the page says: ${failure}`);
+    const ms = await page.evaluate(() => window.epistleReadyMs);
+    say(`${what}: first frame after ${Math.round(ms)} ms`);
+    // The canvas has the keyboard focus; let the title settle before pressing keys.
+    await page.waitForFunction(() => (JSON.parse(window.epistleStatus || "{}").screen || "") === "Title", null, { timeout: 30_000 });
+    await page.waitForTimeout(500);
+    return ms;
+  }
+
+  // Takes the first choice on screen: skip the typewriter, press 1, until a turn passes.
+  async function choose(n) {
+    const before = (await status()).turn;
+    for (let tries = 0; tries < 40; tries++) {
+      await page.keyboard.press("Space");
+      await page.waitForTimeout(150);
+      await page.keyboard.press(String(n));
+      try {
+        await page.waitForFunction((t) => JSON.parse(window.epistleStatus || "{}").turn > t, before, { timeout: 700 });
+        return await status();
+      } catch {}
+    }
+    throw new Error(`choice ${n} could not be made at ${JSON.stringify(await status())}`);
+  }
+
+  await page.goto(url);
+  const firstMs = await load("first load");
+  await page.screenshot({ path: `${out}/title.png` });
+
+  await page.keyboard.press("Enter"); // New game has the focus on a first visit.
+  await page.waitForFunction(() => JSON.parse(window.epistleStatus || "{}").screen === "Playing", null, { timeout: 10_000 });
+  await choose(1);
+  const played = await choose(2);
+  say(`after two choices: ${JSON.stringify(played)}`);
+  check(played.turn === 2, "two choices were made");
+  await page.waitForTimeout(600);
+  await page.screenshot({ path: `${out}/played.png` });
+
+  await page.reload();
+  await load("reload");
+  await page.keyboard.press("Enter"); // Continue has the focus when there is an autosave.
+  await page.waitForFunction(() => JSON.parse(window.epistleStatus || "{}").screen === "Playing", null, { timeout: 10_000 });
+  const resumed = await status();
+  say(`after Continue: ${JSON.stringify(resumed)}`);
+  check(resumed.node === played.node && resumed.turn === played.turn, "Continue resumed where the game was");
+  await page.waitForTimeout(1500);
+  await page.screenshot({ path: `${out}/resumed.png` });
+
+  const saved = await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith("epistle/")).sort());
+  say(`browser storage: ${saved.join(", ")}`);
+  check(saved.some((k) => k.endsWith("/autosave.ron")), "the autosave is in the browser's storage");
+  check(problems.length === 0, `no errors in the console${problems.length ? `: ${problems.join(" | ")}` : ""}`);
+  say(`time to first interactive frame: ${Math.round(firstMs)} ms`);
+} catch (e) {
+  say(`FAILED: ${e.message}`);
+  failed = true;
+} finally {
+  await browser.close();
+}
+process.exit(failed ? 1 : 0);
