@@ -13,6 +13,7 @@ ROOT=$(pwd)
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 PATH_OF_CHOICES=${EPISTLE_E2E_PATH:-1,2,1}
 OUT=${EPISTLE_E2E_OUT:-$(mktemp -d /tmp/epistle-e2e.XXXXXX)}
+mkdir -p "$OUT"
 DATA=$(mktemp -d /tmp/epistle-e2e-data.XXXXXX)
 
 say() { printf 'game-e2e: %s\n' "$*"; }

@@ -22,7 +22,7 @@ use crate::plugin::{Screen, Session, Settings, SlotId, StoryNotice};
 use bevy::prelude::*;
 use bevy::winit::{UpdateMode, WinitSettings};
 use bevy_egui::egui::{self, Color32};
-use bevy_egui::{EguiContexts, EguiPlugin, EguiPrimaryContextPass};
+use bevy_egui::{EguiContext, EguiContexts, EguiPlugin, EguiPreUpdateSet, EguiPrimaryContextPass};
 use std::time::Duration;
 use theme::Palette;
 
@@ -149,7 +149,15 @@ fn setup(mut commands: Commands) {
     commands.spawn(Camera2d);
 }
 
-/// Installs the fonts, then keeps the style in step with the settings and the mood.
+/// Gives each new egui context the fonts before its first pass, so the first frame
+/// (the one the web page waits for) is drawn in them.
+fn fonts_for_new_contexts(mut contexts: Query<&mut EguiContext, Added<EguiContext>>) {
+    for mut ctx in &mut contexts {
+        theme::install_fonts(ctx.get_mut());
+    }
+}
+
+/// Keeps the style in step with the settings and the mood.
 /// With `EPISTLE_DEBUG_REPAINT` set, logs why each frame was drawn (for idle checks).
 #[allow(clippy::too_many_arguments)]
 fn style(
@@ -160,13 +168,8 @@ fn style(
     mut mood: ResMut<MoodPalette>,
     mut clear: ResMut<ClearColor>,
     mut last: Local<Option<(Palette, u32)>>,
-    mut fonts: Local<bool>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?;
-    if !*fonts {
-        theme::install_fonts(ctx);
-        *fonts = true;
-    }
     let now = ctx.input(|i| i.time);
     if std::env::var_os("EPISTLE_DEBUG_REPAINT").is_some() {
         info!("repaint causes: {:?} events {:?}", ctx.repaint_causes(), ctx.input(|i| i.raw.events.clone()));
@@ -282,6 +285,7 @@ pub fn plugin(app: &mut App) {
     app.init_resource::<ClearColor>().init_resource::<UiState>().init_resource::<MoodPalette>();
     app.add_systems(Startup, setup);
     app.add_systems(Update, (notices.after(crate::plugin::EpistleSet::Commands), window_mode.run_if(resource_changed::<Settings>)));
+    app.add_systems(PreUpdate, fonts_for_new_contexts.after(EguiPreUpdateSet::InitContexts).before(EguiPreUpdateSet::BeginPass));
     app.add_systems(EguiPrimaryContextPass, style.before(ScreenPass));
     app.add_systems(EguiPrimaryContextPass, show_toasts.after(ScreenPass));
     app.configure_sets(EguiPrimaryContextPass, ScreenPass);

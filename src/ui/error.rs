@@ -50,7 +50,7 @@ pub fn error_screen(ui: &mut Ui, view: &ErrorView) -> Option<ErrorAction> {
                 if retry.clicked() {
                     action = Some(ErrorAction::Retry);
                 }
-                if ui.button("Quit").clicked() {
+                if !cfg!(target_arch = "wasm32") && ui.button("Quit").clicked() {
                     action = Some(ErrorAction::Quit);
                 }
             });

@@ -136,20 +136,31 @@ pub fn story_font(ctx: &egui::Context, italic: bool) -> FontFamily {
     }
 }
 
-/// Installs Noto Serif (bundled, SIL Open Font License) beside egui's own fonts.
+/// The fonts: Noto Serif for the story (bundled in `assets/fonts`, SIL Open Font
+/// License, hinting removed: egui does not use it), egui's Ubuntu Light for the
+/// interface and Hack for code, each falling back on the others for missing glyphs.
+pub fn font_definitions() -> egui::FontDefinitions {
+    let mut fonts = egui::FontDefinitions::empty();
+    let data = [
+        ("ubuntu-light", epaint_default_fonts::UBUNTU_LIGHT),
+        ("hack", epaint_default_fonts::HACK_REGULAR),
+        ("noto-serif", include_bytes!("../../assets/fonts/NotoSerif-Regular.ttf").as_slice()),
+        ("noto-serif-italic", include_bytes!("../../assets/fonts/NotoSerif-Italic.ttf").as_slice()),
+    ];
+    for (name, bytes) in data {
+        fonts.font_data.insert(name.into(), egui::FontData::from_static(bytes).into());
+    }
+    let list = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+    fonts.families.insert(FontFamily::Proportional, list(&["ubuntu-light", "noto-serif"]));
+    fonts.families.insert(FontFamily::Monospace, list(&["hack", "ubuntu-light", "noto-serif"]));
+    fonts.families.insert(serif(), list(&["noto-serif", "ubuntu-light"]));
+    fonts.families.insert(serif_italic(), list(&["noto-serif-italic", "noto-serif", "ubuntu-light"]));
+    fonts
+}
+
+/// Installs [`font_definitions`] (from the next pass on).
 pub fn install_fonts(ctx: &egui::Context) {
-    let mut fonts = egui::FontDefinitions::default();
-    fonts
-        .font_data
-        .insert("noto-serif".into(), egui::FontData::from_static(include_bytes!("../../assets/fonts/NotoSerif-Regular.ttf")).into());
-    fonts
-        .font_data
-        .insert("noto-serif-italic".into(), egui::FontData::from_static(include_bytes!("../../assets/fonts/NotoSerif-Italic.ttf")).into());
-    let fallback = fonts.families.get(&FontFamily::Proportional).cloned().unwrap_or_default();
-    let with = |first: &str| std::iter::once(first.to_string()).chain(fallback.iter().cloned()).collect::<Vec<_>>();
-    fonts.families.insert(serif(), with("noto-serif"));
-    fonts.families.insert(serif_italic(), with("noto-serif-italic"));
-    ctx.set_fonts(fonts);
+    ctx.set_fonts(font_definitions());
 }
 
 /// The egui style for a palette and body size: calm widgets, clear focus rings.

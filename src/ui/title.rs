@@ -78,8 +78,11 @@ pub fn title_screen(ui: &mut Ui, view: &TitleView) -> Option<TitleAction> {
             ("Load", true, TitleAction::Load),
             ("Endings", true, TitleAction::Endings),
             ("Settings", true, TitleAction::Settings),
-            ("Quit", true, TitleAction::Quit),
         ]);
+        // A page is left by closing its tab; quitting would only freeze the canvas.
+        if !cfg!(target_arch = "wasm32") {
+            buttons.push(("Quit", true, TitleAction::Quit));
+        }
         for (i, (label, enabled, a)) in buttons.into_iter().enumerate() {
             let r = menu_button(ui, label, enabled, w);
             if i == 0 && !view.confirm_new && ui.memory(|m| m.focused().is_none()) {
