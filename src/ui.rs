@@ -146,7 +146,9 @@ fn toasts(ctx: &egui::Context, palette: &Palette, toasts: &[(String, f64)]) {
 }
 
 fn setup(mut commands: Commands) {
-    commands.spawn(Camera2d);
+    // egui smooths its own edges: multisampling would only multiply the fill cost
+    // (four samples a pixel, then a resolve), which a software renderer feels.
+    commands.spawn((Camera2d, bevy::render::view::Msaa::Off));
 }
 
 /// Gives each new egui context the fonts before its first pass, so the first frame
@@ -155,6 +157,21 @@ fn fonts_for_new_contexts(mut contexts: Query<&mut EguiContext, Added<EguiContex
     for mut ctx in &mut contexts {
         theme::install_fonts(ctx.get_mut());
     }
+}
+
+/// The window sleeps while nothing happens, but a story loading is not a window
+/// event: from the start of loading until the screen after it has been drawn a few
+/// times, ask for frame after frame (in a browser, this is the wait before the
+/// loading cover lifts).
+fn awake_while_loading(screen: Res<State<Screen>>, mut drawn: Local<u32>, mut redraw: MessageWriter<bevy::window::RequestRedraw>) {
+    if *screen.get() == Screen::Loading {
+        *drawn = 0;
+    } else if *drawn >= 3 {
+        return;
+    } else {
+        *drawn += 1;
+    }
+    redraw.write(bevy::window::RequestRedraw);
 }
 
 /// Keeps the style in step with the settings and the mood.
@@ -285,6 +302,7 @@ pub fn plugin(app: &mut App) {
     app.init_resource::<ClearColor>().init_resource::<UiState>().init_resource::<MoodPalette>();
     app.add_systems(Startup, setup);
     app.add_systems(Update, (notices.after(crate::plugin::EpistleSet::Commands), window_mode.run_if(resource_changed::<Settings>)));
+    app.add_systems(Last, awake_while_loading);
     app.add_systems(PreUpdate, fonts_for_new_contexts.after(EguiPreUpdateSet::InitContexts).before(EguiPreUpdateSet::BeginPass));
     app.add_systems(EguiPrimaryContextPass, style.before(ScreenPass));
     app.add_systems(EguiPrimaryContextPass, show_toasts.after(ScreenPass));

@@ -199,15 +199,15 @@ fn publish(
     }
 }
 
-/// Tells the page once the first screen after loading has been drawn.
-fn ready_when_drawn(screen: Res<State<super::Screen>>, mut frames: Local<u32>) {
-    if *frames > 2 || *screen.get() == super::Screen::Loading {
+/// Tells the page when the first screen after loading has been built: this update
+/// drew it, and renders it before it hands control back to the browser (no
+/// pipelined rendering on the web), so the page's next task sees it on the canvas.
+fn ready_when_drawn(screen: Res<State<super::Screen>>, mut told: Local<bool>) {
+    if *told || *screen.get() == super::Screen::Loading {
         return;
     }
-    *frames += 1;
-    if *frames > 2 {
-        mark_ready();
-    }
+    *told = true;
+    mark_ready();
 }
 
 pub(super) fn plugin(app: &mut App) {
