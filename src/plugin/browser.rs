@@ -176,7 +176,15 @@ fn publish(
     screen: Res<State<super::Screen>>,
     mut last: Local<Option<super::Screen>>,
 ) {
-    let page_changed = notices.read().any(|n| matches!(n, super::StoryNotice::PageChanged(_)));
+    let mut page_changed = false;
+    for n in notices.read() {
+        match n {
+            super::StoryNotice::PageChanged(_) => page_changed = true,
+            // The player sees these as messages on the canvas; the console keeps them.
+            super::StoryNotice::Problem(p) => warn!("{p}"),
+            _ => {}
+        }
+    }
     if !page_changed && *last == Some(*screen.get()) {
         return;
     }

@@ -85,9 +85,9 @@ impl DataStore {
         match &self.backend {
             Backend::Dir(p) => format!("Saves are kept in {}", p.display()),
             #[cfg(target_arch = "wasm32")]
-            Backend::Browser => "Saves are kept in this browser's storage for this site. Clearing the site's data deletes them: \
-                 export a save to keep a copy or to move it to another device."
-                .to_string(),
+            Backend::Browser => {
+                "Saves are kept in this browser's storage for this site; clearing the site's data deletes them.".to_string()
+            }
             Backend::Memory { why, .. } => why.clone(),
         }
     }

@@ -45,9 +45,9 @@ pub fn export_to(folder: &std::path::Path, name: &str, text: &str) -> Result<std
 /// How the player imports a save here, for the saves screen.
 pub fn import_hint() -> &'static str {
     if cfg!(target_arch = "wasm32") {
-        "Import a save file you exported earlier: it goes into the first empty slot."
+        "Export a save to keep a copy or to move it to another browser or computer; an imported save goes into the first empty slot."
     } else {
-        "To import a save file, drop it on this window: it goes into the first empty slot."
+        "Export copies a save to your Downloads folder; drop a save file on this window to import it into the first empty slot."
     }
 }
 

@@ -56,7 +56,8 @@ pub enum EndingsAction {
 pub fn endings_screen(ui: &mut Ui, view: &EndingsView) -> Option<EndingsAction> {
     let p = &view.palette;
     let mut action = None;
-    egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
+    // Its own scroll state: the play screen's (scrolled to the bottom) must not carry over.
+    egui::ScrollArea::vertical().id_salt("endings").auto_shrink([false, false]).show(ui, |ui| {
         centred_column(ui, 720.0, |ui| {
             ui.add_space(18.0);
             if screen_header(ui, "Endings", p) {

@@ -35,7 +35,8 @@ pub fn error_screen(ui: &mut Ui, view: &ErrorView) -> Option<ErrorAction> {
     let p = &view.palette;
     let mut action = None;
     let errors = view.diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
-    egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
+    // Its own scroll state: the play screen's (scrolled to the bottom) must not carry over.
+    egui::ScrollArea::vertical().id_salt("error").auto_shrink([false, false]).show(ui, |ui| {
         centred_column(ui, 860.0, |ui| {
             ui.add_space(18.0);
             ui.label(RichText::new("This story could not be opened").font(FontId::new(32.0, story_font(ui.ctx(), false))).color(p.text));

@@ -62,7 +62,8 @@ pub fn saves_screen(ui: &mut Ui, view: &SavesView) -> Option<SavesAction> {
     if view.confirm.is_none() && ui.input_mut(|i| i.consume_key(egui::Modifiers::NONE, Key::Escape)) {
         action = Some(SavesAction::Back);
     }
-    egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
+    // Its own scroll state: the play screen's (scrolled to the bottom) must not carry over.
+    egui::ScrollArea::vertical().id_salt("saves").auto_shrink([false, false]).show(ui, |ui| {
         centred_column(ui, 760.0, |ui| {
             ui.add_space(18.0);
             ui.horizontal(|ui| {
@@ -76,25 +77,23 @@ pub fn saves_screen(ui: &mut Ui, view: &SavesView) -> Option<SavesAction> {
                     if back.clicked() {
                         action = Some(SavesAction::Back);
                     }
+                    if view.can_pick && ui.button("Import a save file…").clicked() {
+                        action = Some(SavesAction::Import);
+                    }
                 });
             });
-            ui.add_space(10.0);
+            // Where saves live comes first: a player about to trust the page with a
+            // game should not have to scroll to learn it.
+            let note = RichText::new(&view.storage_note).color(if view.temporary { p.accent } else { p.muted });
+            ui.label(if view.temporary { note.strong() } else { note.small() });
+            ui.label(RichText::new(&view.import_hint).small().color(p.muted));
+            ui.add_space(12.0);
             for slot in &view.slots {
                 if let Some(a) = slot_row(ui, slot, view) {
                     action = Some(a);
                 }
                 ui.add_space(8.0);
             }
-            ui.add_space(8.0);
-            let note = RichText::new(&view.storage_note).color(if view.temporary { p.accent } else { p.muted });
-            ui.label(if view.temporary { note.strong() } else { note.small() });
-            ui.add_space(6.0);
-            ui.horizontal_wrapped(|ui| {
-                if view.can_pick && ui.button("Import a save file…").clicked() {
-                    action = Some(SavesAction::Import);
-                }
-                ui.label(RichText::new(&view.import_hint).small().color(p.muted));
-            });
             ui.add_space(18.0);
         });
     });
@@ -128,7 +127,7 @@ fn slot_row(ui: &mut Ui, slot: &SlotInfo, view: &SavesView) -> Option<SavesActio
         ui.set_width(ui.available_width());
         ui.horizontal(|ui| {
             ui.vertical(|ui| {
-                ui.set_width((ui.available_width() - 330.0).max(200.0));
+                ui.set_width((ui.available_width() - 400.0).max(200.0));
                 ui.label(small_caps(&slot.id.label(), 12.0, p.accent));
                 match &slot.state {
                     SlotState::Empty => {

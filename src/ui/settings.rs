@@ -32,7 +32,8 @@ pub fn settings_screen(ui: &mut Ui, view: &SettingsView) -> Option<SettingsActio
     let p = &view.palette;
     let mut s = view.settings.clone();
     let mut action = None;
-    egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
+    // Its own scroll state: the play screen's (scrolled to the bottom) must not carry over.
+    egui::ScrollArea::vertical().id_salt("settings").auto_shrink([false, false]).show(ui, |ui| {
         centred_column(ui, 640.0, |ui| {
             ui.add_space(18.0);
             if screen_header(ui, "Settings", p) {

@@ -1,14 +1,17 @@
 // The web build, end to end, in headless Chromium: load the page from a local server,
 // wait for the first frame, start a game and make two choices by keyboard, reload the
-// page, choose Continue, and check the game resumed where it was. Writes screenshots
-// and prints the time to the first frame.
+// page, choose Continue, and check the game resumed where it was. Then, on the saves
+// screen, export the autosave (a download) and import it back (the file picker) into
+// slot 1. Then the same page in a browser that refuses storage, and in one whose
+// storage is full: the game plays on and says why nothing is kept. Writes
+// screenshots and prints the time to the first frame.
 //
 //   node e2e.mjs URL OUT_DIR
 //
 // The page tells where the game is through `window.epistleStatus` (JSON), and when
 // its first screen is drawn through `window.epistleReadyMs`.
 import { chromium } from "playwright-core";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 
 const [url = "http://127.0.0.1:8080/", out = "web-e2e"] = process.argv.slice(2);
 mkdirSync(out, { recursive: true });
@@ -99,8 +102,79 @@ try {
   const saved = await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith("epistle/")).sort());
   say(`browser storage: ${saved.join(", ")}`);
   check(saved.some((k) => k.endsWith("/autosave.ron")), "the autosave is in the browser's storage");
+
+  // Saves screen (S): Back has the focus; Tab reaches Import, then the autosave's Export.
+  await page.keyboard.press("s");
+  await page.waitForFunction(() => JSON.parse(window.epistleStatus || "{}").screen === "Saves", null, { timeout: 10_000 });
+  await page.waitForTimeout(400);
+  await page.screenshot({ path: `${out}/saves.png` });
+  for (const key of ["Tab", "Tab"]) {
+    await page.keyboard.press(key);
+    await page.waitForTimeout(300);
+  }
+  const [download] = await Promise.all([page.waitForEvent("download", { timeout: 10_000 }), page.keyboard.press("Enter")]);
+  const exported = readFileSync(await download.path(), "utf8");
+  say(`exported ${download.suggestedFilename()} (${exported.length} bytes)`);
+  check(download.suggestedFilename() === "dear_someone-autosave.ron", "the export is named after the story and slot");
+  const autosave = await page.evaluate(() => localStorage.getItem("epistle/dear_someone/autosave.ron"));
+  check(exported === autosave, "the exported file is the autosave");
+  const file = `${out}/exported.ron`;
+  writeFileSync(file, exported);
+  // Back to the page and into the saves screen again: Back has the focus, Tab
+  // reaches Import.
+  for (const key of ["Escape", "s", "Tab"]) {
+    await page.waitForTimeout(500);
+    await page.keyboard.press(key);
+  }
+  await page.waitForTimeout(300);
+  const [chooser] = await Promise.all([page.waitForEvent("filechooser", { timeout: 10_000 }), page.keyboard.press("Enter")]);
+  await chooser.setFiles(file);
+  await page.waitForFunction(() => localStorage.getItem("epistle/dear_someone/slot-1.ron"), null, { timeout: 10_000 });
+  const imported = await page.evaluate(() => localStorage.getItem("epistle/dear_someone/slot-1.ron"));
+  check(imported === exported, "the imported file went into slot 1");
+  await page.waitForTimeout(800);
+  await page.screenshot({ path: `${out}/imported.png` });
   check(problems.length === 0, `no errors in the console${problems.length ? `: ${problems.join(" | ")}` : ""}`);
   say(`time to first interactive frame: ${Math.round(firstMs)} ms`);
+
+  // A browser that refuses storage, then one whose storage is full.
+  for (const [what, script, expect] of [
+    [
+      "storage refused",
+      () => Object.defineProperty(window, "localStorage", { get() { throw new DOMException("The operation is insecure.", "SecurityError"); } }),
+      "browser storage is unavailable",
+    ],
+    [
+      "storage full",
+      () => {
+        const set = Storage.prototype.setItem;
+        Storage.prototype.setItem = function (k, v) {
+          if (k.startsWith("epistle/") && k !== "epistle/.probe") throw new DOMException("The quota has been exceeded.", "QuotaExceededError");
+          return set.call(this, k, v);
+        };
+      },
+      "storage for this site is full",
+    ],
+  ]) {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    await context.addInitScript(script);
+    const p = await context.newPage();
+    const logged = [];
+    p.on("console", (m) => logged.push(m.text()));
+    p.on("pageerror", (e) => {
+      if (!String(e).includes("Using exceptions for control flow")) logged.push(`PAGE ERROR ${e}`);
+    });
+    await p.goto(url);
+    await p.waitForFunction(() => window.epistleReadyMs || window.epistleFailed, null, { timeout: 120_000 });
+    await p.waitForTimeout(500);
+    await p.keyboard.press("Enter");
+    await p.waitForFunction(() => JSON.parse(window.epistleStatus || "{}").screen === "Playing", null, { timeout: 10_000 });
+    await p.waitForTimeout(500);
+    await p.screenshot({ path: `${out}/${what.replace(" ", "-")}.png` });
+    check(logged.some((l) => l.includes(expect)), `${what}: the game plays and says "${expect}"`);
+    check(!logged.some((l) => l.startsWith("PAGE ERROR")), `${what}: no crash`);
+    await context.close();
+  }
 } catch (e) {
   say(`FAILED: ${e.message}`);
   failed = true;
