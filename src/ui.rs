@@ -160,11 +160,18 @@ fn fonts_for_new_contexts(mut contexts: Query<&mut EguiContext, Added<EguiContex
 }
 
 /// The window sleeps while nothing happens, but a story loading is not a window
-/// event: from the start of loading until the screen after it has been drawn a few
-/// times, ask for frame after frame (in a browser, this is the wait before the
+/// event, and a resized window needs a few frames for egui to lay the screen out at
+/// the new size (in a browser it got one, at the old layout, and then slept). From
+/// the start of loading, or a resize, until the next screen has been drawn a few
+/// times, ask for frame after frame (in a browser, this is also the wait before the
 /// loading cover lifts).
-fn awake_while_loading(screen: Res<State<Screen>>, mut drawn: Local<u32>, mut redraw: MessageWriter<bevy::window::RequestRedraw>) {
-    if *screen.get() == Screen::Loading {
+fn awake_while_settling(
+    screen: Res<State<Screen>>,
+    mut resized: MessageReader<bevy::window::WindowResized>,
+    mut drawn: Local<u32>,
+    mut redraw: MessageWriter<bevy::window::RequestRedraw>,
+) {
+    if *screen.get() == Screen::Loading || resized.read().count() > 0 {
         *drawn = 0;
     } else if *drawn >= 3 {
         return;
@@ -302,7 +309,7 @@ pub fn plugin(app: &mut App) {
     app.init_resource::<ClearColor>().init_resource::<UiState>().init_resource::<MoodPalette>();
     app.add_systems(Startup, setup);
     app.add_systems(Update, (notices.after(crate::plugin::EpistleSet::Commands), window_mode.run_if(resource_changed::<Settings>)));
-    app.add_systems(Last, awake_while_loading);
+    app.add_systems(Last, awake_while_settling);
     app.add_systems(PreUpdate, fonts_for_new_contexts.after(EguiPreUpdateSet::InitContexts).before(EguiPreUpdateSet::BeginPass));
     app.add_systems(EguiPrimaryContextPass, style.before(ScreenPass));
     app.add_systems(EguiPrimaryContextPass, show_toasts.after(ScreenPass));

@@ -30,14 +30,14 @@ WB=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; 
 [ -n "$WB" ] || { say "Cargo.lock names no wasm-bindgen version"; exit 1; }
 if [ "$(wasm-bindgen --version 2>/dev/null | cut -d' ' -f2)" != "$WB" ]; then
     say "installing wasm-bindgen-cli $WB (about 2 minutes, once)"
-    cargo install wasm-bindgen-cli --version "$WB"
+    cargo install --force wasm-bindgen-cli --version "$WB"
 fi
 OPT=${EPISTLE_WEB_NO_OPT:-0}
 if [ "$OPT" != 1 ]; then
     have=$(wasm-opt --version 2>/dev/null | sed -n 's/.*version \([0-9]*\).*/\1/p')
     if [ "${have:-0}" -lt 116 ]; then
         say "installing wasm-opt (binaryen 116; about 6 minutes, once)"
-        cargo install wasm-opt --version 0.116.1
+        cargo install --force wasm-opt --version 0.116.1
     fi
 fi
 

@@ -79,6 +79,16 @@ try {
   await page.goto(url);
   const firstMs = await load("first load");
   await page.screenshot({ path: `${out}/title.png` });
+  check(await page.evaluate(() => document.getElementById("cover").classList.contains("gone")), "the loading cover is gone");
+
+  // The canvas follows the window.
+  await page.setViewportSize({ width: 900, height: 640 });
+  await page.waitForTimeout(600);
+  const size = await page.evaluate(() => [document.getElementById("epistle").clientWidth, document.getElementById("epistle").clientHeight]);
+  check(size[0] === 900 && size[1] === 640, `the canvas follows a resized window (${size.join("x")})`);
+  await page.screenshot({ path: `${out}/title-resized.png` });
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.waitForTimeout(600);
 
   await page.keyboard.press("Enter"); // New game has the focus on a first visit.
   await page.waitForFunction(() => JSON.parse(window.epistleStatus || "{}").screen === "Playing", null, { timeout: 10_000 });
@@ -136,6 +146,24 @@ try {
   await page.screenshot({ path: `${out}/imported.png` });
   check(problems.length === 0, `no errors in the console${problems.length ? `: ${problems.join(" | ")}` : ""}`);
   say(`time to first interactive frame: ${Math.round(firstMs)} ms`);
+
+  // A browser without WebGL2: a readable message, not a blank page.
+  {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    await context.addInitScript(() => {
+      const get = HTMLCanvasElement.prototype.getContext;
+      HTMLCanvasElement.prototype.getContext = function (kind, ...rest) {
+        return kind === "webgl2" ? null : get.call(this, kind, ...rest);
+      };
+    });
+    const p = await context.newPage();
+    await p.goto(url);
+    await p.waitForFunction(() => window.epistleFailed, null, { timeout: 10_000 });
+    const shown = await p.evaluate(() => document.getElementById("status").textContent);
+    await p.screenshot({ path: `${out}/no-webgl2.png` });
+    check(shown.includes("needs WebGL2"), `without WebGL2 the page says so: "${shown.slice(0, 60)}…"`);
+    await context.close();
+  }
 
   // A browser that refuses storage, then one whose storage is full.
   for (const [what, script, expect] of [
