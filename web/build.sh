@@ -34,7 +34,7 @@ if [ "$(wasm-bindgen --version 2>/dev/null | cut -d' ' -f2)" != "$WB" ]; then
 fi
 OPT=${EPISTLE_WEB_NO_OPT:-0}
 if [ "$OPT" != 1 ]; then
-    have=$(wasm-opt --version 2>/dev/null | sed -n 's/.*version \([0-9]*\).*/\1/p')
+    have=$(wasm-opt --version 2>/dev/null | sed -n 's/.*version \([0-9]*\).*/\1/p' || true)
     if [ "${have:-0}" -lt 116 ]; then
         say "installing wasm-opt (binaryen 116; about 6 minutes, once)"
         cargo install --force wasm-opt --version 0.116.1
