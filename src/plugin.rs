@@ -23,7 +23,7 @@ pub use asset::{StoryAsset, StoryLoader};
 pub use backlog::BacklogEntry;
 pub use messages::{PageReason, StoryCommand, StoryNotice};
 pub use persist::{Gallery, SlotId, SlotInfo, SlotList, SlotState};
-pub use session::{LoadErrors, Session, StoryHandle};
+pub use session::{LoadErrors, Place, Session, StoryHandle};
 pub use settings::{Settings, TextSpeed, ThemeChoice};
 pub use store::DataStore;
 

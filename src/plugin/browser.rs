@@ -5,6 +5,7 @@
 //! Browser callbacks (a picked file arriving) happen outside Bevy's schedule: they
 //! leave what they bring in a queue and wake the app, whose systems drain it.
 
+use super::store::lock;
 use bevy::prelude::*;
 use bevy::winit::{EventLoopProxy, WinitUserEvent};
 use std::sync::Mutex;
@@ -92,18 +93,18 @@ static WAKER: Mutex<Option<EventLoopProxy<WinitUserEvent>>> = Mutex::new(None);
 
 /// Lets browser callbacks wake the app.
 pub fn set_waker(proxy: EventLoopProxy<WinitUserEvent>) {
-    *WAKER.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(proxy);
+    *lock(&WAKER) = Some(proxy);
 }
 
 fn wake() {
-    if let Some(p) = WAKER.lock().unwrap_or_else(std::sync::PoisonError::into_inner).as_ref() {
+    if let Some(p) = lock(&WAKER).as_ref() {
         let _ = p.send_event(WinitUserEvent::WakeUp);
     }
 }
 
 /// Takes the files picked since the last call.
 pub fn take_picked() -> Vec<(String, Vec<u8>)> {
-    std::mem::take(&mut *PICKED.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
+    std::mem::take(&mut *lock(&PICKED))
 }
 
 /// Opens the browser's file picker for a save file; what the player picks arrives
@@ -120,7 +121,7 @@ pub fn pick_file() -> Result<(), String> {
         let name = file.name();
         let on_bytes = Closure::once(move |buffer: JsValue| {
             let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
-            PICKED.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push((name, bytes));
+            lock(&PICKED).push((name, bytes));
             wake();
         });
         let _ = file.array_buffer().then(&on_bytes);
@@ -163,10 +164,8 @@ pub fn requested_story() -> Option<String> {
 #[derive(serde::Serialize)]
 struct Status<'a> {
     screen: String,
-    node: &'a str,
-    chapter: &'a str,
-    turn: u32,
-    ended: Option<&'a str>,
+    #[serde(flatten)]
+    place: super::session::Place<'a>,
 }
 
 /// Publishes the status when the page or the screen changes.
@@ -189,19 +188,7 @@ fn publish(
         return;
     }
     *last = Some(*screen.get());
-    let (node, chapter, turn, ended) = match session.runner() {
-        Some(r) => {
-            let story = r.story();
-            (
-                story.node(r.state().node).id.as_str(),
-                story.chapter_title(r.state().node),
-                r.state().turn,
-                r.ended().and_then(|e| story.endings.get(e as usize)).map(|e| e.id.as_str()),
-            )
-        }
-        None => ("", "", 0, None),
-    };
-    let status = Status { screen: format!("{:?}", screen.get()), node, chapter, turn, ended };
+    let status = Status { screen: format!("{:?}", screen.get()), place: session.place() };
     if let Ok(json) = serde_json::to_string(&status) {
         publish_status(&json);
     }

@@ -3,7 +3,7 @@
 //! share slots. A broken or foreign entry is reported and left alone; nothing here
 //! ever deletes or rewrites an entry the player did not ask to change.
 
-pub use super::store::{DataStore, now, store_clock_bits, write_atomic};
+pub use super::store::{DataStore, now, write_atomic};
 use crate::narrative::{Save, SaveError, Story};
 use bevy::prelude::*;
 use serde::{Deserialize, Serialize};

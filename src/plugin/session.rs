@@ -32,6 +32,19 @@ pub struct Session {
     reload_errors: Vec<LocatedDiagnostic>,
 }
 
+/// Where a playthrough is, by ids: see [`Session::place`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Place<'a> {
+    /// The node's id.
+    pub node: &'a str,
+    /// The chapter's title.
+    pub chapter: &'a str,
+    /// Choices made.
+    pub turn: u32,
+    /// The ending's id, at an ending.
+    pub ended: Option<&'a str>,
+}
+
 impl Session {
     /// The loaded story.
     pub fn story(&self) -> Option<&Arc<Story>> {
@@ -41,6 +54,19 @@ impl Session {
     /// The playthrough in progress.
     pub fn runner(&self) -> Option<&Runner> {
         self.runner.as_ref()
+    }
+
+    /// Where the playthrough is (empty fields before a game starts): what the
+    /// end-to-end runs and the web page report.
+    pub fn place(&self) -> Place<'_> {
+        let Some(r) = self.runner() else { return Place::default() };
+        let story = r.story();
+        Place {
+            node: story.node(r.state().node).id.as_str(),
+            chapter: story.chapter_title(r.state().node),
+            turn: r.state().turn,
+            ended: r.ended().and_then(|e| story.endings.get(e as usize)).map(|e| e.id.as_str()),
+        }
     }
 
     /// Everything read in this playthrough, with the choices made.
@@ -386,7 +412,7 @@ fn record_ending(session: &Session, story: &Story, data: &DataStore, gallery: &m
 
 fn clock_seed() -> u64 {
     // The clock's bits (milliseconds with a fraction), mixed so close times differ.
-    persist::store_clock_bits().wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ 0x5eed
+    super::store::now_millis().to_bits().wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ 0x5eed
 }
 
 pub(super) fn plugin(app: &mut App) {

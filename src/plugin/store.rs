@@ -142,10 +142,10 @@ impl DataStore {
     }
 }
 
-/// The map, even if a panic elsewhere poisoned the lock (the data is still whole:
-/// every change is one insert or remove).
-fn lock(entries: &Mutex<BTreeMap<String, String>>) -> std::sync::MutexGuard<'_, BTreeMap<String, String>> {
-    entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+/// The guarded value, even if a panic elsewhere poisoned the lock (what is guarded
+/// here stays whole: every change is one insert, push, take or replace).
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Writes a file atomically: a temporary file beside it, flushed to disk, then
@@ -183,11 +183,6 @@ fn unique() -> String {
 /// is not available).
 pub fn now() -> u64 {
     (now_millis() / 1000.0) as u64
-}
-
-/// The clock as bits, for seeding.
-pub fn store_clock_bits() -> u64 {
-    now_millis().to_bits()
 }
 
 /// Milliseconds since 1970, now, with a fraction.

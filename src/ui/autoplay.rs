@@ -51,10 +51,8 @@ const SETTLE: u32 = 30;
 /// The status line: where the story got to.
 #[derive(serde::Serialize)]
 struct Status<'a> {
-    node: &'a str,
-    turn: u32,
-    chapter: &'a str,
-    ended: Option<&'a str>,
+    #[serde(flatten)]
+    place: crate::plugin::session::Place<'a>,
     choices_taken: &'a [String],
     screenshots: Vec<String>,
 }
@@ -163,25 +161,13 @@ fn drive(
 
 fn finish(script: &Autoplay, progress: &mut Progress, session: &Session, exit: &mut MessageWriter<AppExit>, code: u8) {
     progress.done = true;
-    let (node, turn, chapter, ended) = match session.runner() {
-        Some(r) => {
-            let story = r.story();
-            (
-                story.node(r.state().node).id.clone(),
-                r.state().turn,
-                story.chapter_title(r.state().node).to_string(),
-                r.ended().and_then(|e| story.endings.get(e as usize)).map(|e| e.id.clone()),
-            )
-        }
-        None => (String::new(), 0, String::new(), None),
-    };
     let screenshots = script
         .screenshot_dir
         .as_ref()
         .and_then(|d| std::fs::read_dir(d).ok())
         .map(|rd| rd.filter_map(|e| e.ok()?.file_name().into_string().ok()).filter(|n| n.ends_with(".png")).collect())
         .unwrap_or_default();
-    let status = Status { node: &node, turn, chapter: &chapter, ended: ended.as_deref(), choices_taken: &progress.taken, screenshots };
+    let status = Status { place: session.place(), choices_taken: &progress.taken, screenshots };
     let json = serde_json::to_string(&status).unwrap_or_default();
     println!("EPISTLE_STATUS {json}");
     if let Some(dir) = &script.screenshot_dir
