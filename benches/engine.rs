@@ -62,9 +62,11 @@ fn exploring(c: &mut Criterion) {
     g.sample_size(10);
     for n in [1_000usize, 10_000] {
         let Some(story) = synth::story(n).compile().story else { return };
-        let states = explore(&story, Limits { max_states: 200_000 }).states as u64;
+        let states = explore(&story, Limits { max_states: 200_000, ..Limits::default() }).states as u64;
         g.throughput(Throughput::Elements(states));
-        g.bench_function(BenchmarkId::new("states", n), |b| b.iter(|| black_box(explore(&story, Limits { max_states: 200_000 }).states)));
+        g.bench_function(BenchmarkId::new("states", n), |b| {
+            b.iter(|| black_box(explore(&story, Limits { max_states: 200_000, ..Limits::default() }).states))
+        });
     }
     g.finish();
 }

@@ -8,6 +8,8 @@ pub mod diagnostic;
 pub mod explore;
 pub mod expr;
 pub mod flow;
+pub mod fsio;
+pub mod fuzzing;
 pub mod load;
 pub mod manifest;
 pub mod ron_tree;

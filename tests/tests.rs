@@ -10,6 +10,10 @@ mod diagnostics;
 mod runtime;
 // Saves: round trips, migration across story edits, replay, corrupt files.
 mod saves;
+// The stable fuzz driver: four targets, a seeded corpus, mutations (short in CI).
+mod fuzz;
+// Hostile input: every bug an outside attack found stays fixed.
+mod hostile;
 // Property tests: random play never breaks state; random bytes never panic the loader.
 mod props;
 // The shipped stories: clean, and their recorded endings still reached.

@@ -428,7 +428,16 @@ impl Compiler<'_> {
                     return None;
                 };
                 let mut out = Vec::new();
-                for w in schema::list(list, d) {
+                let listed = schema::list(list, d);
+                if listed.is_empty() && matches!(list.kind, Kind::List(_)) {
+                    d.push(
+                        Diagnostic::new(Code::BadRandom, "`Random` has no outcomes")
+                            .at(v.span, "nothing to pick from")
+                            .help("list at least one outcome: `Random([(1, \"rain\"), (1, \"sun\")])`, or use `next: \"node\"`"),
+                    );
+                    return None;
+                }
+                for w in listed {
                     let Kind::Tuple { name: None, items } = &w.kind else {
                         d.expected("`(weight, \"node\")`", w);
                         continue;
@@ -447,6 +456,14 @@ impl Compiler<'_> {
                     }
                 }
                 if out.is_empty() {
+                    return None;
+                }
+                if out.iter().map(|w| u64::from(w.0)).sum::<u64>() > u64::from(u32::MAX) {
+                    d.push(
+                        Diagnostic::new(Code::BadRandom, format!("the weights add up to more than {}", u32::MAX))
+                            .at(v.span, "these weights")
+                            .help("weights are relative: divide them all by the same number"),
+                    );
                     return None;
                 }
                 Some(Flow::Random(out))

@@ -55,6 +55,10 @@ pub enum Code {
     MissingElse,
     /// `next` chains loop forever without a choice.
     FlowCycle,
+    /// A random `next` can come back to itself without a choice.
+    RandomCycle,
+    /// A `Random` with no outcomes, or weights whose total is too large.
+    BadRandom,
     /// A text input targets a variable that is not a `Str`.
     BadInput,
     /// A variable's default or range does not fit its type.
@@ -98,6 +102,8 @@ impl Code {
             Code::ConflictingFlow => "E0121",
             Code::MissingElse => "E0122",
             Code::FlowCycle => "E0123",
+            Code::RandomCycle => "E0124",
+            Code::BadRandom => "E0125",
             Code::Unreachable => "W0201",
             Code::UnusedEnding => "W0202",
             Code::NeverRead => "W0203",
@@ -109,7 +115,7 @@ impl Code {
     }
 
     /// Every code, for documentation and tests.
-    pub const ALL: [Code; 26] = [
+    pub const ALL: [Code; 28] = [
         Code::Syntax,
         Code::Shape,
         Code::MissingField,
@@ -129,6 +135,8 @@ impl Code {
         Code::ConflictingFlow,
         Code::MissingElse,
         Code::FlowCycle,
+        Code::RandomCycle,
+        Code::BadRandom,
         Code::Unreachable,
         Code::UnusedEnding,
         Code::NeverRead,
@@ -304,17 +312,27 @@ impl LocatedDiagnostic {
 
 /// The closest of `candidates` to `name`, if it is close enough to be a likely typo.
 pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
-    let limit = (name.chars().count() / 3).max(1);
+    // Ids are short; a name this long is not a typo of one (and comparing it with
+    // every id would cost its length times theirs).
+    const LONGEST: usize = 64;
+    let len = name.chars().count();
+    if len > LONGEST {
+        return None;
+    }
+    let limit = (len / 3).max(1);
     candidates
         .into_iter()
-        .map(|c| (edit_distance(name, c), c))
-        .filter(|&(d, _)| d <= limit)
+        // A cheap test first: ids whose lengths differ by more than the limit
+        // cannot be within it.
+        .filter(|c| c.len() <= 4 * (LONGEST + limit) && c.chars().count().abs_diff(len) <= limit)
+        .filter_map(|c| edit_distance(name, c, limit).map(|d| (d, c)))
         .min_by_key(|&(d, c)| (d, c.len()))
         .map(|(_, c)| format!("did you mean `{c}`?"))
 }
 
-/// Levenshtein distance over characters.
-fn edit_distance(a: &str, b: &str) -> usize {
+/// Levenshtein distance over characters, if it is at most `limit` (rows stop as soon
+/// as every entry passes it).
+fn edit_distance(a: &str, b: &str, limit: usize) -> Option<usize> {
     let b: Vec<char> = b.chars().collect();
     let mut prev: Vec<usize> = (0..=b.len()).collect();
     let mut cur = vec![0; b.len() + 1];
@@ -324,9 +342,12 @@ fn edit_distance(a: &str, b: &str) -> usize {
             let cost = usize::from(ca != cb);
             cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
         }
+        if cur.iter().all(|&x| x > limit) {
+            return None;
+        }
         std::mem::swap(&mut prev, &mut cur);
     }
-    prev[b.len()]
+    Some(prev[b.len()]).filter(|&d| d <= limit)
 }
 
 #[cfg(test)]

@@ -17,16 +17,53 @@ use super::story::{Flow, Story};
 use super::value::Value;
 use std::time::{Duration, Instant};
 
-/// Limits for one exploration.
+/// Limits for one exploration. Each bounds something a hostile or simply large story
+/// could otherwise exhaust: distinct states, memory, and work (flows followed, which
+/// bounds time without a clock).
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
     /// Stop after this many distinct states.
     pub max_states: usize,
+    /// Stop when the exploration's own memory (state keys, their index, the graph,
+    /// the states waiting to be expanded) passes this many bytes.
+    pub max_memory: usize,
+    /// Stop after following this many flows (one per choice taken and per random
+    /// outcome followed).
+    pub max_steps: u64,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_states: 2_000_000 }
+        Limits { max_states: 2_000_000, max_memory: DEFAULT_MAX_MEMORY, max_steps: 50_000_000 }
+    }
+}
+
+/// The default memory bound: 4 GiB, a sixth of this project's 24 GiB machines.
+pub const DEFAULT_MAX_MEMORY: usize = 4 << 30;
+
+/// The most random branches one flow may pass through without a choice before it is
+/// called a loop (the loader refuses random cycles, E0124; this is the backstop).
+pub const MAX_CHANCES: usize = 1024;
+
+/// Which bound stopped an incomplete exploration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Bound {
+    /// [`Limits::max_states`].
+    States,
+    /// [`Limits::max_memory`].
+    Memory,
+    /// [`Limits::max_steps`].
+    Steps,
+}
+
+impl std::fmt::Display for Bound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Bound::States => "the state limit (--max-states)",
+            Bound::Memory => "the memory limit (--max-memory)",
+            Bound::Steps => "the work limit (--max-steps)",
+        })
     }
 }
 
@@ -56,8 +93,13 @@ pub struct Exploration {
     pub states: usize,
     /// Transitions followed.
     pub transitions: usize,
-    /// Whether every reachable state was explored (the bound was not hit).
+    /// Whether every reachable state was explored (no bound was hit).
     pub complete: bool,
+    /// The bound that stopped the exploration, when it is not complete.
+    pub stopped_by: Option<Bound>,
+    /// The exploration's own memory at its largest, in bytes (an estimate from the
+    /// sizes of its tables).
+    pub peak_memory: usize,
     /// Wall time.
     pub elapsed: Duration,
     /// For each declared ending, a shortest path to it, if reachable.
@@ -105,6 +147,9 @@ struct Plan {
     node_chapter: Vec<u32>,
     cap: u32,
     strings: Vec<String>,
+    string_ids: std::collections::HashMap<String, u64>,
+    /// Bytes held by `strings` (and their index).
+    string_bytes: usize,
 }
 
 /// What one chapter's conditions and effects read.
@@ -283,17 +328,28 @@ impl Plan {
         for l in &mut layouts {
             l.count_bits = 32 - cap.leading_zeros();
         }
-        Plan { caps, layouts, node_chapter: story.nodes.iter().map(|n| n.chapter).collect(), cap, strings: Vec::new() }
+        Plan {
+            caps,
+            layouts,
+            node_chapter: story.nodes.iter().map(|n| n.chapter).collect(),
+            cap,
+            strings: Vec::new(),
+            string_ids: std::collections::HashMap::new(),
+            string_bytes: 0,
+        }
     }
 
+    /// A number per distinct string value (hashed: a story whose strings change on
+    /// every turn meets thousands of them).
     fn string_id(&mut self, s: &str) -> u64 {
-        match self.strings.iter().position(|x| x == s) {
-            Some(i) => i as u64,
-            None => {
-                self.strings.push(s.to_string());
-                self.strings.len() as u64 - 1
-            }
+        if let Some(&i) = self.string_ids.get(s) {
+            return i;
         }
+        let i = self.strings.len() as u64;
+        self.strings.push(s.to_string());
+        self.string_ids.insert(s.to_string(), i);
+        self.string_bytes += 2 * (s.len() + std::mem::size_of::<String>()) + 16;
+        i
     }
 
     fn encode(&mut self, st: &StoryState, out: &mut Vec<u64>) {
@@ -311,10 +367,7 @@ impl Plan {
             let x = match &st.vars[v] {
                 Value::Int(n) => self.caps[v].map_or(*n, |c| (*n).min(c)).wrapping_sub(base) as u64,
                 Value::Bool(b) => u64::from(*b),
-                Value::Str(s) => {
-                    let s = s.clone();
-                    self.string_id(&s)
-                }
+                Value::Str(s) => self.string_id(s),
             };
             w.push(x, bits);
         }
@@ -369,7 +422,8 @@ fn var_width(d: &super::story::VarDecl, cap: Option<i64>) -> (i64, u32) {
         (Value::Bool(_), _, _) => (0, 1),
         (Value::Str(_), _, _) => (0, 32),
         (Value::Int(_), Some(lo), Some(hi)) if hi >= lo => {
-            let span = (hi - lo) as u64;
+            // `abs_diff`: the full i64 range spans more than i64 can hold.
+            let span = hi.abs_diff(lo);
             (lo, (64 - span.leading_zeros()).max(1))
         }
         _ => (0, 64),
@@ -582,6 +636,8 @@ struct Graph {
     starts: Vec<u32>,
     links: Vec<Link>,
     chance_paths: Vec<Vec<Step>>,
+    /// Steps held in `chance_paths`.
+    chance_steps: usize,
     edges: Vec<(u32, u32)>,
     buf: Vec<u64>,
     max: usize,
@@ -605,6 +661,19 @@ impl Graph {
 
     fn len(&self) -> usize {
         self.links.len()
+    }
+
+    /// The graph's memory, from the capacities of its tables.
+    fn bytes(&self) -> usize {
+        use std::mem::size_of;
+        self.arena.capacity() * 8
+            + self.starts.capacity() * 4
+            + self.links.capacity() * size_of::<Link>()
+            + self.table.capacity() * (size_of::<u32>() + 1)
+            + self.edges.capacity() * size_of::<(u32, u32)>()
+            + self.chance_paths.capacity() * size_of::<Vec<Step>>()
+            + self.chance_steps * size_of::<Step>()
+            + self.plan.string_bytes
     }
 
     /// Registers the state `st` reached by `p`; returns its index and whether it is
@@ -639,6 +708,7 @@ impl Graph {
         let chances = if p.chances.is_empty() {
             NONE
         } else {
+            self.chance_steps += p.chances.capacity();
             self.chance_paths.push(std::mem::take(&mut p.chances));
             self.chance_paths.len() as u32 - 1
         };
@@ -678,6 +748,7 @@ pub fn explore(story: &Story, limits: Limits) -> Exploration {
         starts: Vec::new(),
         links: Vec::new(),
         chance_paths: Vec::new(),
+        chance_steps: 0,
         edges: Vec::new(),
         buf: Vec::new(),
         max: limits.max_states,
@@ -701,35 +772,82 @@ pub fn explore(story: &Story, limits: Limits) -> Exploration {
     let mut complete = true;
     let mut transitions = 0usize;
     let mut scratch = StoryState::new(story, 0);
-    // Spent states, reused so expanding a state allocates nothing.
+    // Spent states, reused so expanding a state allocates nothing; only a few are
+    // kept (a node with many random outcomes spends thousands at once).
     let mut spare: Vec<StoryState> = Vec::new();
+    const SPARE: usize = 64;
+    // One state's heap, for the memory estimate of states waiting in `pending`.
+    let state_bytes = std::mem::size_of::<StoryState>()
+        + scratch.vars.len() * std::mem::size_of::<Value>()
+        + scratch.visits.len() * 4
+        + scratch.once.len() * 8
+        + scratch.vary.len() * 4;
+    let mut stopped_by = None;
+    let mut peak_memory = 0usize;
+    let mut steps = 0u64;
+    let mut chance_bytes = 0usize;
     let mut queue = std::collections::VecDeque::new();
     let mut pending =
         vec![Pending { st: StoryState::new(story, 0), from: NONE, node: NONE, choice: NONE, chances: Vec::new(), enter: story.start }];
-    loop {
+    'explore: loop {
         while let Some(mut p) = pending.pop() {
+            steps += 1;
+            if steps > limits.max_steps {
+                stopped_by = Some(Bound::Steps);
+                complete = false;
+                break 'explore;
+            }
             let mut st = std::mem::replace(&mut p.st, StoryState::new_empty());
-            let stop = flow::advance(
+            chance_bytes = chance_bytes.saturating_sub(p.chances.capacity() * std::mem::size_of::<Step>());
+            let mut stop = flow::advance(
                 story,
                 &mut st,
                 p.enter,
                 &mut Record { seen: &mut conds, base: &cond_base, choices: &choice_counts, reached: &mut node_reached },
             );
             if let Stop::Random(at) = stop {
-                for &(_, to) in flow::outcomes(story, at) {
-                    let mut chances = p.chances.clone();
-                    chances.push(Step::Chance { node: at, to });
-                    pending.push(Pending { st: st.clone(), from: p.from, node: p.node, choice: p.choice, chances, enter: to });
+                if p.chances.len() < MAX_CHANCES {
+                    for &(_, to) in flow::outcomes(story, at) {
+                        let mut chances = Vec::with_capacity(p.chances.len() + 1);
+                        chances.extend_from_slice(&p.chances);
+                        chances.push(Step::Chance { node: at, to });
+                        chance_bytes += chances.capacity() * std::mem::size_of::<Step>();
+                        let st = match spare.pop() {
+                            Some(mut s) => {
+                                s.clone_from(&st);
+                                s
+                            }
+                            None => st.clone(),
+                        };
+                        pending.push(Pending { st, from: p.from, node: p.node, choice: p.choice, chances, enter: to });
+                    }
+                    if spare.len() < SPARE {
+                        spare.push(st);
+                    }
+                    continue;
                 }
-                continue;
+                // Random branches without end (the loader refuses them): a loop.
+                stop = Stop::Loop;
             }
             transitions += 1;
             let added = g.add(&st, &mut p);
-            spare.push(st);
+            if spare.len() < SPARE {
+                spare.push(st);
+            }
             let Some((i, fresh)) = added else {
+                stopped_by = Some(Bound::States);
                 complete = false;
                 continue;
             };
+            if fresh && g.len().is_multiple_of(1024) {
+                let now = g.bytes() + (pending.len() + spare.len()) * state_bytes + chance_bytes + queue.len() * 4;
+                peak_memory = peak_memory.max(now);
+                if now > limits.max_memory {
+                    stopped_by = Some(Bound::Memory);
+                    complete = false;
+                    break 'explore;
+                }
+            }
             if !fresh {
                 continue;
             }
@@ -747,6 +865,13 @@ pub fn explore(story: &Story, limits: Limits) -> Exploration {
             break;
         }
         let Some(s) = queue.pop_front() else { break };
+        let now = g.bytes() + (pending.len() + spare.len()) * state_bytes + chance_bytes + queue.len() * 4;
+        peak_memory = peak_memory.max(now);
+        if now > limits.max_memory {
+            stopped_by = Some(Bound::Memory);
+            complete = false;
+            break;
+        }
         keybuf.clear();
         keybuf.extend_from_slice(g.key(s));
         let key = &keybuf;
@@ -826,7 +951,9 @@ pub fn explore(story: &Story, limits: Limits) -> Exploration {
     Exploration {
         states: n,
         transitions,
-        complete,
+        complete: complete && stopped_by.is_none(),
+        stopped_by,
+        peak_memory: peak_memory.max(g.bytes()),
         elapsed: started.elapsed(),
         endings,
         node_reached,
@@ -864,16 +991,26 @@ impl Witness {
     }
 }
 
+/// The most choices [`witness`] replays in all, over every seed it tries: finding a
+/// seed costs at most this much, however long the path.
+pub const WITNESS_BUDGET: usize = 200_000;
+
 /// Finds a seed under which the runner follows `steps` exactly (random outcomes
-/// included), trying seeds `0..max_seeds`; returns the replayable witness.
+/// included), trying seeds `0..max_seeds` within [`WITNESS_BUDGET`] replayed choices;
+/// returns the replayable witness.
 pub fn witness(story: &std::sync::Arc<Story>, steps: &[Step], max_seeds: u64) -> Option<Witness> {
     let has_chance = steps.iter().any(|s| matches!(s, Step::Chance { .. }));
     let seeds = if has_chance { max_seeds } else { 1 };
+    let mut budget = WITNESS_BUDGET;
     'seeds: for seed in 0..seeds {
         let mut r = super::runner::Runner::new(std::sync::Arc::clone(story), seed);
         let mut out = Vec::new();
         for step in steps {
             let Step::Choose { node, choice } = *step else { continue };
+            if budget == 0 {
+                return None;
+            }
+            budget -= 1;
             if r.state().node != node {
                 continue 'seeds;
             }

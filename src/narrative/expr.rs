@@ -9,8 +9,28 @@ use std::borrow::Cow;
 /// The deepest expression nesting accepted (guards the stack).
 pub const MAX_EXPR_DEPTH: usize = 48;
 
+/// The most operators one expression may hold. With [`MAX_EXPR_DEPTH`] it bounds the
+/// compiled tree's height (a chain `a+b+c+…` nests one level per `+`), so evaluating,
+/// walking and dropping an expression can never exhaust the stack.
+pub const MAX_EXPR_OPS: usize = 256;
+
+/// The longest string a variable or an expression can hold, in bytes. Joining
+/// strings (`s = s + s`) stops growing there (cut at a character boundary).
+pub const MAX_STR_BYTES: usize = 4096;
+
+/// Cuts `s` to at most [`MAX_STR_BYTES`] bytes, at a character boundary.
+pub fn cap_string(s: &mut String) {
+    if s.len() > MAX_STR_BYTES {
+        let mut at = MAX_STR_BYTES;
+        while !s.is_char_boundary(at) {
+            at -= 1;
+        }
+        s.truncate(at);
+    }
+}
+
 /// A compiled expression.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Expr {
     /// An integer literal.
     Int(i64),
@@ -35,7 +55,7 @@ pub enum Expr {
 }
 
 /// Binary operators.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum BinOp {
     /// `+` on integers.
     Add,
@@ -90,7 +110,7 @@ impl Expr {
             Expr::Seen(n) => Val::Bool(env.visits(*n) > 0),
             Expr::Turns => Val::Int(i64::from(env.turns())),
             Expr::Not(e) => Val::Bool(!e.eval(env).as_bool()),
-            Expr::Neg(e) => Val::Int(e.eval(env).as_int().wrapping_neg()),
+            Expr::Neg(e) => Val::Int(e.eval(env).as_int().saturating_neg()),
             Expr::Bin(op, a, b) => match op {
                 BinOp::And => Val::Bool(a.eval(env).as_bool() && b.eval(env).as_bool()),
                 BinOp::Or => Val::Bool(a.eval(env).as_bool() || b.eval(env).as_bool()),
@@ -98,16 +118,21 @@ impl Expr {
                 BinOp::Ne => Val::Bool(a.eval(env) != b.eval(env)),
                 BinOp::Concat => {
                     let mut s = a.eval(env).to_text().into_owned();
-                    s.push_str(&b.eval(env).to_text());
+                    if s.len() < MAX_STR_BYTES {
+                        s.push_str(&b.eval(env).to_text());
+                        cap_string(&mut s);
+                    }
                     Val::Str(Cow::Owned(s))
                 }
                 _ => {
                     let (x, y) = (a.eval(env).as_int(), b.eval(env).as_int());
                     match op {
-                        BinOp::Add => Val::Int(x.wrapping_add(y)),
-                        BinOp::Sub => Val::Int(x.wrapping_sub(y)),
-                        BinOp::Mul => Val::Int(x.wrapping_mul(y)),
-                        BinOp::Div => Val::Int(x.checked_div(y).unwrap_or(0)),
+                        // One rule for all integer arithmetic: it saturates at the
+                        // ends of i64 and never wraps; dividing by zero gives 0.
+                        BinOp::Add => Val::Int(x.saturating_add(y)),
+                        BinOp::Sub => Val::Int(x.saturating_sub(y)),
+                        BinOp::Mul => Val::Int(x.saturating_mul(y)),
+                        BinOp::Div => Val::Int(if y == 0 { 0 } else { x.saturating_div(y) }),
                         BinOp::Rem => Val::Int(x.checked_rem(y).unwrap_or(0)),
                         BinOp::Lt => Val::Bool(x < y),
                         BinOp::Le => Val::Bool(x <= y),
@@ -162,7 +187,7 @@ impl Expr {
 }
 
 /// How an effect changes its variable.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum EffectOp {
     /// `x = e`.
     Set,
@@ -175,7 +200,7 @@ pub enum EffectOp {
 }
 
 /// A compiled effect.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Effect {
     /// The variable written.
     pub var: u32,
@@ -296,6 +321,8 @@ struct Parser<'a> {
     end: usize,
     scope: &'a dyn Scope,
     depth: usize,
+    /// Operators so far (see [`MAX_EXPR_OPS`]).
+    ops: usize,
 }
 
 /// A parsed expression with its type and the byte range it covers.
@@ -318,7 +345,7 @@ impl<'a> Parser<'a> {
     fn new(src: &'a str, span: SpanFn<'a>, scope: &'a dyn Scope) -> Result<Parser<'a>, Diagnostic> {
         let mut lex = Lexer { src, pos: 0, span };
         let (tok, start, end) = lex.next()?;
-        Ok(Parser { lex, tok, start, end, scope, depth: 0 })
+        Ok(Parser { lex, tok, start, end, scope, depth: 0, ops: 0 })
     }
 
     fn bump(&mut self) -> Result<(), Diagnostic> {
@@ -375,12 +402,24 @@ impl<'a> Parser<'a> {
                 break;
             }
             let (op_start, op_end) = (self.start, self.end);
+            self.count_op()?;
             self.bump()?;
             let rhs = self.expr(prec + 1)?;
             lhs = self.binary(bin, lhs, rhs, op_start, op_end)?;
         }
         self.depth -= 1;
         Ok(lhs)
+    }
+
+    /// Counts one operator against [`MAX_EXPR_OPS`].
+    fn count_op(&mut self) -> Result<(), Diagnostic> {
+        self.ops += 1;
+        if self.ops > MAX_EXPR_OPS {
+            return Err(Diagnostic::new(Code::TooLarge, format!("more than {MAX_EXPR_OPS} operators in one expression"))
+                .at(self.span(self.start, self.end), "the limit is passed here")
+                .help("split the calculation over several effects, keeping partial results in a variable"));
+        }
+        Ok(())
     }
 
     fn type_err(&self, t: &Typed, msg: String, label: String) -> Diagnostic {
@@ -449,6 +488,7 @@ impl<'a> Parser<'a> {
     fn unary_inner(&mut self, start: usize) -> Result<Typed, Diagnostic> {
         match self.tok.clone() {
             Tok::Op("!") => {
+                self.count_op()?;
                 self.bump()?;
                 let e = self.unary()?;
                 if e.ty != Type::Bool {
@@ -457,13 +497,14 @@ impl<'a> Parser<'a> {
                 Ok(Typed { end: e.end, expr: Expr::Not(Box::new(e.expr)), ty: Type::Bool, start })
             }
             Tok::Op("-") => {
+                self.count_op()?;
                 self.bump()?;
                 let e = self.unary()?;
                 if e.ty != Type::Int {
                     return Err(self.type_err(&e, format!("`-` needs an Int, found {}", type_name(e.ty)), "not an Int".into()));
                 }
                 let expr = match e.expr {
-                    Expr::Int(n) => Expr::Int(n.wrapping_neg()),
+                    Expr::Int(n) => Expr::Int(n.saturating_neg()),
                     other => Expr::Neg(Box::new(other)),
                 };
                 Ok(Typed { end: e.end, expr, ty: Type::Int, start })

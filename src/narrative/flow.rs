@@ -50,7 +50,7 @@ pub fn take(story: &Story, st: &mut StoryState, i: usize) -> u32 {
         st.take(s);
     }
     st.apply(story, &c.effects);
-    st.turn += 1;
+    st.turn = st.turn.saturating_add(1);
     c.to
 }
 
@@ -111,11 +111,13 @@ pub fn outcomes(story: &Story, node: u32) -> &[(u32, u32)] {
     }
 }
 
-/// Picks a random outcome with the state's generator.
+/// Picks a random outcome with the state's generator. The loader keeps the total
+/// weight within `u32` (E0130); should a larger total ever arrive, it is clamped
+/// rather than wrapped, so no outcome's share is skewed by overflow.
 pub fn pick_outcome(story: &Story, st: &mut StoryState, node: u32) -> u32 {
     let ws = outcomes(story, node);
-    let total: u32 = ws.iter().map(|w| w.0).sum();
-    let mut pick = st.rng.below(total);
+    let total: u64 = ws.iter().map(|w| u64::from(w.0)).sum();
+    let mut pick = st.rng.below(u32::try_from(total).unwrap_or(u32::MAX));
     for &(w, t) in ws {
         if pick < w {
             return t;

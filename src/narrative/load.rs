@@ -4,6 +4,7 @@
 
 use super::chapter::{self, Compiler, RawNode, StoryScope};
 use super::diagnostic::{Code, Diagnostic, Severity};
+use super::fsio;
 use super::manifest;
 use super::ron_tree;
 use super::schema::Diags;
@@ -66,7 +67,7 @@ pub struct ChapterFile {
 pub fn load_dir(dir: &Path) -> Loaded {
     let manifest_path = dir.join(MANIFEST);
     let shown = manifest_path.display().to_string();
-    let manifest_text = match read_text(&manifest_path) {
+    let manifest_text = match read_text(dir, MANIFEST) {
         Ok(t) => t,
         Err(e) => {
             let mut sources = Sources::new();
@@ -82,7 +83,7 @@ pub fn load_dir(dir: &Path) -> Loaded {
         .iter()
         .map(|name| {
             let path = dir.join(name);
-            ChapterFile { name: name.clone(), path: path.display().to_string(), text: read_text(&path) }
+            ChapterFile { name: name.clone(), path: path.display().to_string(), text: read_text(dir, name) }
         })
         .collect();
     let mut loaded = compile(SourceFile::new(shown, manifest_text), chapters);
@@ -104,13 +105,29 @@ pub fn load_dir(dir: &Path) -> Loaded {
     loaded
 }
 
-fn read_text(path: &Path) -> Result<String, String> {
-    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
-    if meta.len() > ron_tree::MAX_FILE_BYTES as u64 {
-        return Err(format!("the file is {} bytes; the limit is {}", meta.len(), ron_tree::MAX_FILE_BYTES));
-    }
-    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
-    String::from_utf8(bytes).map_err(|e| format!("not UTF-8 text (bad byte at offset {})", e.utf8_error().valid_up_to()))
+/// Reads a file of the story: a regular file, inside the story folder once links are
+/// followed, at most [`ron_tree::MAX_FILE_BYTES`], UTF-8 (a byte-order mark is fine).
+fn read_text(dir: &Path, name: &str) -> Result<String, String> {
+    let path = fsio::inside(dir, name).map_err(|e| e.to_string())?;
+    let bytes = fsio::read_capped(&path, ron_tree::MAX_FILE_BYTES).map_err(|e| match e {
+        fsio::ReadError::TooBig { limit } => format!("the file is larger than the limit of {limit} bytes"),
+        other => other.to_string(),
+    })?;
+    decode_utf8(bytes)
+}
+
+/// Decodes a story file, dropping a UTF-8 byte-order mark; a bad byte is reported by
+/// line and column.
+pub fn decode_utf8(bytes: Vec<u8>) -> Result<String, String> {
+    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").map(<[u8]>::to_vec).unwrap_or(bytes);
+    String::from_utf8(body).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let good = &e.as_bytes()[..at];
+        let line = good.iter().filter(|&&b| b == b'\n').count() + 1;
+        let line_start = good.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        let column = std::str::from_utf8(&good[line_start..]).map_or(1, |s| s.chars().count() + 1);
+        format!("not UTF-8 text: a bad byte (0x{:02X}) at line {line}, column {column}; re-save the file as UTF-8", e.as_bytes()[at])
+    })
 }
 
 /// Compiles a story from its manifest and chapter files. Pure: no file system, so the

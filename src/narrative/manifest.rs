@@ -68,7 +68,17 @@ pub fn read<'v>(root: &'v Value<'v>, file: FileId, d: &mut Diags) -> Option<Mani
     let start = f.req("start", d).and_then(|v| schema::string(v, d).map(|s| (s.text.to_string(), v.span)));
     let mut files = Vec::new();
     if let Some(v) = f.req("files", d) {
-        for item in schema::list(v, d) {
+        let items = schema::list(v, d);
+        // The cap first: nothing below looks at more than MAX_FILES entries.
+        if items.len() > MAX_FILES {
+            d.push(
+                Diagnostic::new(Code::TooLarge, format!("{} files listed; the limit is {MAX_FILES}", items.len()))
+                    .at(v.span, "here")
+                    .help("merge small chapters into larger files"),
+            );
+        }
+        let mut listed: std::collections::HashMap<&str, Span> = std::collections::HashMap::new();
+        for item in items.iter().take(MAX_FILES) {
             if let Some(s) = schema::string(item, d) {
                 if let Some(problem) = bad_path(&s.text) {
                     d.push(
@@ -78,7 +88,7 @@ pub fn read<'v>(root: &'v Value<'v>, file: FileId, d: &mut Diags) -> Option<Mani
                     );
                     continue;
                 }
-                if let Some((_, first)) = files.iter().find(|(p, _): &&(String, Span)| *p == s.text) {
+                if let Some(first) = listed.get(&*s.text) {
                     d.push(
                         Diagnostic::new(Code::Duplicate, format!("file `{}` is listed twice", s.text))
                             .at(item.span, "listed again here")
@@ -86,12 +96,9 @@ pub fn read<'v>(root: &'v Value<'v>, file: FileId, d: &mut Diags) -> Option<Mani
                     );
                     continue;
                 }
+                listed.insert(s.text.as_ref(), item.span);
                 files.push((s.text.to_string(), item.span));
             }
-        }
-        if files.len() > MAX_FILES {
-            d.push(Diagnostic::new(Code::TooLarge, format!("{} files listed; the limit is {MAX_FILES}", files.len())).at(v.span, "here"));
-            files.truncate(MAX_FILES);
         }
     }
     let vars = f.opt("variables", d).map(|v| read_vars(v, d)).unwrap_or_default();

@@ -130,6 +130,10 @@ pub fn parse(file: FileId, text: &str) -> Result<Value<'_>, Diagnostic> {
             .help("split the chapter into several files"));
     }
     let mut p = Parser { file, src: text, bytes: text.as_bytes(), pos: 0, depth: 0 };
+    // A UTF-8 byte-order mark (some Windows editors write one) is not content.
+    if text.starts_with('\u{FEFF}') {
+        p.pos = 3;
+    }
     p.skip_ws()?;
     // RON allows `#![enable(...)]` attributes at the top; accept and ignore them.
     while p.peek() == Some(b'#') {

@@ -231,9 +231,21 @@ impl Runner {
     fn enter(&mut self, mut n: u32) {
         let story = Arc::clone(&self.story);
         let mut render = Render { page: &mut self.page, story: &story };
+        // Random branches restart the flow; they count against the same bound, so a
+        // cycle through a random `next` (refused by the loader, E0124) still ends.
+        let mut randoms = 0usize;
         loop {
             match flow::advance(&story, &mut self.state, n, &mut render) {
-                Stop::Random(at) => n = flow::pick_outcome(&story, &mut self.state, at),
+                Stop::Random(at) if randoms < MAX_FLOW_STEPS => {
+                    randoms += 1;
+                    n = flow::pick_outcome(&story, &mut self.state, at);
+                }
+                Stop::Random(_) => {
+                    let id = &story.node(self.state.node).id;
+                    render.page.stuck =
+                        Some(format!("the story went through {MAX_FLOW_STEPS} random branches without a choice, last at `{id}`"));
+                    return;
+                }
                 Stop::Wait | Stop::Ending(_) => return,
                 Stop::Stuck => {
                     let id = &story.node(self.state.node).id;

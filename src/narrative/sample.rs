@@ -46,12 +46,21 @@ pub fn playthrough(story: &Arc<Story>, seed: u64, i: u64) -> Playthrough {
     Playthrough { seed: run_seed, runner: r, numbers, words }
 }
 
-/// Samples up to `tries` playthroughs and returns, per ending, the shortest one found
-/// that reaches it.
+/// The most choices [`witnesses`] makes over all its playthroughs: sampling costs at
+/// most this much, however long each playthrough runs.
+pub const WITNESS_TURNS: usize = 2_000_000;
+
+/// Samples up to `tries` playthroughs (within [`WITNESS_TURNS`] choices in all) and
+/// returns, per ending, the shortest one found that reaches it.
 pub fn witnesses(story: &Arc<Story>, seed: u64, tries: u64) -> Vec<Option<Playthrough>> {
     let mut best: Vec<Option<Playthrough>> = (0..story.endings.len()).map(|_| None).collect();
+    let mut turns = 0usize;
     for i in 0..tries {
+        if turns >= WITNESS_TURNS {
+            break;
+        }
         let p = playthrough(story, seed, i);
+        turns += p.numbers.len().max(1);
         if let Some(e) = p.runner.ended() {
             let slot = &mut best[e as usize];
             if slot.as_ref().is_none_or(|b| p.numbers.len() < b.numbers.len()) {

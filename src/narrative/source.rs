@@ -72,6 +72,16 @@ impl SourceFile {
         LineCol { line: line as u32 + 1, column: column as u32 }
     }
 
+    /// The byte offset where the line holding `offset` starts.
+    pub fn line_start(&self, offset: usize) -> usize {
+        let offset = offset.min(self.text.len()) as u32;
+        let starts = self.lines();
+        match starts.binary_search(&offset) {
+            Ok(i) => starts[i] as usize,
+            Err(i) => starts[i.saturating_sub(1)] as usize,
+        }
+    }
+
     /// The text of the 1-based line `line`, without its line break.
     pub fn line_text(&self, line: u32) -> &str {
         let i = (line.max(1) - 1) as usize;

@@ -111,6 +111,10 @@ impl StoryState {
             };
             self.vars[i] = match new {
                 Value::Int(n) => Value::Int(story.vars[i].clamp(n)),
+                Value::Str(mut s) => {
+                    super::expr::cap_string(&mut s);
+                    Value::Str(s)
+                }
                 other => other,
             };
         }

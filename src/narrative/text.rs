@@ -10,6 +10,10 @@ use super::source::{FileId, Span};
 /// The most variation alternatives or markup segments one text may hold.
 pub const MAX_SEGMENTS: usize = 4096;
 
+/// The deepest markup nesting in one text (`{if a: {if b: ..}}`): checked before each
+/// level is entered, so the parser's recursion is bounded.
+pub const MAX_MARKUP_DEPTH: usize = 32;
+
 /// How a variation chooses among its alternatives.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum VaryKind {
@@ -185,13 +189,14 @@ pub struct TextParser<'a> {
     pub next_site: &'a mut u32,
     allow_vary: bool,
     segments: usize,
+    depth: usize,
 }
 
 impl<'a> TextParser<'a> {
     /// A parser over one string. `allow_vary` is false for texts rendered without
     /// side effects (choice text, names, reasons).
     pub fn new(lit: &'a StrLit<'a>, file: FileId, scope: &'a dyn Scope, next_site: &'a mut u32, allow_vary: bool) -> Self {
-        TextParser { lit, file, scope, next_site, allow_vary, segments: 0 }
+        TextParser { lit, file, scope, next_site, allow_vary, segments: 0, depth: 0 }
     }
 
     fn span(&self, s: usize, e: usize) -> Span {
@@ -223,12 +228,23 @@ impl<'a> TextParser<'a> {
                     if lit_start < pos {
                         segs.push(Seg::Lit(src[lit_start..pos].into()));
                     }
-                    let (seg, end) = self.markup(pos)?;
+                    // Both limits are checked before descending, so neither a long
+                    // nor a deep text can run the parser out of stack.
                     self.segments += 1;
                     if self.segments > MAX_SEGMENTS {
                         return Err(Diagnostic::new(Code::TooLarge, format!("more than {MAX_SEGMENTS} markup pieces in one text"))
-                            .at(self.span(pos, end), "here"));
+                            .at(self.span(pos, pos + 1), "here")
+                            .help("split the text into several passages"));
                     }
+                    if self.depth >= MAX_MARKUP_DEPTH {
+                        return Err(Diagnostic::new(Code::TooLarge, format!("markup nested deeper than {MAX_MARKUP_DEPTH} levels"))
+                            .at(self.span(pos, pos + 1), "too deep here")
+                            .help("flatten the conditions: `{if a && b: ..}`"));
+                    }
+                    self.depth += 1;
+                    let marked = self.markup(pos);
+                    self.depth -= 1;
+                    let (seg, end) = marked?;
                     segs.push(seg);
                     pos = end;
                     lit_start = pos;

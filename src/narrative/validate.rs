@@ -33,6 +33,7 @@ pub fn check(story: &Story, spans: &Spans<'_>, d: &mut Diags) {
         }
     }
     flow_cycles(story, spans, d);
+    random_cycles(story, spans, d);
     unused_endings(story, spans, d);
     variable_usage(story, spans, d);
     unused_characters(story, spans, d);
@@ -43,15 +44,27 @@ pub fn check(story: &Story, spans: &Spans<'_>, d: &mut Diags) {
 /// difference to the story, whatever their text says. Conditional choices are left
 /// out: a locked alternative that leads to the same place is a deliberate design.
 fn same_choices(story: &Story, spans: &Spans<'_>, d: &mut Diags) {
+    // Grouped by (destination, effects) in one hashed pass per node: linear, however
+    // many choices a node has.
+    let mut first: std::collections::HashMap<(u32, &[super::expr::Effect]), &super::story::Choice> = std::collections::HashMap::new();
     for (i, n) in story.nodes.iter().enumerate() {
-        let plain: Vec<&super::story::Choice> = n.choices.iter().filter(|c| !c.fallback && c.when.is_none() && c.input.is_none()).collect();
-        for (a, ca) in plain.iter().enumerate() {
-            if let Some(cb) = plain[a + 1..].iter().find(|cb| cb.to == ca.to && cb.effects == ca.effects) {
-                d.push(
-                    Diagnostic::new(Code::SameChoices, format!("choices “{}” and “{}” of `{}` make no difference", ca.key, cb.key, n.id))
+        first.clear();
+        for c in n.choices.iter().filter(|c| !c.fallback && c.when.is_none() && c.input.is_none()) {
+            match first.entry((c.to, c.effects.as_slice())) {
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert(c);
+                }
+                std::collections::hash_map::Entry::Occupied(o) => {
+                    let ca = *o.get();
+                    d.push(
+                        Diagnostic::new(
+                            Code::SameChoices,
+                            format!("choices “{}” and “{}” of `{}` make no difference", ca.key, c.key, n.id),
+                        )
                         .at(spans.nodes[i], "both lead to the same place with the same effects")
                         .help("give one of them its own effect or destination, or merge them"),
-                );
+                    );
+                }
             }
         }
     }
@@ -100,6 +113,82 @@ fn flow_cycles(story: &Story, spans: &Spans<'_>, d: &mut Diags) {
         }
         for c in chain {
             state[c] = 2;
+        }
+    }
+}
+
+/// A random `next` whose outcomes can lead back to it through `next` links and other
+/// random branches, with no choice on the way: the reader could be sent round for
+/// ever, and no tool can prove where it ends. Found as the strongly connected
+/// components (Tarjan's algorithm, without recursion) of the choice-free flow graph
+/// that hold a random node; cycles of plain `next` alone are E0123's.
+fn random_cycles(story: &Story, spans: &Spans<'_>, d: &mut Diags) {
+    let n = story.nodes.len();
+    // The k-th choice-free edge out of v, in O(1).
+    let edge = |v: usize, k: usize| match &story.nodes[v].flow {
+        Flow::Goto(t) => (k == 0).then_some(*t as usize),
+        Flow::Random(ws) => ws.get(k).map(|w| w.1 as usize),
+        _ => None,
+    };
+    const UNSEEN: u32 = u32::MAX;
+    let mut index = vec![UNSEEN; n];
+    let mut low = vec![0u32; n];
+    let mut on_stack = vec![false; n];
+    let mut stack: Vec<usize> = Vec::new();
+    let mut next_index = 0u32;
+    // (node, how many of its edges were followed)
+    let mut work: Vec<(usize, usize)> = Vec::new();
+    for root in 0..n {
+        if index[root] != UNSEEN || !matches!(story.nodes[root].flow, Flow::Random(_) | Flow::Goto(_)) {
+            continue;
+        }
+        work.push((root, 0));
+        while let Some(&mut (v, ref mut k)) = work.last_mut() {
+            if *k == 0 && index[v] == UNSEEN {
+                index[v] = next_index;
+                low[v] = next_index;
+                next_index += 1;
+                stack.push(v);
+                on_stack[v] = true;
+            }
+            if let Some(w) = edge(v, *k) {
+                *k += 1;
+                if index[w] == UNSEEN {
+                    work.push((w, 0));
+                } else if on_stack[w] {
+                    low[v] = low[v].min(index[w]);
+                }
+                continue;
+            }
+            work.pop();
+            if let Some(&(parent, _)) = work.last() {
+                low[parent] = low[parent].min(low[v]);
+            }
+            if low[v] == index[v] {
+                let mut comp = Vec::new();
+                while let Some(w) = stack.pop() {
+                    on_stack[w] = false;
+                    comp.push(w);
+                    if w == v {
+                        break;
+                    }
+                }
+                let cyclic = comp.len() > 1 || (0..).map_while(|k| edge(v, k)).any(|w| w == v);
+                let random = comp.iter().copied().find(|&w| matches!(story.nodes[w].flow, Flow::Random(_)));
+                if let (true, Some(r)) = (cyclic, random) {
+                    comp.sort_unstable();
+                    let ids: Vec<&str> = comp.iter().take(6).map(|&c| story.nodes[c].id.as_str()).collect();
+                    let more = if comp.len() > 6 { format!(" and {} more", comp.len() - 6) } else { String::new() };
+                    d.push(
+                        Diagnostic::new(
+                            Code::RandomCycle,
+                            format!("a random `next` can come back to itself without a choice: {}{more}", ids.join(", ")),
+                        )
+                        .at(spans.nodes[r], "the random branch is here")
+                        .help("give the reader a choice somewhere on the way round, or send every outcome onwards"),
+                    );
+                }
+            }
         }
     }
 }

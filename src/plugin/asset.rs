@@ -43,6 +43,32 @@ impl StoryLoader {
         let file = asset_path.rsplit('/').next().unwrap_or(asset_path);
         format!("{}/{file}", self.display_dir.trim_end_matches('/'))
     }
+
+    /// On the desktop, where the story is a folder: the file must be a regular file
+    /// inside the story folder (links followed) and within the size limit, checked
+    /// before the asset source opens it (a FIFO would block it, a link to a device
+    /// would never end). The browser fetches over HTTP and has neither.
+    fn precheck(&self, name: &str) -> Result<(), String> {
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            use crate::narrative::fsio;
+            let root = std::path::Path::new(&self.display_dir);
+            if self.display_dir.is_empty() || !root.is_dir() {
+                return Ok(());
+            }
+            let path = fsio::inside(root, name).map_err(|e| e.to_string())?;
+            let meta = std::fs::metadata(&path).map_err(|e| e.to_string())?;
+            if !meta.is_file() {
+                return Err(fsio::ReadError::NotAFile.to_string());
+            }
+            if meta.len() > crate::narrative::ron_tree::MAX_FILE_BYTES as u64 {
+                return Err(fsio::ReadError::TooBig { limit: crate::narrative::ron_tree::MAX_FILE_BYTES }.to_string());
+            }
+        }
+        #[cfg(target_arch = "wasm32")]
+        let _ = name;
+        Ok(())
+    }
 }
 
 /// Loading a story never fails for the story's own problems (those become
@@ -60,22 +86,38 @@ impl AssetLoader for StoryLoader {
     type Error = StoryLoadError;
 
     async fn load(&self, reader: &mut dyn Reader, _: &(), cx: &mut LoadContext<'_>) -> Result<StoryAsset, StoryLoadError> {
+        self.precheck(crate::narrative::load::MANIFEST).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
         let mut bytes = Vec::new();
-        reader.read_to_end(&mut bytes).await?;
+        // Never more than the file limit, whatever the source hands over.
+        let cap = crate::narrative::ron_tree::MAX_FILE_BYTES;
+        bevy::tasks::futures_lite::AsyncReadExt::read_to_end(
+            &mut bevy::tasks::futures_lite::AsyncReadExt::take(reader, cap as u64 + 1),
+            &mut bytes,
+        )
+        .await?;
+        if bytes.len() > cap {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("the manifest is larger than the limit of {cap} bytes"),
+            )
+            .into());
+        }
         let manifest_path = cx.path().to_string();
         // A manifest that is not UTF-8 still goes through the compiler, which reports
         // it with a position, rather than failing here without one.
         let manifest_text = String::from_utf8_lossy(&bytes).into_owned();
         let mut chapters = Vec::new();
         for name in manifest::listed_files(&manifest_text) {
-            let text = match cx.path().resolve_embed_str(&name) {
-                Ok(path) => match cx.read_asset_bytes(path).await {
-                    Ok(b) => {
-                        String::from_utf8(b).map_err(|e| format!("not UTF-8 text (bad byte at offset {})", e.utf8_error().valid_up_to()))
+            let text = match (self.precheck(&name), cx.path().resolve_embed_str(&name)) {
+                (Err(e), _) => Err(e),
+                (Ok(()), Ok(path)) => match cx.read_asset_bytes(path).await {
+                    Ok(b) if b.len() > crate::narrative::ron_tree::MAX_FILE_BYTES => {
+                        Err(format!("the file is larger than the limit of {} bytes", crate::narrative::ron_tree::MAX_FILE_BYTES))
                     }
+                    Ok(b) => crate::narrative::load::decode_utf8(b),
                     Err(e) => Err(e.to_string()),
                 },
-                Err(e) => Err(e.to_string()),
+                (Ok(()), Err(e)) => Err(e.to_string()),
             };
             let path = self.shown(&format!("{}/{name}", manifest_path.rsplit_once('/').map_or("", |(d, _)| d)));
             chapters.push(crate::narrative::ChapterFile { name, path, text });

@@ -10,7 +10,6 @@
 
 use bevy::prelude::*;
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -100,9 +99,11 @@ impl DataStore {
     /// An entry's text; `None` when there is none.
     pub fn read(&self, key: &str) -> Result<Option<String>, String> {
         match &self.backend {
-            Backend::Dir(root) => match std::fs::read(root.join(key)) {
+            // Capped and regular files only: a slot that is a link to a device or a
+            // FIFO is reported, never read without end.
+            Backend::Dir(root) => match crate::narrative::fsio::read_capped(&root.join(key), MAX_ENTRY_BYTES) {
                 Ok(bytes) => String::from_utf8(bytes).map(Some).map_err(|_| "not a text file".to_string()),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                Err(crate::narrative::fsio::ReadError::NotFound) => Ok(None),
                 Err(e) => Err(format!("cannot read the file: {e}")),
             },
             #[cfg(target_arch = "wasm32")]
@@ -142,41 +143,20 @@ impl DataStore {
     }
 }
 
+/// The largest entry read back (a save is at most [`crate::narrative::save::MAX_SAVE_BYTES`]).
+pub const MAX_ENTRY_BYTES: usize = crate::narrative::save::MAX_SAVE_BYTES;
+
 /// The guarded value, even if a panic elsewhere poisoned the lock (what is guarded
 /// here stays whole: every change is one insert, push, take or replace).
 pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// Writes a file atomically: a temporary file beside it, flushed to disk, then
-/// renamed over the target, so a crash leaves the old file or the new one, never half.
+/// Writes a file atomically and durably (the core's one atomic write: a temporary
+/// file of its own, fsync, rename, folder synced), so a crash leaves the old file or
+/// the new one, never half.
 pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-    let tmp = path.with_file_name(format!(".{name}.{}.tmp", unique()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
-}
-
-/// A temporary file name no other writer uses: the process id and a counter.
-fn unique() -> String {
-    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    #[cfg(target_arch = "wasm32")]
-    let pid = 0;
-    #[cfg(not(target_arch = "wasm32"))]
-    let pid = std::process::id();
-    format!("{pid}-{n}")
+    crate::narrative::fsio::write_atomic(path, text.as_bytes())
 }
 
 /// Seconds since 1970, now (the browser's clock on the web, where `SystemTime`

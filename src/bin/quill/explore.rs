@@ -2,7 +2,7 @@
 //! story can never do.
 
 use crate::{Format, render};
-use epistle::narrative::explore::{CondSite, Exploration, Limits, Step, explore, witness};
+use epistle::narrative::explore::{Bound, CondSite, Exploration, Limits, Step, explore, witness};
 use epistle::narrative::{Loaded, Story, sample};
 use serde_json::json;
 use std::path::Path;
@@ -11,11 +11,11 @@ use std::sync::Arc;
 
 /// Runs the exploration; exit 1 if an ending is unreachable or a trap exists (or the
 /// story does not load), 2 if the bound stopped it before it could tell.
-pub fn run(dir: &Path, format: Format, max_states: usize) -> ExitCode {
+pub fn run(dir: &Path, format: Format, limits: Limits) -> ExitCode {
     let Some((loaded, story)) = render::load_playable(dir) else {
         return ExitCode::FAILURE;
     };
-    let ex = explore(&story, Limits { max_states });
+    let ex = explore(&story, limits);
     match format {
         Format::Text => print_text(&loaded, &story, &ex, dir),
         Format::Json => print_json(&loaded, &story, &ex),
@@ -38,7 +38,10 @@ fn describe(steps: &[Step]) -> String {
 }
 
 fn print_text(loaded: &Loaded, story: &Arc<Story>, ex: &Exploration, dir: &Path) {
-    let state = if ex.complete { "complete".to_string() } else { format!("STOPPED at the bound of {} states", ex.states) };
+    let state = match ex.stopped_by {
+        None => "complete".to_string(),
+        Some(b) => format!("STOPPED by {b} after {} states", ex.states),
+    };
     say!(
         "Explored `{}`: {} states, {} transitions in {:.2} s ({:.0} states/s), {state}.",
         story.id,
@@ -47,6 +50,7 @@ fn print_text(loaded: &Loaded, story: &Arc<Story>, ex: &Exploration, dir: &Path)
         ex.elapsed.as_secs_f64(),
         ex.rate()
     );
+    say!("Memory used by the exploration: {} MiB at most.", ex.peak_memory.div_ceil(1 << 20));
     let reached = ex.endings.iter().filter(|e| e.is_some()).count();
     say!("\nEndings: {reached} of {} reachable", story.endings.len());
     for (e, path) in story.endings.iter().zip(&ex.endings) {
@@ -60,7 +64,7 @@ fn print_text(loaded: &Loaded, story: &Arc<Story>, ex: &Exploration, dir: &Path)
                         let nums: Vec<String> = w.script().lines().map(str::to_string).collect();
                         say!("      replay: printf '{}\\n' | quill play {} --seed {}", nums.join("\\n"), dir.display(), w.seed);
                     }
-                    None => say!("      (no seed under 10000 reproduces its random outcomes)"),
+                    None => say!("      (no seed found within the search budget reproduces its random outcomes)"),
                 }
             }
         }
@@ -134,7 +138,15 @@ fn print_text(loaded: &Loaded, story: &Arc<Story>, ex: &Exploration, dir: &Path)
                 }
             }
         }
-        say!("\nThe state space is larger than the bound; raise it with --max-states for a full report.");
+        let how = match ex.stopped_by {
+            Some(Bound::Memory) => "raise --max-memory",
+            Some(Bound::Steps) => "raise --max-steps",
+            _ => "raise --max-states",
+        };
+        say!(
+            "\nThe exploration stopped at {}: no verdict of unreachable or trap-free is given; {how} for a full report.",
+            ex.stopped_by.map_or_else(|| "a bound".to_string(), |b| b.to_string())
+        );
         say!("Coverage so far: {} of {} nodes reached.", ex.node_reached.iter().filter(|r| **r).count(), story.nodes.len());
     }
 }
@@ -164,6 +176,12 @@ fn print_json(loaded: &Loaded, story: &Arc<Story>, ex: &Exploration) {
         "states": ex.states,
         "transitions": ex.transitions,
         "complete": ex.complete,
+        "stopped_by": ex.stopped_by.map(|b| match b {
+            Bound::Memory => "memory",
+            Bound::Steps => "steps",
+            _ => "states",
+        }),
+        "peak_memory_bytes": ex.peak_memory,
         "seconds": ex.elapsed.as_secs_f64(),
         "endings": endings,
         "never_reached": if ex.complete { json!(never) } else { json!(null) },
@@ -171,4 +189,18 @@ fn print_json(loaded: &Loaded, story: &Arc<Story>, ex: &Exploration) {
         "stuck": ex.stuck,
     });
     say!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+}
+
+/// Parses a size: a number of bytes with an optional `K`, `M` or `G` (binary units),
+/// e.g. `4G`, `512M`.
+pub fn parse_size(s: &str) -> Result<usize, String> {
+    let t = s.trim();
+    let (num, mul) = match t.char_indices().last() {
+        Some((i, 'k' | 'K')) => (&t[..i], 1usize << 10),
+        Some((i, 'm' | 'M')) => (&t[..i], 1 << 20),
+        Some((i, 'g' | 'G')) => (&t[..i], 1 << 30),
+        _ => (t, 1),
+    };
+    let n: usize = num.trim().parse().map_err(|_| format!("`{s}` is not a size: write e.g. 4G, 512M or 100000"))?;
+    n.checked_mul(mul).ok_or_else(|| format!("`{s}` is too large"))
 }

@@ -65,6 +65,12 @@ enum Command {
         /// Stop after this many distinct states
         #[arg(long, default_value_t = 2_000_000)]
         max_states: usize,
+        /// Stop when the exploration's memory passes this (e.g. 4G, 512M)
+        #[arg(long, default_value = "4G", value_parser = explore::parse_size)]
+        max_memory: usize,
+        /// Stop after following this many flows (bounds the time)
+        #[arg(long, default_value_t = 50_000_000)]
+        max_steps: u64,
     },
     /// Play a story in the terminal; reads choices from standard input
     Play {
@@ -142,7 +148,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check { story, format, deny_warnings } => check::run(&story, format, deny_warnings),
-        Command::Explore { story, format, max_states } => explore::run(&story, format, max_states),
+        Command::Explore { story, format, max_states, max_memory, max_steps } => {
+            explore::run(&story, format, epistle::narrative::explore::Limits { max_states, max_memory, max_steps })
+        }
         Command::Play { story, seed, quiet, record, start, sets } => {
             play::run(&story, play::Options { seed, quiet, record: record.as_deref(), start: start.as_deref(), sets: &sets })
         }

@@ -2,14 +2,18 @@
 //! line, so a session can be scripted: `printf '1\n2\n' | quill play stories/x`.
 
 use crate::render;
-use epistle::narrative::{Runner, Save, Story};
-use std::io::{BufRead, Write};
+use epistle::narrative::save::MAX_SAVE_BYTES;
+use epistle::narrative::{Runner, Save, Story, fsio};
+use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 const HELP: &str = "Type a number (or the start of a choice's text) to choose.
 Commands: undo [n], save FILE, load FILE, restart, vars, help, quit";
+
+/// The longest line of input read (a choice, a command, typed text).
+const MAX_LINE_BYTES: usize = 4096;
 
 /// How to play.
 pub struct Options<'a> {
@@ -45,7 +49,21 @@ pub fn run(dir: &Path, opts: Options<'_>) -> ExitCode {
         Runner::new(Arc::clone(&story), seed)
     };
     let stdin = std::io::stdin();
-    let mut lines = stdin.lock().lines();
+    let mut input = stdin.lock();
+    // One line of input, capped; a line that is too long or not UTF-8 is reported
+    // and skipped, never the silent end of the session.
+    let mut next_line = move |out: &mut std::io::StdoutLock<'_>| loop {
+        match fsio::read_line_capped(&mut input, MAX_LINE_BYTES) {
+            Ok(line) => return line,
+            Err(fsio::LineError::Io(e)) => {
+                eprintln!("error: cannot read standard input: {e}");
+                return None;
+            }
+            Err(e) => {
+                let _ = writeln!(out, "(ignored a line of input: {e})");
+            }
+        }
+    };
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{} — by {}\n", story.title, if story.author.is_empty() { "anonymous" } else { &story.author });
     if !quiet {
@@ -58,7 +76,7 @@ pub fn run(dir: &Path, opts: Options<'_>) -> ExitCode {
             let _ = write!(out, "> ");
             let _ = out.flush();
         }
-        let Some(Ok(line)) = lines.next() else { break };
+        let Some(line) = next_line(&mut out) else { break };
         let line = line.trim();
         if line.is_empty() {
             continue;
@@ -92,7 +110,7 @@ pub fn run(dir: &Path, opts: Options<'_>) -> ExitCode {
                     continue;
                 }
                 let text = Save::capture(&runner).to_ron();
-                match write_atomic(Path::new(arg), &text) {
+                match fsio::write_atomic(Path::new(arg), text.as_bytes()) {
                     Ok(()) => {
                         let _ = writeln!(out, "(saved to {arg})");
                     }
@@ -102,7 +120,10 @@ pub fn run(dir: &Path, opts: Options<'_>) -> ExitCode {
                 }
             }
             "load" => {
-                match std::fs::read_to_string(arg).map_err(|e| e.to_string()).and_then(|t| Save::from_ron(&t).map_err(|e| e.to_string())) {
+                match fsio::read_text_capped(Path::new(arg), MAX_SAVE_BYTES)
+                    .map_err(|e| e.to_string())
+                    .and_then(|t| Save::from_ron(&t).map_err(|e| e.to_string()))
+                {
                     Ok(save) => match save.restore(Arc::clone(&story)).or_else(|_| save.replay(Arc::clone(&story))) {
                         Ok((r, m)) => {
                             runner = r;
@@ -151,7 +172,7 @@ pub fn run(dir: &Path, opts: Options<'_>) -> ExitCode {
                             let _ = write!(out, ">> ");
                             let _ = out.flush();
                         }
-                        let text = lines.next().and_then(Result::ok).unwrap_or_default();
+                        let text = next_line(&mut out).unwrap_or_default();
                         Some(text)
                     }
                     None => None,
@@ -168,7 +189,7 @@ pub fn run(dir: &Path, opts: Options<'_>) -> ExitCode {
     if let Some(path) = record {
         let name = path.file_stem().map_or_else(|| "recorded".to_string(), |s| s.to_string_lossy().replace(['-', '_'], " "));
         let text = epistle::narrative::story_test::record(&runner, &name);
-        match write_atomic(path, &text) {
+        match fsio::write_atomic(path, text.as_bytes()) {
             Ok(()) => {
                 let _ = writeln!(out, "(recorded this session as a test: {})", path.display());
             }
@@ -242,11 +263,4 @@ fn wrap(text: &str, width: usize) -> String {
         }
     }
     out
-}
-
-/// Writes a file atomically: a temporary file beside it, then a rename.
-fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, text)?;
-    std::fs::rename(&tmp, path)
 }

@@ -45,7 +45,7 @@ pub fn run(dir: &Path, n: u64, seed: u64, format: Format, record: Option<&Path>)
                     let id = &story.endings[e as usize].id;
                     let path = dir.join(format!("ending-{}.ron", id.replace('_', "-")));
                     let text = epistle::narrative::story_test::record(&r, &format!("reaches {id}"));
-                    if let Err(err) = std::fs::create_dir_all(dir).and_then(|()| std::fs::write(&path, text)) {
+                    if let Err(err) = epistle::narrative::fsio::write_atomic(&path, text.as_bytes()) {
                         eprintln!("error: cannot write {}: {err}", path.display());
                     }
                 }

@@ -20,7 +20,10 @@ pub fn load_tests(story: &Story, dir: &Path) -> (Vec<(PathBuf, StoryTest)>, usiz
     let mut out = Vec::new();
     let mut broken = 0;
     for path in test_files(dir) {
-        let text = match std::fs::read_to_string(&path) {
+        // Capped, regular files only: a test that is a FIFO or a link to a device is
+        // reported, not read forever.
+        let rel = format!("tests/{}", path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default());
+        let text = match epistle::narrative::fsio::read_inside(dir, &rel, epistle::narrative::ron_tree::MAX_FILE_BYTES) {
             Ok(t) => t,
             Err(e) => {
                 eprintln!("error: cannot read {}: {e}", path.display());
