@@ -77,6 +77,12 @@ pub enum Code {
     UnlistedFile,
     /// Two choices of a node lead to the same place with the same effects.
     SameChoices,
+    /// A condition that compares a ranged variable with a number outside its range.
+    ConstantCondition,
+    /// A fallback that can never fire.
+    DeadFallback,
+    /// An effect that pushes a constant outside the variable's range.
+    EffectOutOfRange,
 }
 
 impl Code {
@@ -111,11 +117,14 @@ impl Code {
             Code::UnusedCharacter => "W0205",
             Code::UnlistedFile => "W0206",
             Code::SameChoices => "W0207",
+            Code::ConstantCondition => "W0208",
+            Code::DeadFallback => "W0209",
+            Code::EffectOutOfRange => "W0210",
         }
     }
 
     /// Every code, for documentation and tests.
-    pub const ALL: [Code; 28] = [
+    pub const ALL: [Code; 31] = [
         Code::Syntax,
         Code::Shape,
         Code::MissingField,
@@ -144,6 +153,9 @@ impl Code {
         Code::UnusedCharacter,
         Code::UnlistedFile,
         Code::SameChoices,
+        Code::ConstantCondition,
+        Code::DeadFallback,
+        Code::EffectOutOfRange,
     ];
 
     /// The severity this code is reported with.

@@ -95,14 +95,24 @@ pub fn load_dir(dir: &Path) -> Loaded {
             .filter(|n| n.ends_with(".ron") && n != MANIFEST && !names.contains(n))
             .collect();
         unlisted.sort();
+        // Point at the manifest's `files:` list, where the fix goes.
+        let files_at = loaded.sources.get(FileId(0)).and_then(|m| files_field(&m.text)).unwrap_or((0, 0));
         for n in unlisted {
             let d = Diagnostic::new(Code::UnlistedFile, format!("`{n}` is in the story folder but not in `files`"))
-                .at(Span::new(FileId(0), 0, 0), "the manifest")
+                .at(Span::new(FileId(0), files_at.0, files_at.1), "the manifest's list of files")
                 .help(format!("add \"{n}\" to `files`, or move it out of the folder"));
             loaded.diagnostics.push(d);
         }
     }
     loaded
+}
+
+/// The byte range of the manifest's `files` field name, if it has one.
+fn files_field(manifest: &str) -> Option<(usize, usize)> {
+    let root = ron_tree::parse(FileId(0), manifest).ok()?;
+    let ron_tree::Kind::Struct { fields, .. } = &root.kind else { return None };
+    let f = fields.iter().find(|f| f.name.name == "files")?;
+    Some((f.name.span.start as usize, f.name.span.end as usize))
 }
 
 /// Reads a file of the story: a regular file, inside the story folder once links are
@@ -165,11 +175,14 @@ pub fn compile(manifest_file: SourceFile, chapters: Vec<ChapterFile>) -> Loaded 
     }
     let mut parsed = Vec::new();
     let mut missing_files: Vec<String> = Vec::new();
+    // Files that did not parse, with the index of their (root) error.
+    let mut unparsed: Vec<(FileId, usize)> = Vec::new();
     for (file, name) in &trees {
         let text = sources.get(*file).map(|f| f.text.as_str()).unwrap_or("");
         match ron_tree::parse(*file, text) {
             Ok(v) => parsed.push((*file, name.clone(), v)),
             Err(e) => {
+                unparsed.push((*file, d.list.len()));
                 d.push(e);
                 missing_files.push(name.clone());
             }
@@ -246,6 +259,7 @@ pub fn compile(manifest_file: SourceFile, chapters: Vec<ChapterFile>) -> Loaded 
         None => None,
     };
     if !missing_files.is_empty() {
+        fold_into_root_errors(&mut d, &unparsed, &sources);
         let note = format!("nodes in {} are unknown until it can be read", missing_files.join(", "));
         for diag in d.list.iter_mut().filter(|x| x.code == Code::UnknownNode) {
             diag.notes.push(note.clone());
@@ -291,12 +305,62 @@ pub fn compile(manifest_file: SourceFile, chapters: Vec<ChapterFile>) -> Loaded 
     finish(story, d, sources, node_spans)
 }
 
+/// Root cause first: an "unknown node" error whose id is defined in a file that did
+/// not parse follows only from that file's error. Such errors are folded into one
+/// note under the root error instead of being listed one by one.
+fn fold_into_root_errors(d: &mut Diags, unparsed: &[(FileId, usize)], sources: &Sources) {
+    let mut folded: Vec<Vec<String>> = vec![Vec::new(); unparsed.len()];
+    let mut keep = Vec::with_capacity(d.list.len());
+    // Where each root error lands once others are folded away.
+    let mut moved: Vec<usize> = unparsed.iter().map(|u| u.1).collect();
+    for (old, diag) in std::mem::take(&mut d.list).into_iter().enumerate() {
+        for (m, u) in moved.iter_mut().zip(unparsed) {
+            if u.1 == old {
+                *m = keep.len();
+            }
+        }
+        let owner = (diag.code == Code::UnknownNode)
+            .then(|| diag.primary_span())
+            .flatten()
+            .and_then(|s| sources.get(s.file).and_then(|f| f.text.get(s.start as usize..s.end as usize)))
+            .map(|t| t.trim_matches('"').to_string())
+            .and_then(|id| {
+                let quoted = format!("\"{id}\"");
+                unparsed.iter().position(|(f, _)| sources.get(*f).is_some_and(|src| src.text.contains(&quoted))).map(|i| (i, id))
+            });
+        match owner {
+            Some((i, id)) => folded[i].push(id),
+            None => keep.push(diag),
+        }
+    }
+    d.list = keep;
+    for (at, mut ids) in moved.iter().zip(folded) {
+        if ids.is_empty() {
+            continue;
+        }
+        let n = ids.len();
+        ids.sort();
+        ids.dedup();
+        let shown: Vec<String> = ids.iter().take(5).map(|i| format!("`{i}`")).collect();
+        let more = if ids.len() > 5 { format!(" and {} more", ids.len() - 5) } else { String::new() };
+        if let Some(root) = d.list.get_mut(*at) {
+            root.notes.push(format!(
+                "{n} other error{} follow from this one and are not shown: links to {}{more}, which this file defines",
+                if n == 1 { "" } else { "s" },
+                shown.join(", ")
+            ));
+        }
+    }
+}
+
 fn finish(story: Option<Story>, d: Diags, sources: Sources, node_spans: Vec<Span>) -> Loaded {
     let mut diagnostics = d.list;
     // Errors first; then by file and position, so output reads top to bottom.
+    // Root causes first (a file that cannot be read or parsed explains what follows).
     diagnostics.sort_by_key(|d| {
         let s = d.primary_span();
-        (std::cmp::Reverse(d.severity), s.map(|s| (s.file, s.start)))
+        let root = matches!(d.code, Code::Syntax | Code::FileUnreadable);
+        (std::cmp::Reverse(d.severity), !root, s.map(|s| (s.file, s.start)))
     });
     Loaded { story, diagnostics, sources, node_spans }
 }

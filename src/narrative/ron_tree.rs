@@ -129,7 +129,7 @@ pub fn parse(file: FileId, text: &str) -> Result<Value<'_>, Diagnostic> {
             .at(Span::new(file, 0, 0), "this file")
             .help("split the chapter into several files"));
     }
-    let mut p = Parser { file, src: text, bytes: text.as_bytes(), pos: 0, depth: 0 };
+    let mut p = Parser { file, src: text, bytes: text.as_bytes(), pos: 0, depth: 0, last_string: None };
     // A UTF-8 byte-order mark (some Windows editors write one) is not content.
     if text.starts_with('\u{FEFF}') {
         p.pos = 3;
@@ -150,15 +150,101 @@ pub fn parse(file: FileId, text: &str) -> Result<Value<'_>, Diagnostic> {
     Ok(v)
 }
 
+/// Where a string's text holds the file's own structure: a bracket followed by a
+/// comma, or `, name:` (a field). Text rarely does; a string missing its closing quote
+/// swallows exactly that.
+fn structure_in(body: &str) -> Option<usize> {
+    let b = body.as_bytes();
+    for i in 0..b.len() {
+        match b[i] {
+            b']' | b')' if b.get(i + 1) == Some(&b',') => return Some(i),
+            b',' => {
+                let rest = body[i + 1..].trim_start();
+                let word = rest.bytes().take_while(|c| c.is_ascii_alphanumeric() || *c == b'_').count();
+                if word > 0 && rest[word..].starts_with(':') && !rest[word..].starts_with("::") {
+                    return Some(i);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
 struct Parser<'a> {
     file: FileId,
     src: &'a str,
     bytes: &'a [u8],
     pos: usize,
     depth: usize,
+    /// The last string read: (its opening quote, the byte after its closing quote).
+    last_string: Option<(usize, usize)>,
 }
 
 impl<'a> Parser<'a> {
+    /// When items are not separated as expected right after a string, the string is
+    /// usually the real mistake: a `"` typed inside it ended it early, or its closing
+    /// `"` is missing and it ran on to the next string's opening quote. Says so,
+    /// pointing at the quote that opened it, instead of asking for a comma.
+    fn string_trouble(&self) -> Option<Diagnostic> {
+        let (open, close) = self.last_string?;
+        if close > self.pos || !self.src[close..self.pos].trim().is_empty() {
+            return None;
+        }
+        let next = self.peek()?;
+        let wordlike = next == b'\'' || next == b'_' || next.is_ascii_alphanumeric() || next >= 0x80;
+        if !wordlike {
+            return None;
+        }
+        let body = &self.src[open..close];
+        let Some(first_break) = body.find('\n') else {
+            return self.quote_inside(open, close);
+        };
+        // The end of the line the string starts on: where its `"` was probably meant
+        // to go (before a trailing comma or bracket, which belong outside it).
+        let line = &body[..first_break];
+        let kept = line.trim_end().trim_end_matches([',', ')', ']']).trim_end();
+        let should = open + kept.len();
+        Some(
+            Diagnostic::new(Code::Syntax, "this string is never closed")
+                .at(Span::new(self.file, open, open + 1), "this string is never closed")
+                .also(Span::new(self.file, should, should), "it probably should end here")
+                .help(format!("add the closing `\"` at the end of line {}", self.line_of(should)))
+                .note("without it, the text runs on to the next string's opening quote, and what follows no longer parses"),
+        )
+    }
+
+    /// `"name == "Bo""`: the string ended at a quote meant to be inside it; or, when
+    /// what it holds looks like the file's own structure (`"C], ending: "`), its
+    /// closing quote is missing.
+    fn quote_inside(&self, open: usize, close: usize) -> Option<Diagnostic> {
+        let body = &self.src[open + 1..close - 1];
+        if let Some(at) = structure_in(body) {
+            let kept = body[..at].trim_end();
+            let should = open + 1 + kept.len();
+            return Some(
+                Diagnostic::new(Code::Syntax, "this string is never closed")
+                    .at(Span::new(self.file, open, open + 1), "this string is never closed")
+                    .also(Span::new(self.file, should, should), "it probably should end here")
+                    .help("add the closing `\"` where the text ends")
+                    .note("without it, the text runs on to the next `\"`, and what follows no longer parses"),
+            );
+        }
+        if close == self.pos {
+            return Some(
+                Diagnostic::new(Code::Syntax, "a `\"` inside this string ends it early")
+                    .at(Span::new(self.file, close - 1, close), "the string ends here, by mistake")
+                    .also(Span::new(self.file, open, open + 1), "the string starts here")
+                    .help("inside a condition or effect, quote text with single quotes: `name == 'Bo'`; in passage text write `\\\"`"),
+            );
+        }
+        None
+    }
+
+    fn line_of(&self, at: usize) -> usize {
+        self.bytes[..at.min(self.bytes.len())].iter().filter(|&&b| b == b'\n').count() + 1
+    }
+
     fn peek(&self) -> Option<u8> {
         self.bytes.get(self.pos).copied()
     }
@@ -352,6 +438,9 @@ impl<'a> Parser<'a> {
                 }
                 Some(c) if c == close => {}
                 _ => {
+                    if let Some(d) = self.string_trouble() {
+                        return Err(d);
+                    }
                     let found = self.found();
                     let mut d = self.err_here(format!("expected `,` or `{}`, found {found}", close as char), "expected `,` before this");
                     d = d.help("add a comma between items");
@@ -538,6 +627,7 @@ impl<'a> Parser<'a> {
                 b'"' => {
                     let text = Cow::Borrowed(&self.src[content..self.pos]);
                     self.pos += 1;
+                    self.last_string = Some((start, self.pos));
                     let lit = StrLit { text, map: OffsetMap::Identity { base: content as u32 } };
                     return Ok(Value { kind: Kind::Str(lit), span: self.span(start) });
                 }
@@ -551,8 +641,12 @@ impl<'a> Parser<'a> {
         loop {
             match self.peek() {
                 None => {
-                    return Err(Diagnostic::new(Code::Syntax, "unterminated string")
+                    let line_end = self.src[start..].find('\n').map_or(self.src.len(), |i| start + i);
+                    let kept = self.src[start..line_end].trim_end().trim_end_matches([',', ')', ']']).trim_end();
+                    let should = start + kept.len();
+                    return Err(Diagnostic::new(Code::Syntax, "this string is never closed")
                         .at(Span::new(self.file, start, start + 1), "this string is never closed")
+                        .also(Span::new(self.file, should, should), "it probably should end here")
                         .help("add the closing `\"`; a `\"` inside text is written `\\\"`"));
                 }
                 Some(b'"') => break,
@@ -570,6 +664,7 @@ impl<'a> Parser<'a> {
         }
         table.push(self.pos as u32);
         self.pos += 1;
+        self.last_string = Some((start, self.pos));
         Ok(Value { kind: Kind::Str(StrLit { text: Cow::Owned(text), map: OffsetMap::Table(table) }), span: self.span(start) })
     }
 

@@ -2,6 +2,7 @@
 //! variables never read or never written, and `next` chains that loop forever.
 
 use super::diagnostic::{Code, Diagnostic};
+use super::expr::{BinOp, EffectOp, Expr};
 use super::schema::Diags;
 use super::source::Span;
 use super::story::{Flow, Story};
@@ -38,6 +39,172 @@ pub fn check(story: &Story, spans: &Spans<'_>, d: &mut Diags) {
     variable_usage(story, spans, d);
     unused_characters(story, spans, d);
     same_choices(story, spans, d);
+    constant_comparisons(story, spans, d);
+    dead_fallbacks(story, spans, d);
+    effects_out_of_range(story, spans, d);
+}
+
+/// A variable's range: its declared `min`/`max`, else the ends of i64.
+fn range(story: &Story, v: u32) -> Option<(i64, i64, bool)> {
+    let decl = story.vars.get(v as usize)?;
+    if decl.min.is_none() && decl.max.is_none() {
+        return None;
+    }
+    Some((decl.min.unwrap_or(i64::MIN), decl.max.unwrap_or(i64::MAX), true))
+}
+
+fn op_str(op: BinOp) -> &'static str {
+    match op {
+        BinOp::Lt => "<",
+        BinOp::Le => "<=",
+        BinOp::Gt => ">",
+        BinOp::Ge => ">=",
+        BinOp::Eq => "==",
+        _ => "!=",
+    }
+}
+
+/// Whether `x op k` is the same for every `x` in `lo..=hi`, and if so, which.
+fn constant_over(op: BinOp, k: i64, lo: i64, hi: i64) -> Option<bool> {
+    let (all, none) = match op {
+        BinOp::Lt => (hi < k, lo >= k),
+        BinOp::Le => (hi <= k, lo > k),
+        BinOp::Gt => (lo > k, hi <= k),
+        BinOp::Ge => (lo >= k, hi < k),
+        BinOp::Eq => (lo == hi && lo == k, k < lo || k > hi),
+        BinOp::Ne => (k < lo || k > hi, lo == hi && lo == k),
+        _ => return None,
+    };
+    if all {
+        Some(true)
+    } else if none {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// `courage > 10` where `courage` is at most 10: a condition that can never change,
+/// which is almost always a typo in the number or a forgotten range.
+fn constant_comparisons(story: &Story, spans: &Spans<'_>, d: &mut Diags) {
+    fn walk(story: &Story, e: &Expr, found: &mut Vec<String>) {
+        match e {
+            Expr::Bin(op @ (BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge | BinOp::Eq | BinOp::Ne), a, b) => {
+                let (v, k, op) = match (&**a, &**b) {
+                    (Expr::Var(v), Expr::Int(k)) => (*v, *k, *op),
+                    (Expr::Int(k), Expr::Var(v)) => {
+                        let mirrored = match op {
+                            BinOp::Lt => BinOp::Gt,
+                            BinOp::Le => BinOp::Ge,
+                            BinOp::Gt => BinOp::Lt,
+                            BinOp::Ge => BinOp::Le,
+                            other => *other,
+                        };
+                        (*v, *k, mirrored)
+                    }
+                    _ => {
+                        walk(story, a, found);
+                        walk(story, b, found);
+                        return;
+                    }
+                };
+                if let Some((lo, hi, _)) = range(story, v)
+                    && let Some(value) = constant_over(op, k, lo, hi)
+                {
+                    let name = &story.vars[v as usize].name;
+                    let bounds = match (story.vars[v as usize].min, story.vars[v as usize].max) {
+                        (Some(a), Some(b)) => format!("`{name}` is always between {a} and {b}"),
+                        (Some(a), None) => format!("`{name}` is never below {a}"),
+                        (None, Some(b)) => format!("`{name}` is never above {b}"),
+                        (None, None) => String::new(),
+                    };
+                    found.push(format!("`{name} {} {k}` is always {value}: {bounds}", op_str(op)));
+                }
+            }
+            Expr::Not(a) | Expr::Neg(a) => walk(story, a, found),
+            Expr::Bin(_, a, b) => {
+                walk(story, a, found);
+                walk(story, b, found);
+            }
+            _ => {}
+        }
+    }
+    for (i, n) in story.nodes.iter().enumerate() {
+        let mut found = Vec::new();
+        let mut visit = |e: &Expr| walk(story, e, &mut found);
+        for p in &n.passages {
+            if let Some(w) = &p.when {
+                visit(w);
+            }
+            p.text.each_expr(&mut visit);
+        }
+        for c in &n.choices {
+            if let Some(w) = &c.when {
+                visit(w);
+            }
+            c.text.each_expr(&mut visit);
+        }
+        if let Flow::Branch(bs, _) = &n.flow {
+            for (c, _) in bs {
+                visit(c);
+            }
+        }
+        found.dedup();
+        for f in found {
+            d.push(
+                Diagnostic::new(Code::ConstantCondition, format!("in `{}`, {f}", n.id))
+                    .at(spans.nodes[i], "in this node")
+                    .help("check the number against the variable's `min`/`max` in story.ron"),
+            );
+        }
+    }
+}
+
+/// A fallback fires only when no other choice is available; a sticky choice without
+/// a condition always is.
+fn dead_fallbacks(story: &Story, spans: &Spans<'_>, d: &mut Diags) {
+    for (i, n) in story.nodes.iter().enumerate() {
+        if !n.choices.iter().any(|c| c.fallback) {
+            continue;
+        }
+        if let Some(always) = n.choices.iter().find(|c| !c.fallback && c.when.is_none() && c.once_slot.is_none()) {
+            d.push(
+                Diagnostic::new(Code::DeadFallback, format!("the fallback of `{}` can never fire", n.id))
+                    .at(spans.nodes[i], "in this node")
+                    .note(format!("“{}” is sticky and has no `when`, so a choice is always available", always.key))
+                    .help("give that choice a `when`, make it once-only, or remove the fallback"),
+            );
+        }
+    }
+}
+
+/// `courage = 12` when `courage` is at most 10, or `courage += 20` when its whole
+/// range is 10 wide: the clamp always wins, which is rarely what was meant.
+fn effects_out_of_range(story: &Story, spans: &Spans<'_>, d: &mut Diags) {
+    for (i, n) in story.nodes.iter().enumerate() {
+        for e in n.effects.iter().chain(n.choices.iter().flat_map(|c| c.effects.iter())) {
+            let Some((lo, hi, _)) = range(story, e.var) else { continue };
+            let Expr::Int(k) = e.expr else { continue };
+            let name = &story.vars[e.var as usize].name;
+            let problem = match e.op {
+                EffectOp::Set if k < lo || k > hi => {
+                    Some(format!("`{name} = {k}` is outside its range {lo}..={hi}: it becomes {}", k.clamp(lo, hi)))
+                }
+                EffectOp::Add | EffectOp::Sub if k.unsigned_abs() > hi.abs_diff(lo) && k != 0 => {
+                    let sign = if e.op == EffectOp::Add { "+=" } else { "-=" };
+                    Some(format!("`{name} {sign} {k}` moves further than `{name}`'s whole range {lo}..={hi}: it always lands on a limit"))
+                }
+                _ => None,
+            };
+            if let Some(p) = problem {
+                d.push(
+                    Diagnostic::new(Code::EffectOutOfRange, format!("in `{}`, {p}", n.id))
+                        .at(spans.nodes[i], "in this node")
+                        .help("check the number against the variable's `min`/`max` in story.ron"),
+                );
+            }
+        }
+    }
 }
 
 /// Two choices of one node that go to the same place with the same effects make no
