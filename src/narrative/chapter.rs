@@ -24,8 +24,34 @@ pub struct RawNode<'v> {
     pub file: FileId,
     /// Its chapter index.
     pub chapter: u32,
-    /// The `Node(..)` value.
+    /// The `Node(..)` value; for an inline reply, the `Choice(..)` that holds it.
     pub value: &'v Value<'v>,
+    /// For an inline reply: the index (in the raw list) of the node offering the
+    /// choice. Its id is `<that node's id>~<the choice's key>`.
+    pub reply_of: Option<u32>,
+}
+
+/// The field of a struct value named `name`.
+fn field<'v>(v: &'v Value<'v>, name: &str) -> Option<&'v Value<'v>> {
+    match &v.kind {
+        Kind::Struct { fields, .. } => fields.iter().find(|f| f.name.name == name).map(|f| &f.value),
+        _ => None,
+    }
+}
+
+/// The key a choice is known by before compiling: its `id`, else its text.
+fn raw_choice_key<'v>(v: &'v Value<'v>) -> Option<&'v str> {
+    let text = |v: &'v Value<'v>| match &v.kind {
+        Kind::Str(s) => Some(s.text.as_ref()),
+        _ => None,
+    };
+    field(v, "id").and_then(text).or_else(|| field(v, "text").and_then(text))
+}
+
+/// The id of the node an inline reply compiles to: stable while the offering node's
+/// id and the choice's key (its `id`, else its text) stay the same.
+pub fn reply_id(parent: &str, key: &str) -> String {
+    format!("{parent}~{key}")
 }
 
 /// Reads `Chapter(title: .., nodes: [..])` and collects its nodes.
@@ -58,7 +84,16 @@ pub fn collect<'v>(root: &'v Value<'v>, file: FileId, chapter: u32, d: &mut Diag
                     _ => continue,
                 },
             };
-            out.push(RawNode { id, id_span: idf.value.span, file, chapter, value: n });
+            let parent = out.len() as u32;
+            out.push(RawNode { id: id.clone(), id_span: idf.value.span, file, chapter, value: n, reply_of: None });
+            // Choices with an inline `reply` each become a node of their own.
+            if let Some(Kind::List(choices)) = fields.iter().find(|f| f.name.name == "choices").map(|f| &f.value.kind) {
+                for c in choices.iter().filter(|c| field(c, "reply").is_some()) {
+                    if let Some(key) = raw_choice_key(c) {
+                        out.push(RawNode { id: reply_id(&id, key), id_span: c.span, file, chapter, value: c, reply_of: Some(parent) });
+                    }
+                }
+            }
         }
     }
     f.finish(&["title", "nodes"], d);
@@ -107,7 +142,7 @@ pub struct Compiler<'a> {
 }
 
 const NODE_FIELDS: [&str; 7] = ["id", "text", "choices", "next", "ending", "do", "tags"];
-const CHOICE_FIELDS: [&str; 9] = ["text", "to", "when", "locked", "do", "sticky", "fallback", "id", "input"];
+const CHOICE_FIELDS: [&str; 10] = ["text", "to", "when", "locked", "do", "sticky", "fallback", "id", "input", "reply"];
 
 impl Compiler<'_> {
     fn cond(&self, v: &Value, file: FileId, d: &mut Diags) -> Option<Expr> {
@@ -162,8 +197,44 @@ impl Compiler<'_> {
         v.map(|v| schema::strings(v, d).into_iter().map(|s| s.text.to_string()).collect()).unwrap_or_default()
     }
 
+    /// Compiles an inline reply: the choice's `reply` passages, then on to its `to`
+    /// (or back to the node that offered it).
+    fn reply(&mut self, raw: &RawNode<'_>, parent: u32, index: u32, d: &mut Diags) -> Option<Node> {
+        let file = raw.file;
+        let mut passages = Vec::new();
+        if let Some(v) = field(raw.value, "reply") {
+            let items: &[Value] = match &v.kind {
+                Kind::Str(_) | Kind::Tuple { .. } | Kind::Struct { .. } => std::slice::from_ref(v),
+                _ => schema::list(v, d),
+            };
+            for item in items {
+                if let Some(p) = self.passage(item, file, index, d) {
+                    passages.push(p);
+                }
+            }
+        }
+        let to = match field(raw.value, "to") {
+            Some(t) => self.target(t, d)?,
+            None => parent,
+        };
+        passages.shrink_to_fit();
+        Some(Node {
+            id: raw.id.clone(),
+            chapter: raw.chapter,
+            tags: Vec::new(),
+            effects: Vec::new(),
+            passages,
+            choices: Vec::new(),
+            flow: Flow::Goto(to),
+            branch_src: Vec::new(),
+        })
+    }
+
     /// Compiles one node. `index` is its position in the story.
     pub fn node(&mut self, raw: &RawNode<'_>, index: u32, d: &mut Diags) -> Option<Node> {
+        if let Some(parent) = raw.reply_of {
+            return self.reply(raw, parent, index, d);
+        }
         let file = raw.file;
         let mut f = Fields::of(raw.value, "Node", d)?;
         f.opt("id", d);
@@ -189,7 +260,7 @@ impl Compiler<'_> {
         if let Some(v) = choices_v {
             let mut keys: HashMap<String, Span> = HashMap::new();
             for item in schema::list(v, d) {
-                if let Some(c) = self.choice(item, file, index, d) {
+                if let Some(c) = self.choice(item, file, index, &raw.id, d) {
                     if let Some(first) = keys.get(&c.key) {
                         d.push(
                             Diagnostic::new(Code::Duplicate, format!("two choices of `{}` share the key `{}`", raw.id, c.key))
@@ -325,7 +396,41 @@ impl Compiler<'_> {
         }
     }
 
-    fn choice(&mut self, v: &Value, file: FileId, node: u32, d: &mut Diags) -> Option<Choice> {
+    fn choice(&mut self, v: &Value, file: FileId, node: u32, node_id: &str, d: &mut Diags) -> Option<Choice> {
+        // The short form: `Choice("text", "to")`.
+        if let Kind::Tuple { name: Some(n), items } = &v.kind
+            && n.name == "Choice"
+            && !items.is_empty()
+        {
+            let [text_v, to_v] = items.as_slice() else {
+                d.push(
+                    Diagnostic::new(
+                        Code::Shape,
+                        format!("`Choice(..)` in its short form takes the text and where it leads, found {} values", items.len()),
+                    )
+                    .at(v.span, "here")
+                    .help("write `Choice(\"Ask about the ferry\", \"ferry\")`, or name the fields: `Choice(text: .., to: .., do: [..])`"),
+                );
+                return None;
+            };
+            let lit = schema::string(text_v, d)?;
+            let text = self.text(lit, file, node, false, d);
+            let to = self.target(to_v, d);
+            let once_slot = Some(self.once_slots);
+            self.once_slots += 1;
+            return Some(Choice {
+                text: text?,
+                to: to?,
+                when: None,
+                when_src: None,
+                locked: None,
+                effects: Vec::new(),
+                once_slot,
+                fallback: false,
+                key: lit.text.to_string(),
+                input: None,
+            });
+        }
         let mut f = Fields::of(v, "Choice", d)?;
         let fallback = f.opt("fallback", d).and_then(|b| schema::boolean(b, d)).unwrap_or(false);
         let sticky = f.opt("sticky", d).and_then(|b| schema::boolean(b, d)).unwrap_or(false);
@@ -336,7 +441,26 @@ impl Compiler<'_> {
             None if fallback => Some(Text::default()),
             None => None,
         };
-        let to = f.req("to", d).and_then(|t| self.target(t, d));
+        let reply = f.opt("reply", d);
+        let to = match reply {
+            // An inline reply: the choice leads to the reply's own node, which goes on
+            // to `to` (checked there) or back here.
+            Some(r) => {
+                f.opt("to", d);
+                match raw_choice_key(v) {
+                    Some(key) => self.scope.nodes.get(&reply_id(node_id, key)).copied(),
+                    None => {
+                        d.push(
+                            Diagnostic::new(Code::MissingField, "a choice with a `reply` needs a `text` or an `id`")
+                                .at(r.span, "this reply")
+                                .help("the reply is kept under the choice's key: add `id: \"...\"`"),
+                        );
+                        None
+                    }
+                }
+            }
+            None => f.req("to", d).and_then(|t| self.target(t, d)),
+        };
         let when_v = f.opt("when", d);
         let when_src = when_v.and_then(|v| match &v.kind {
             Kind::Str(s) => Some(s.text.to_string()),

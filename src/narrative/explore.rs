@@ -8,7 +8,8 @@
 //! that differ only in wording merge. Visit and turn counts saturate one above the
 //! largest number any condition compares with, which keeps loops finite without
 //! changing any condition's outcome. Random branches are followed on every outcome;
-//! text inputs take their defaults.
+//! a text input is followed once per value
+//! the story can tell apart (see [`super::inputs`]).
 
 use super::expr::{Effect, Expr};
 use super::flow::{self, Observer, Stop};
@@ -76,6 +77,8 @@ pub enum Step {
         node: u32,
         /// Choice index within the node.
         choice: u32,
+        /// What the reader typed, when the choice asks for text.
+        input: Option<String>,
     },
     /// A random `next` at `node` went to `to`.
     Chance {
@@ -612,6 +615,8 @@ struct Link {
     node: u32,
     choice: u32,
     chances: u32,
+    /// What was typed (an index into `Graph::typed`), or NONE.
+    input: u32,
 }
 
 const NONE: u32 = u32::MAX;
@@ -625,6 +630,7 @@ struct Pending {
     choice: u32,
     chances: Vec<Step>,
     enter: u32,
+    input: u32,
 }
 
 /// The growing state graph: keys in one arena, indexed by a hash table of state
@@ -638,6 +644,8 @@ struct Graph {
     chance_paths: Vec<Vec<Step>>,
     /// Steps held in `chance_paths`.
     chance_steps: usize,
+    /// The distinct texts typed at prompts.
+    typed: Vec<String>,
     edges: Vec<(u32, u32)>,
     buf: Vec<u64>,
     max: usize,
@@ -712,7 +720,7 @@ impl Graph {
             self.chance_paths.push(std::mem::take(&mut p.chances));
             self.chance_paths.len() as u32 - 1
         };
-        self.links.push(Link { parent: p.from, node: p.node, choice: p.choice, chances });
+        self.links.push(Link { parent: p.from, node: p.node, choice: p.choice, chances, input: p.input });
         if p.from != NONE {
             self.edges.push((p.from, i));
         }
@@ -726,7 +734,8 @@ impl Graph {
                 rev.extend(c.iter().rev().cloned());
             }
             if l.choice != NONE {
-                rev.push(Step::Choose { node: l.node, choice: l.choice });
+                let input = self.typed.get(l.input as usize).cloned();
+                rev.push(Step::Choose { node: l.node, choice: l.choice, input });
             }
             if l.parent == NONE {
                 break;
@@ -749,6 +758,7 @@ pub fn explore(story: &Story, limits: Limits) -> Exploration {
         links: Vec::new(),
         chance_paths: Vec::new(),
         chance_steps: 0,
+        typed: Vec::new(),
         edges: Vec::new(),
         buf: Vec::new(),
         max: limits.max_states,
@@ -787,8 +797,17 @@ pub fn explore(story: &Story, limits: Limits) -> Exploration {
     let mut steps = 0u64;
     let mut chance_bytes = 0usize;
     let mut queue = std::collections::VecDeque::new();
-    let mut pending =
-        vec![Pending { st: StoryState::new(story, 0), from: NONE, node: NONE, choice: NONE, chances: Vec::new(), enter: story.start }];
+    let mut pending = vec![Pending {
+        st: StoryState::new(story, 0),
+        from: NONE,
+        node: NONE,
+        choice: NONE,
+        chances: Vec::new(),
+        enter: story.start,
+        input: NONE,
+    }];
+    // A prompt is followed once per value the story can tell apart (see `inputs`).
+    let literals = super::inputs::compared_literals(story);
     'explore: loop {
         while let Some(mut p) = pending.pop() {
             steps += 1;
@@ -819,7 +838,7 @@ pub fn explore(story: &Story, limits: Limits) -> Exploration {
                             }
                             None => st.clone(),
                         };
-                        pending.push(Pending { st, from: p.from, node: p.node, choice: p.choice, chances, enter: to });
+                        pending.push(Pending { st, from: p.from, node: p.node, choice: p.choice, chances, enter: to, input: p.input });
                     }
                     if spare.len() < SPARE {
                         spare.push(st);
@@ -889,13 +908,29 @@ pub fn explore(story: &Story, limits: Limits) -> Exploration {
                 continue;
             }
             choice_enabled[scratch.node as usize][ci] = true;
-            let mut st = spare.pop().unwrap_or_else(|| scratch.clone());
-            g.plan.decode(key, &mut st);
-            if let Some(inp) = &c.input {
-                st.vars[inp.var as usize] = Value::Str(inp.default.clone());
+            let typed: Vec<Option<String>> = match &c.input {
+                // Reversed: `pending` is a stack, so the default is followed first and
+                // a witness types something only when it must.
+                Some(inp) => super::inputs::classes(inp, &literals).into_iter().rev().map(Some).collect(),
+                None => vec![None],
+            };
+            for text in typed {
+                let mut st = spare.pop().unwrap_or_else(|| scratch.clone());
+                g.plan.decode(key, &mut st);
+                let mut input = NONE;
+                if let (Some(inp), Some(text)) = (&c.input, text) {
+                    input = match g.typed.iter().position(|t| *t == text) {
+                        Some(i) => i as u32,
+                        None => {
+                            g.typed.push(text.clone());
+                            g.typed.len() as u32 - 1
+                        }
+                    };
+                    st.vars[inp.var as usize] = Value::Str(text);
+                }
+                let to = flow::take(story, &mut st, ci);
+                pending.push(Pending { st, from: s, node: scratch.node, choice: ci as u32, chances: Vec::new(), enter: to, input });
             }
-            let to = flow::take(story, &mut st, ci);
-            pending.push(Pending { st, from: s, node: scratch.node, choice: ci as u32, chances: Vec::new(), enter: to });
         }
     }
 
@@ -966,24 +1001,26 @@ pub fn explore(story: &Story, limits: Limits) -> Exploration {
 }
 
 /// A path turned into something a person can replay: the seed and, for each choice,
-/// its number as `quill play` shows it (and a blank line for a text prompt, which
-/// takes the default), with the choice's text.
+/// its number as `quill play` shows it (and, for a text prompt, the line typed), with
+/// the choice's text.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Witness {
     /// The seed whose random outcomes match the path.
     pub seed: u64,
-    /// Per choice: (1-based number as offered, the choice's text, whether it asks for text).
-    pub choices: Vec<(usize, String, bool)>,
+    /// Per choice: (1-based number as offered, the choice's text, the text typed at its
+    /// prompt if it asks for one).
+    pub choices: Vec<(usize, String, Option<String>)>,
 }
 
 impl Witness {
     /// The lines to feed `quill play` on standard input.
     pub fn script(&self) -> String {
         let mut s = String::new();
-        for (n, _, input) in &self.choices {
+        for (n, _, typed) in &self.choices {
             s.push_str(&n.to_string());
             s.push('\n');
-            if *input {
+            if let Some(t) = typed {
+                s.push_str(t);
                 s.push('\n');
             }
         }
@@ -1006,7 +1043,7 @@ pub fn witness(story: &std::sync::Arc<Story>, steps: &[Step], max_seeds: u64) ->
         let mut r = super::runner::Runner::new(std::sync::Arc::clone(story), seed);
         let mut out = Vec::new();
         for step in steps {
-            let Step::Choose { node, choice } = *step else { continue };
+            let Step::Choose { node, choice, ref input } = *step else { continue };
             if budget == 0 {
                 return None;
             }
@@ -1016,9 +1053,9 @@ pub fn witness(story: &std::sync::Arc<Story>, steps: &[Step], max_seeds: u64) ->
             }
             let offered = r.choices();
             let Some(pos) = offered.iter().position(|c| c.index == choice) else { continue 'seeds };
-            let asks = offered[pos].input.is_some();
-            out.push((pos + 1, offered[pos].text.clone(), asks));
-            if r.choose(choice, None).is_err() {
+            let typed = offered[pos].input.as_ref().map(|(_, default)| input.clone().unwrap_or_else(|| default.clone()));
+            out.push((pos + 1, offered[pos].text.clone(), typed.clone()));
+            if r.choose(choice, typed.as_deref()).is_err() {
                 continue 'seeds;
             }
         }

@@ -107,6 +107,23 @@ pub fn load_dir(dir: &Path) -> Loaded {
     loaded
 }
 
+/// The `description` string of the ending `id` in a parsed manifest.
+fn ending_description<'v>(root: &'v ron_tree::Value<'v>, id: &str) -> Option<&'v ron_tree::StrLit<'v>> {
+    let field = |v: &'v ron_tree::Value<'v>, name: &str| match &v.kind {
+        ron_tree::Kind::Struct { fields, .. } => fields.iter().find(|f| f.name.name == name).map(|f| &f.value),
+        _ => None,
+    };
+    let ron_tree::Kind::List(items) = &field(root, "endings")?.kind else { return None };
+    items
+        .iter()
+        .find(|e| matches!(field(e, "id").map(|v| &v.kind), Some(ron_tree::Kind::Str(s)) if s.text == id))
+        .and_then(|e| field(e, "description"))
+        .and_then(|v| match &v.kind {
+            ron_tree::Kind::Str(s) => Some(s),
+            _ => None,
+        })
+}
+
 /// The byte range of the manifest's `files` field name, if it has one.
 fn files_field(manifest: &str) -> Option<(usize, usize)> {
     let root = ron_tree::parse(FileId(0), manifest).ok()?;
@@ -242,6 +259,22 @@ pub fn compile(manifest_file: SourceFile, chapters: Vec<ChapterFile>) -> Loaded 
             Character { id: ch.decl.id.clone(), name, colour: ch.decl.colour, voice: ch.decl.voice }
         })
         .collect();
+    // Ending descriptions are text like any other: their markup is checked here and
+    // rendered wherever an ending is shown.
+    let ending_texts: Vec<Text> = m
+        .endings
+        .iter()
+        .map(|e| match ending_description(&root, &e.decl.id) {
+            Some(lit) => {
+                let mut sites = 0;
+                TextParser::new(lit, mfile, &c.scope, &mut sites, false).parse().unwrap_or_else(|err| {
+                    d.push(err);
+                    Text::plain(&e.decl.description)
+                })
+            }
+            None => Text::plain(&e.decl.description),
+        })
+        .collect();
     let start = match &m.start {
         Some((id, span)) => match nodes_index.get(id) {
             Some(&n) => Some(n),
@@ -288,6 +321,7 @@ pub fn compile(manifest_file: SourceFile, chapters: Vec<ChapterFile>) -> Loaded 
                 node_index: nodes_index.clone(),
                 var_index: vars_index.iter().map(|(k, v)| (k.clone(), v.0)).collect(),
                 vary_site_node,
+                ending_texts,
             };
             let spans = validate::Spans {
                 nodes: &node_spans,

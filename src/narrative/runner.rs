@@ -84,14 +84,28 @@ pub struct Runner {
     base: (StoryState, Page),
     base_log: usize,
     seed: u64,
+    /// Outcomes a test pinned for the choice being made: a random branch that can go
+    /// to one of them goes there, whatever the seed says. Cleared after the choice.
+    pinned: Vec<u32>,
+    /// Whether a pinned outcome was taken during the last choice.
+    pin_hit: bool,
 }
 
 impl Runner {
     /// Starts the story with a seed.
     pub fn new(story: Arc<Story>, seed: u64) -> Runner {
         let state = StoryState::new(&story, seed);
-        let mut r =
-            Runner { base: (state.clone(), Page::default()), state, page: Page::default(), log: Vec::new(), base_log: 0, seed, story };
+        let mut r = Runner {
+            base: (state.clone(), Page::default()),
+            state,
+            page: Page::default(),
+            log: Vec::new(),
+            base_log: 0,
+            seed,
+            story,
+            pinned: Vec::new(),
+            pin_hit: false,
+        };
         let start = r.story.start;
         r.enter(start);
         r.base = (r.state.clone(), r.page.clone());
@@ -102,7 +116,7 @@ impl Runner {
     /// unless `log` replays it (the save did).
     pub fn resume(story: Arc<Story>, seed: u64, state: StoryState, page: Page, log: Vec<LogEntry>) -> Runner {
         let base_log = log.len();
-        Runner { base: (state.clone(), page.clone()), state, page, log, base_log, seed, story }
+        Runner { base: (state.clone(), page.clone()), state, page, log, base_log, seed, story, pinned: Vec::new(), pin_hit: false }
     }
 
     /// The story.
@@ -238,7 +252,14 @@ impl Runner {
             match flow::advance(&story, &mut self.state, n, &mut render) {
                 Stop::Random(at) if randoms < MAX_FLOW_STEPS => {
                     randoms += 1;
-                    n = flow::pick_outcome(&story, &mut self.state, at);
+                    let pinned = flow::outcomes(&story, at).iter().map(|w| w.1).find(|t| self.pinned.contains(t));
+                    n = match pinned {
+                        Some(t) => {
+                            self.pin_hit = true;
+                            t
+                        }
+                        None => flow::pick_outcome(&story, &mut self.state, at),
+                    };
                 }
                 Stop::Random(_) => {
                     let id = &story.node(self.state.node).id;
@@ -261,6 +282,18 @@ impl Runner {
         }
     }
 
+    /// Makes choice `i` like [`Runner::choose`], except that a random branch on the way
+    /// that can go to one of `outcomes` (node indices) goes there, whatever the seed
+    /// says. Returns whether a pinned outcome was taken. For story tests: undoing past
+    /// this choice replays it with the seed's own outcome.
+    pub fn choose_pinned(&mut self, i: u32, input: Option<&str>, outcomes: &[u32]) -> Result<bool, ChooseError> {
+        self.pinned = outcomes.to_vec();
+        self.pin_hit = false;
+        let r = self.choose(i, input);
+        self.pinned.clear();
+        r.map(|()| std::mem::take(&mut self.pin_hit))
+    }
+
     /// Undoes up to `steps` choices; returns how many were undone.
     pub fn undo(&mut self, steps: usize) -> usize {
         let steps = steps.min(self.undo_depth());
@@ -277,6 +310,17 @@ impl Runner {
             self.apply(e.choice, e.input.clone());
         }
         steps
+    }
+
+    /// The description of ending `e`, its markup rendered with this playthrough's
+    /// variables.
+    pub fn ending_description(&self, e: u32) -> String {
+        let mut out = String::new();
+        if let Some(t) = self.story.ending_texts.get(e as usize) {
+            t.render_pure(&self.state.env(), &mut out);
+        }
+        super::text::tidy(&mut out);
+        out
     }
 
     /// Starts again from the beginning with the same seed.
@@ -385,8 +429,17 @@ impl Runner {
                 Type::Str => Value::Str(value.trim_matches(['"', '\'']).to_string()),
             };
         }
-        let mut r =
-            Runner { base: (state.clone(), Page::default()), state, page: Page::default(), log: Vec::new(), base_log: 0, seed, story };
+        let mut r = Runner {
+            base: (state.clone(), Page::default()),
+            state,
+            page: Page::default(),
+            log: Vec::new(),
+            base_log: 0,
+            seed,
+            story,
+            pinned: Vec::new(),
+            pin_hit: false,
+        };
         r.enter(n);
         r.base = (r.state.clone(), r.page.clone());
         Ok(r)

@@ -212,12 +212,27 @@ pub struct Story {
     pub var_index: HashMap<String, u32>,
     /// Which node each variation site belongs to, so saves can key counters stably.
     pub vary_site_node: Vec<u32>,
+    /// Each ending's description, compiled (markup such as `{her_name}` renders).
+    pub ending_texts: Vec<super::text::Text>,
 }
 
 impl Story {
     /// A node's index by id.
     pub fn node_id(&self, id: &str) -> Option<u32> {
         self.node_index.get(id).copied()
+    }
+
+    /// The description of ending `e` rendered with the variables' defaults (for a
+    /// gallery, outside any playthrough; [`super::Runner::ending_description`] renders it
+    /// with the playthrough's own values).
+    pub fn ending_description_default(&self, e: u32) -> String {
+        let st = super::state::StoryState::new(self, 0);
+        let mut out = String::new();
+        if let Some(t) = self.ending_texts.get(e as usize) {
+            t.render_pure(&st.env(), &mut out);
+        }
+        super::text::tidy(&mut out);
+        out
     }
 
     /// A node by index.

@@ -6,7 +6,7 @@
 //! StoryTest(
 //!     name: "home by lamplight",
 //!     seed: 7,
-//!     steps: ["Ask Maren", 2, Type("Name the boat", "Tern"), "Wait"],
+//!     steps: ["Ask Maren", 2, Type("Name the boat", "Tern"), Pin("Roll the dice", "six"), "Wait"],
 //!     ending: "home",                 // or "none": the story must not have ended
 //!     check: ["courage >= 1", "boat_name == 'Tern'"],
 //!     shows: ["lamp turning"],        // must appear somewhere in the transcript
@@ -36,6 +36,9 @@ pub enum TestStep {
     Text(String),
     /// A choice (by text or number) that asks for text, and what to type.
     Type(Box<TestStep>, String),
+    /// A choice whose random branch must land on one of these nodes (by id): the
+    /// outcome is pinned, whatever the seed would pick.
+    Pin(Box<TestStep>, Vec<String>),
 }
 
 /// A parsed test.
@@ -88,8 +91,19 @@ fn step(v: &Tree, d: &mut Diags) -> Option<TestStep> {
             let typed = schema::string(&items[1], d)?.text.to_string();
             Some(TestStep::Type(Box::new(inner), typed))
         }
+        Kind::Tuple { name: Some(n), items } if n.name == "Pin" && items.len() == 2 => {
+            let inner = step(&items[0], d)?;
+            let outcomes = match &items[1].kind {
+                Kind::List(_) => schema::strings(&items[1], d).into_iter().map(|s| s.text.to_string()).collect(),
+                _ => vec![schema::string(&items[1], d)?.text.to_string()],
+            };
+            Some(TestStep::Pin(Box::new(inner), outcomes))
+        }
         _ => {
-            d.expected("a choice number from 1, a choice's text, or `Type(\"choice\", \"typed text\")`", v);
+            d.expected(
+                "a choice number from 1, a choice's text, `Type(\"choice\", \"typed text\")` or `Pin(\"choice\", \"outcome_node\")`",
+                v,
+            );
             None
         }
     }
@@ -174,7 +188,7 @@ fn resolve(r: &Runner, s: &TestStep) -> Result<(u32, bool), String> {
                 .find(|c| c.enabled && c.text.to_lowercase() == low)
                 .or_else(|| offered.iter().find(|c| c.enabled && c.text.to_lowercase().starts_with(&low)))
         }
-        TestStep::Type(inner, _) => return resolve(r, inner),
+        TestStep::Type(inner, _) | TestStep::Pin(inner, _) => return resolve(r, inner),
     };
     match found {
         Some(c) if c.enabled => Ok((c.index, c.input.is_some())),
@@ -183,7 +197,7 @@ fn resolve(r: &Runner, s: &TestStep) -> Result<(u32, bool), String> {
             let what = match s {
                 TestStep::Number(n) => format!("choice {n}"),
                 TestStep::Text(t) => format!("“{t}”"),
-                TestStep::Type(..) => String::new(),
+                TestStep::Type(..) | TestStep::Pin(..) => String::new(),
             };
             Err(format!(
                 "no {what} at `{}`; offered: {}",
@@ -219,9 +233,25 @@ pub fn run(story: &Arc<Story>, t: &StoryTest) -> TestOutcome {
                 }
                 let text = r.choices().into_iter().find(|c| c.index == index).map(|c| c.text).unwrap_or_default();
                 let _ = writeln!(transcript, "> {text}");
-                if let Err(e) = r.choose(index, typed) {
-                    failures.push(format!("step {}: {e}", i + 1));
+                let pin_ids: &[String] = match s {
+                    TestStep::Pin(_, ids) => ids,
+                    _ => &[],
+                };
+                if let Some(bad) = pin_ids.iter().find(|id| story.node_id(id).is_none()) {
+                    failures.push(format!("step {}: `Pin` names `{bad}`, which is not a node of the story", i + 1));
                     break;
+                }
+                let pins: Vec<u32> = pin_ids.iter().filter_map(|id| story.node_id(id)).collect();
+                match r.choose_pinned(index, typed, &pins) {
+                    Err(e) => {
+                        failures.push(format!("step {}: {e}", i + 1));
+                        break;
+                    }
+                    Ok(false) if !pins.is_empty() => {
+                        failures.push(format!("step {}: no random branch on the way could go to {}", i + 1, pin_ids.join(" or ")));
+                        break;
+                    }
+                    Ok(_) => {}
                 }
                 steps += 1;
                 dump(&r, &mut transcript);

@@ -329,28 +329,8 @@ impl<'a> TextParser<'a> {
             }
         }
         if word == "if" && src[after_word..].starts_with(|c: char| c.is_whitespace() || c == '(') {
-            let colon = self.scan_expr(after_word, b":}");
-            if src.as_bytes().get(colon) != Some(&b':') {
-                return Err(Diagnostic::new(Code::ExprSyntax, "`{if ..}` needs a `:` after its condition")
-                    .at(self.span(open, colon.min(src.len())), "here")
-                    .help("write `{if condition: text | other text}`"));
-            }
-            let cond_src = &src[after_word..colon];
-            let base = after_word;
-            let span_fn = |s: usize, e: usize| self.span(base + s, base + e);
-            let cond = parse_condition(cond_src, &span_fn, self.scope)?;
-            let (yes, end) = self.text(colon + 1, true)?;
-            let (no, end) = match src.as_bytes().get(end) {
-                Some(b'|') => self.text(end + 1, true)?,
-                _ => (Text::default(), end),
-            };
-            return match src.as_bytes().get(end) {
-                Some(b'}') => Ok((Seg::If(cond, trim_text(yes), trim_text(no)), end + 1)),
-                Some(b'|') => Err(Diagnostic::new(Code::ExprSyntax, "`{if ..}` has more than two branches")
-                    .at(self.span(end, end + 1), "a third branch starts here")
-                    .help("nest another `{if ..}` in the second branch")),
-                _ => Err(unclosed(self)),
-            };
+            let (seg, end) = self.if_chain(open, after_word)?;
+            return Ok((seg, end + 1));
         }
         let close = self.scan_expr(inner, b"}");
         if close >= src.len() {
@@ -359,6 +339,68 @@ impl<'a> TextParser<'a> {
         let span_fn = |s: usize, e: usize| self.span(inner + s, inner + e);
         let (e, _) = parse_expr(&src[inner..close], &span_fn, self.scope)?;
         Ok((Seg::Expr(e), close + 1))
+    }
+}
+
+impl TextParser<'_> {
+    /// `if cond: text | else if cond: text | … | text}` from just after `if`; returns
+    /// the segment and the position of the closing `}` (not consumed). An `else if`
+    /// branch is an `if` nested in the last branch, so the chain costs one markup
+    /// level per link.
+    fn if_chain(&mut self, open: usize, after_if: usize) -> Result<(Seg, usize), Diagnostic> {
+        let src: &str = &self.lit.text;
+        let unclosed = |p: &Self| {
+            Diagnostic::new(Code::ExprSyntax, "`{` is never closed")
+                .at(p.span(open, open + 1), "opened here")
+                .help("close the markup with `}`; for a literal brace write `{\"{\"}`")
+        };
+        let colon = self.scan_expr(after_if, b":}");
+        if src.as_bytes().get(colon) != Some(&b':') {
+            return Err(Diagnostic::new(Code::ExprSyntax, "`{if ..}` needs a `:` after its condition")
+                .at(self.span(open, colon.min(src.len())), "here")
+                .help("write `{if condition: text | other text}`"));
+        }
+        let cond_src = &src[after_if..colon];
+        let base = after_if;
+        let span_fn = |s: usize, e: usize| self.span(base + s, base + e);
+        let cond = parse_condition(cond_src, &span_fn, self.scope)?;
+        let (yes, end) = self.text(colon + 1, true)?;
+        let (no, end) = match src.as_bytes().get(end) {
+            Some(b'|') => {
+                let rest = &src[end + 1..];
+                let lead = rest.len() - rest.trim_start().len();
+                let branch = &rest[lead..];
+                if let Some(after) = branch.strip_prefix("else if").filter(|a| a.starts_with(|c: char| c.is_whitespace() || c == '(')) {
+                    if self.depth >= MAX_MARKUP_DEPTH {
+                        return Err(Diagnostic::new(Code::TooLarge, format!("markup nested deeper than {MAX_MARKUP_DEPTH} levels"))
+                            .at(self.span(end, end + 1), "too many `else if` branches")
+                            .help("split the text into several passages with `when` conditions"));
+                    }
+                    let at = end + 1 + lead + ("else if".len()) + (branch.len() - "else if".len() - after.len());
+                    self.depth += 1;
+                    let chained = self.if_chain(open, at);
+                    self.depth -= 1;
+                    let (seg, close) = chained?;
+                    (Text(vec![seg]), close)
+                } else {
+                    // `| else: text` reads as well as `| text`.
+                    let skip = branch
+                        .strip_prefix("else")
+                        .map(str::trim_start)
+                        .filter(|a| a.starts_with(':'))
+                        .map_or(0, |a| branch.len() - a.len() + 1);
+                    self.text(end + 1 + lead + skip, true)?
+                }
+            }
+            _ => (Text::default(), end),
+        };
+        match src.as_bytes().get(end) {
+            Some(b'}') => Ok((Seg::If(cond, trim_text(yes), trim_text(no)), end)),
+            Some(b'|') => Err(Diagnostic::new(Code::ExprSyntax, "`{if ..}` has more than two branches")
+                .at(self.span(end, end + 1), "a third branch starts here")
+                .help("chain conditions with `| else if condition: text`, or end with `| else: text`")),
+            _ => Err(unclosed(self)),
+        }
     }
 }
 

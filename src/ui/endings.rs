@@ -101,9 +101,10 @@ pub fn view(session: &Session, gallery: &Gallery, palette: Palette) -> EndingsVi
         .map(|s| {
             s.endings
                 .iter()
-                .map(|e| {
+                .enumerate()
+                .map(|(i, e)| {
                     if gallery.reached.contains(&e.id) {
-                        EndingEntry::Found { title: e.title.clone(), description: e.description.clone() }
+                        EndingEntry::Found { title: e.title.clone(), description: s.ending_description_default(i as u32) }
                     } else if e.secret {
                         EndingEntry::Secret
                     } else {

@@ -595,9 +595,9 @@ pub fn view(
     {
         v.prompt = Some(PromptView { index: *index, prompt, default, text: text.clone() });
     }
-    v.ending = runner.ended().and_then(|e| story.endings.get(e as usize)).map(|e| EndingView {
+    v.ending = runner.ended().and_then(|i| story.endings.get(i as usize).map(|e| (i, e))).map(|(i, e)| EndingView {
         title: e.title.clone(),
-        description: e.description.clone(),
+        description: runner.ending_description(i),
         found: (story.endings.iter().filter(|d| gallery.reached.contains(&d.id)).count(), story.endings.len()),
     });
     v.stuck = runner.page().stuck.clone();

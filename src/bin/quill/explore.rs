@@ -1,9 +1,10 @@
 //! `quill explore`: every reachable state, every ending's shortest path, and what the
 //! story can never do.
 
+use crate::random::shell_lines;
 use crate::{Format, render};
 use epistle::narrative::explore::{Bound, CondSite, Exploration, Limits, Step, explore, witness};
-use epistle::narrative::{Loaded, Story, sample};
+use epistle::narrative::{Loaded, Runner, Story, sample};
 use serde_json::json;
 use std::path::Path;
 use std::process::ExitCode;
@@ -11,7 +12,7 @@ use std::sync::Arc;
 
 /// Runs the exploration; exit 1 if an ending is unreachable or a trap exists (or the
 /// story does not load), 2 if the bound stopped it before it could tell.
-pub fn run(dir: &Path, format: Format, limits: Limits) -> ExitCode {
+pub fn run(dir: &Path, format: Format, limits: Limits, record: Option<&Path>) -> ExitCode {
     let Some((loaded, story)) = render::load_playable(dir) else {
         return ExitCode::FAILURE;
     };
@@ -19,6 +20,11 @@ pub fn run(dir: &Path, format: Format, limits: Limits) -> ExitCode {
     match format {
         Format::Text => print_text(&loaded, &story, &ex, dir),
         Format::Json => print_json(&loaded, &story, &ex),
+    }
+    if let Some(out) = record
+        && !record_witnesses(&story, &ex, out)
+    {
+        return ExitCode::FAILURE;
     }
     let missing = ex.endings.iter().any(Option::is_none);
     if !ex.complete {
@@ -61,8 +67,8 @@ fn print_text(loaded: &Loaded, story: &Arc<Story>, ex: &Exploration, dir: &Path)
                 say!("  ✓ {:<20} shortest path: {}  “{}”", e.id, describe(steps), e.title);
                 match witness(story, steps, 10_000) {
                     Some(w) => {
-                        let nums: Vec<String> = w.script().lines().map(str::to_string).collect();
-                        say!("      replay: printf '{}\\n' | quill play {} --seed {}", nums.join("\\n"), dir.display(), w.seed);
+                        let lines: Vec<String> = w.script().lines().map(str::to_string).collect();
+                        say!("      replay: printf '{}\\n' | quill play {} --seed {}", shell_lines(&lines), dir.display(), w.seed);
                     }
                     None => say!("      (no seed found within the search budget reproduces its random outcomes)"),
                 }
@@ -114,8 +120,8 @@ fn print_text(loaded: &Loaded, story: &Arc<Story>, ex: &Exploration, dir: &Path)
                     loaded.node_location(*node)
                 );
                 if let Some(w) = witness(story, steps, 10_000) {
-                    let nums: Vec<String> = w.script().lines().map(str::to_string).collect();
-                    say!("      replay: printf '{}\\n' | quill play {} --seed {}", nums.join("\\n"), dir.display(), w.seed);
+                    let lines: Vec<String> = w.script().lines().map(str::to_string).collect();
+                    say!("      replay: printf '{}\\n' | quill play {} --seed {}", shell_lines(&lines), dir.display(), w.seed);
                 }
             }
         }
@@ -130,9 +136,8 @@ fn print_text(loaded: &Loaded, story: &Arc<Story>, ex: &Exploration, dir: &Path)
             for e in missing {
                 match &found[e] {
                     Some(p) => {
-                        let nums: Vec<String> = p.numbers.iter().map(ToString::to_string).collect();
                         say!("  ✓ {:<20} reached in {} choices", story.endings[e].id, p.numbers.len());
-                        say!("      replay: printf '{}\\n' | quill play {} --seed {}", nums.join("\\n"), dir.display(), p.seed);
+                        say!("      replay: printf '{}\\n' | quill play {} --seed {}", shell_lines(&p.script()), dir.display(), p.seed);
                     }
                     None => say!("  ? {:<20} not reached by sampling either", story.endings[e].id),
                 }
@@ -203,4 +208,40 @@ pub fn parse_size(s: &str) -> Result<usize, String> {
     };
     let n: usize = num.trim().parse().map_err(|_| format!("`{s}` is not a size: write e.g. 4G, 512M or 100000"))?;
     n.checked_mul(mul).ok_or_else(|| format!("`{s}` is too large"))
+}
+
+/// Writes each reachable ending's witness as a story test, `OUT/ending-<id>.ron`
+/// (the seed it needs, the choices by text, what was typed, the ending and the final
+/// integers). Returns false if a file could not be written.
+fn record_witnesses(story: &Arc<Story>, ex: &Exploration, out: &Path) -> bool {
+    let mut ok = true;
+    for (e, path) in ex.endings.iter().enumerate() {
+        let Some(steps) = path else { continue };
+        let id = &story.endings[e].id;
+        let Some(w) = witness(story, steps, 10_000) else {
+            eprintln!("warning: no seed found that replays the path to `{id}`; no test written for it");
+            continue;
+        };
+        let mut r = Runner::new(Arc::clone(story), w.seed);
+        for (pos, _, typed) in &w.choices {
+            let Some(c) = r.choices().get(pos - 1).map(|c| c.index) else { break };
+            if r.choose(c, typed.as_deref()).is_err() {
+                break;
+            }
+        }
+        if r.ended() != Some(e as u32) {
+            eprintln!("warning: the witness for `{id}` did not replay to it; no test written for it");
+            continue;
+        }
+        let path = out.join(format!("ending-{}.ron", id.replace('_', "-")));
+        let text = epistle::narrative::story_test::record(&r, &format!("reaches {id}"));
+        match epistle::narrative::fsio::write_atomic(&path, text.as_bytes()) {
+            Ok(()) => say!("recorded {}", path.display()),
+            Err(err) => {
+                eprintln!("error: cannot write {}: {err}", path.display());
+                ok = false;
+            }
+        }
+    }
+    ok
 }

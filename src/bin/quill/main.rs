@@ -71,6 +71,9 @@ enum Command {
         /// Stop after following this many flows (bounds the time)
         #[arg(long, default_value_t = 50_000_000)]
         max_steps: u64,
+        /// Write each reachable ending's shortest path as a test in this folder
+        #[arg(long, value_name = "DIR")]
+        record: Option<PathBuf>,
     },
     /// Play a story in the terminal; reads choices from standard input
     Play {
@@ -148,8 +151,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check { story, format, deny_warnings } => check::run(&story, format, deny_warnings),
-        Command::Explore { story, format, max_states, max_memory, max_steps } => {
-            explore::run(&story, format, epistle::narrative::explore::Limits { max_states, max_memory, max_steps })
+        Command::Explore { story, format, max_states, max_memory, max_steps, record } => {
+            explore::run(&story, format, epistle::narrative::explore::Limits { max_states, max_memory, max_steps }, record.as_deref())
         }
         Command::Play { story, seed, quiet, record, start, sets } => {
             play::run(&story, play::Options { seed, quiet, record: record.as_deref(), start: start.as_deref(), sets: &sets })

@@ -226,7 +226,7 @@ fn show(out: &mut impl Write, runner: &Runner, chapter: &mut Option<u32>) {
     }
     if let Some(e) = runner.ended() {
         let end = &story.endings[e as usize];
-        let _ = writeln!(out, "*** THE END: {} ***\n{}\n", end.title, end.description);
+        let _ = writeln!(out, "*** THE END: {} ***\n{}\n", end.title, runner.ending_description(e));
         return;
     }
     for (i, c) in runner.choices().iter().enumerate() {

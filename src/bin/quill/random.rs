@@ -21,16 +21,18 @@ pub fn run(dir: &Path, n: u64, seed: u64, format: Format, record: Option<&Path>)
     let mut finals: BTreeMap<String, Vec<i64>> = BTreeMap::new();
     let mut turns_total = 0u64;
     let mut failures = Vec::new();
+    let literals = epistle::narrative::inputs::compared_literals(&story);
     for i in 0..n {
-        let p = sample::playthrough(&story, seed, i);
+        let p = sample::playthrough_with(&story, seed, i, &literals);
+        let script = p.script();
         let (run_seed, r) = (p.seed, p.runner);
         let chosen = p.numbers;
         let mut replay = Runner::new(Arc::clone(&story), run_seed);
-        for &num in &chosen {
+        for (&num, typed) in chosen.iter().zip(&p.typed) {
             let offered: Vec<_> = replay.choices().into_iter().filter(|c| c.enabled).collect();
             let Some(c) = offered.get(num - 1) else { break };
             choice_hits[replay.state().node as usize][c.index as usize] += 1;
-            if replay.choose(c.index, None).is_err() {
+            if replay.choose(c.index, typed.as_deref()).is_err() {
                 break;
             }
         }
@@ -52,7 +54,7 @@ pub fn run(dir: &Path, n: u64, seed: u64, format: Format, record: Option<&Path>)
             }
             None => {
                 let why = r.page().stuck.clone().unwrap_or_else(|| format!("no ending after {MAX_TURNS} choices"));
-                failures.push((run_seed, chosen.clone(), why));
+                failures.push((run_seed, script.clone(), why));
             }
         }
         for (d, v) in story.vars.iter().zip(&r.state().vars) {
@@ -92,7 +94,7 @@ fn print_text(
     endings: &[u64],
     finals: &BTreeMap<String, Vec<i64>>,
     turns: u64,
-    failures: &[(u64, Vec<usize>, String)],
+    failures: &[(u64, Vec<String>, String)],
 ) {
     say!("{n} random playthroughs of `{}` (seed {seed}), {:.1} choices on average", story.id, turns as f64 / n.max(1) as f64);
     say!("\nEndings:");
@@ -121,8 +123,12 @@ fn print_text(
     if !failures.is_empty() {
         say!("\n{} playthrough(s) did not reach an ending:", failures.len());
         for (s, c, why) in failures.iter().take(10) {
-            let script: Vec<String> = c.iter().map(ToString::to_string).collect();
-            say!("  {why}\n    reproduce: printf '{}\\n' | quill play {} --seed {s}", script.join("\\n"), dir.display());
+            say!("  {why}\n    reproduce: printf '{}\\n' | quill play {} --seed {s}", shell_lines(c), dir.display());
         }
     }
+}
+
+/// Lines for `printf '…\n'`: joined with `\n`, single quotes and backslashes escaped.
+pub fn shell_lines(lines: &[String]) -> String {
+    lines.iter().map(|l| l.replace('\\', "\\\\").replace('\'', "'\\''").replace('%', "%%")).collect::<Vec<_>>().join("\\n")
 }
