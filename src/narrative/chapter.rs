@@ -142,7 +142,7 @@ pub struct Compiler<'a> {
 }
 
 const NODE_FIELDS: [&str; 7] = ["id", "text", "choices", "next", "ending", "do", "tags"];
-const CHOICE_FIELDS: [&str; 10] = ["text", "to", "when", "locked", "do", "sticky", "fallback", "id", "input", "reply"];
+const CHOICE_FIELDS: [&str; 11] = ["text", "to", "when", "locked", "do", "sticky", "fallback", "id", "input", "reply", "call"];
 
 impl Compiler<'_> {
     fn cond(&self, v: &Value, file: FileId, d: &mut Diags) -> Option<Expr> {
@@ -429,6 +429,7 @@ impl Compiler<'_> {
                 fallback: false,
                 key: lit.text.to_string(),
                 input: None,
+                returns_to: None,
             });
         }
         let mut f = Fields::of(v, "Choice", d)?;
@@ -442,24 +443,49 @@ impl Compiler<'_> {
             None => None,
         };
         let reply = f.opt("reply", d);
-        let to = match reply {
-            // An inline reply: the choice leads to the reply's own node, which goes on
-            // to `to` (checked there) or back here.
-            Some(r) => {
-                f.opt("to", d);
-                match raw_choice_key(v) {
-                    Some(key) => self.scope.nodes.get(&reply_id(node_id, key)).copied(),
-                    None => {
-                        d.push(
-                            Diagnostic::new(Code::MissingField, "a choice with a `reply` needs a `text` or an `id`")
-                                .at(r.span, "this reply")
-                                .help("the reply is kept under the choice's key: add `id: \"...\"`"),
-                        );
-                        None
+        let call = f.opt("call", d);
+        if let (Some(c), Some(r)) = (call, reply) {
+            d.push(
+                Diagnostic::new(Code::Shape, "a choice cannot both `call` a node and have a `reply`")
+                    .at(c.span, "this call")
+                    .also(r.span, "and this reply")
+                    .help("put the reply's passages at the start of the called node"),
+            );
+        }
+        // `call: "shared"`: the reader goes to `shared`; its `next: Return` comes back
+        // to `to`, or to this node when there is no `to`.
+        let (to, returns_to) = match (call, reply) {
+            (Some(c), None) => {
+                let called = self.target(c, d);
+                let back = match f.opt("to", d) {
+                    Some(t) => self.target(t, d),
+                    None => Some(node),
+                };
+                (called, back)
+            }
+            _ => (None, None),
+        };
+        let to = match (call, reply) {
+            (Some(_), None) => to,
+            _ => match reply {
+                // An inline reply: the choice leads to the reply's own node, which goes on
+                // to `to` (checked there) or back here.
+                Some(r) => {
+                    f.opt("to", d);
+                    match raw_choice_key(v) {
+                        Some(key) => self.scope.nodes.get(&reply_id(node_id, key)).copied(),
+                        None => {
+                            d.push(
+                                Diagnostic::new(Code::MissingField, "a choice with a `reply` needs a `text` or an `id`")
+                                    .at(r.span, "this reply")
+                                    .help("the reply is kept under the choice's key: add `id: \"...\"`"),
+                            );
+                            None
+                        }
                     }
                 }
-            }
-            None => f.req("to", d).and_then(|t| self.target(t, d)),
+                None => f.req("to", d).and_then(|t| self.target(t, d)),
+            },
         };
         let when_v = f.opt("when", d);
         let when_src = when_v.and_then(|v| match &v.kind {
@@ -508,6 +534,7 @@ impl Compiler<'_> {
                 Some(i) => Some(i?),
                 None => None,
             },
+            returns_to,
         })
     }
 
@@ -541,6 +568,7 @@ impl Compiler<'_> {
 
     fn flow(&mut self, v: &Value, file: FileId, d: &mut Diags) -> Option<Flow> {
         match &v.kind {
+            Kind::Ident(i) if i.name == "Return" => Some(Flow::Return),
             Kind::Str(_) => Some(Flow::Goto(self.target(v, d)?)),
             Kind::Tuple { name: Some(n), items } if n.name == "Random" => {
                 let [list] = items.as_slice() else {

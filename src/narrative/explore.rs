@@ -151,6 +151,8 @@ struct Plan {
     cap: u32,
     strings: Vec<String>,
     string_ids: std::collections::HashMap<String, u64>,
+    /// Whether the story `call`s: then where calls return is part of the state.
+    calls: bool,
     /// Bytes held by `strings` (and their index).
     string_bytes: usize,
 }
@@ -339,6 +341,7 @@ impl Plan {
             strings: Vec::new(),
             string_ids: std::collections::HashMap::new(),
             string_bytes: 0,
+            calls: story.nodes.iter().any(|n| n.choices.iter().any(|c| c.returns_to.is_some())),
         }
     }
 
@@ -383,6 +386,11 @@ impl Plan {
         }
         w.flush();
         out.extend(l.once.iter().map(|&(i, m)| st.once[i] & m));
+        if self.calls {
+            // Where pending calls return: the count, then the nodes, two to a word.
+            out.push(st.returns.len() as u64);
+            out.extend(st.returns.chunks(2).map(|c| u64::from(c[0]) | (c.get(1).map_or(0, |&x| u64::from(x)) << 32)));
+        }
     }
 
     /// Restores the live parts of a state; dead parts keep whatever `st` held, which
@@ -415,6 +423,15 @@ impl Plan {
         }
         for (i, &(w, m)) in (r.end()..).zip(&l.once) {
             st.once[w] = (st.once[w] & !m) | key[i];
+        }
+        st.returns.clear();
+        if self.calls {
+            let at = r.end() + l.once.len();
+            let len = key.get(at).copied().unwrap_or(0) as usize;
+            for k in 0..len.min(super::state::MAX_CALL_DEPTH) {
+                let word = key.get(at + 1 + k / 2).copied().unwrap_or(0);
+                st.returns.push(if k % 2 == 0 { word as u32 } else { (word >> 32) as u32 });
+            }
         }
     }
 }

@@ -51,6 +51,12 @@ pub fn take(story: &Story, st: &mut StoryState, i: usize) -> u32 {
     }
     st.apply(story, &c.effects);
     st.turn = st.turn.saturating_add(1);
+    if let Some(back) = c.returns_to {
+        if st.returns.len() >= super::state::MAX_CALL_DEPTH {
+            st.returns.remove(0);
+        }
+        st.returns.push(back);
+    }
     c.to
 }
 
@@ -85,6 +91,10 @@ pub fn advance(story: &Story, st: &mut StoryState, mut n: u32, obs: &mut impl Ob
                 n = to;
             }
             Flow::Random(_) => return Stop::Random(n),
+            Flow::Return => match st.returns.pop() {
+                Some(back) => n = back,
+                None => return Stop::Stuck,
+            },
             Flow::Choices => {
                 if (0..node.choices.len()).any(|i| available(story, st, i)) {
                     return Stop::Wait;

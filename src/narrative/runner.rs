@@ -269,8 +269,12 @@ impl Runner {
                 }
                 Stop::Wait | Stop::Ending(_) => return,
                 Stop::Stuck => {
-                    let id = &story.node(self.state.node).id;
-                    render.page.stuck = Some(format!("no choice is available at `{id}` and it has no fallback"));
+                    let here = story.node(self.state.node);
+                    let id = &here.id;
+                    render.page.stuck = Some(match here.flow {
+                        super::story::Flow::Return => format!("`{id}` returns, but no `call` led here, so there is nowhere to go back to"),
+                        _ => format!("no choice is available at `{id}` and it has no fallback"),
+                    });
                     return;
                 }
                 Stop::Loop => {

@@ -49,6 +49,9 @@ pub struct Save {
     pub variations: BTreeMap<String, u32>,
     /// The random generator's state.
     pub rng: StoryRng,
+    /// Where pending `call`s return to, by node id, innermost last.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub returns: Vec<String>,
     /// Every choice made, from the start.
     #[serde(default)]
     pub log: Vec<SavedChoice>,
@@ -248,6 +251,7 @@ impl Save {
             taken: once_keys(story).into_iter().filter(|(s, _)| st.taken(*s)).map(|(_, k)| k).collect(),
             variations: vary_keys(story).into_iter().zip(&st.vary).filter(|(_, c)| **c > 0).map(|(k, c)| (k, *c)).collect(),
             rng: st.rng.clone(),
+            returns: st.returns.iter().map(|&n| story.node(n).id.clone()).collect(),
             log: runner
                 .log()
                 .iter()
@@ -333,6 +337,7 @@ impl Save {
             && self.visits == other.visits
             && self.rng == other.rng
             && self.taken == other.taken
+            && self.returns == other.returns
     }
 
     fn migrate(&self, story: Arc<Story>, unchanged: bool) -> Result<(Runner, Migration), SaveError> {
@@ -382,6 +387,12 @@ impl Save {
             }
         }
         st.ended = self.ended.as_deref().and_then(|e| story.ending_id(e));
+        for id in &self.returns {
+            match story.node_id(id) {
+                Some(n) => st.returns.push(n),
+                None => m.lost_nodes.push(id.clone()),
+            }
+        }
         let page = Page {
             passages: self
                 .page

@@ -45,7 +45,13 @@ pub struct StoryState {
     pub rng: StoryRng,
     /// The ending reached, if any.
     pub ended: Option<u32>,
+    /// Where each pending `call` returns to, innermost last (at most
+    /// [`MAX_CALL_DEPTH`]).
+    pub returns: Vec<u32>,
 }
+
+/// The deepest nesting of `call`s; a deeper call forgets the outermost return.
+pub const MAX_CALL_DEPTH: usize = 32;
 
 impl StoryState {
     /// A fresh state at the start node (not yet entered).
@@ -59,6 +65,7 @@ impl StoryState {
             vary: vec![0; story.vary_sites as usize],
             rng: StoryRng::seeded(seed),
             ended: None,
+            returns: Vec::new(),
         }
     }
 
@@ -73,6 +80,7 @@ impl StoryState {
             vary: Vec::new(),
             rng: StoryRng::seeded(0),
             ended: None,
+            returns: Vec::new(),
         }
     }
 

@@ -116,6 +116,9 @@ pub struct Choice {
     pub key: String,
     /// Ask the reader for text first.
     pub input: Option<Input>,
+    /// For a choice that `call`s a shared node: where the reader goes when that node
+    /// (or one after it) ends with `next: Return`. `to` is then the called node.
+    pub returns_to: Option<u32>,
 }
 
 /// How the story moves on from a node.
@@ -131,6 +134,8 @@ pub enum Flow {
     Random(Vec<(u32, u32)>),
     /// The story ends here with this ending.
     Ending(u32),
+    /// Back to where the latest `call` said to return (a tunnel, as in ink).
+    Return,
 }
 
 /// A node.
@@ -158,12 +163,12 @@ impl Node {
     /// Every node this one can lead to, directly.
     pub fn successors(&self) -> impl Iterator<Item = u32> + '_ {
         let flow: Vec<u32> = match &self.flow {
-            Flow::Choices | Flow::Ending(_) => Vec::new(),
+            Flow::Choices | Flow::Ending(_) | Flow::Return => Vec::new(),
             Flow::Goto(n) => vec![*n],
             Flow::Branch(bs, e) => bs.iter().map(|b| b.1).chain([*e]).collect(),
             Flow::Random(ws) => ws.iter().map(|w| w.1).collect(),
         };
-        self.choices.iter().map(|c| c.to).chain(flow)
+        self.choices.iter().flat_map(|c| std::iter::once(c.to).chain(c.returns_to)).chain(flow)
     }
 
     /// A tag's value: for `mood:warm`, `tag("mood")` is `Some("warm")`.

@@ -39,6 +39,9 @@ fn edges(story: &Story) -> Vec<Edge> {
                 (None, _) => short(&text),
             };
             out.push(Edge { from, to: c.to, label, dashed: c.when_src.is_some() || c.fallback });
+            if let Some(back) = c.returns_to {
+                out.push(Edge { from: c.to, to: back, label: "returns".into(), dashed: true });
+            }
         }
         match &n.flow {
             Flow::Goto(t) => out.push(Edge { from, to: *t, label: String::new(), dashed: false }),
@@ -54,7 +57,7 @@ fn edges(story: &Story) -> Vec<Edge> {
                     out.push(Edge { from, to: *t, label: format!("{w}/{total}"), dashed: true });
                 }
             }
-            Flow::Choices | Flow::Ending(_) => {}
+            Flow::Choices | Flow::Ending(_) | Flow::Return => {}
         }
     }
     out
@@ -154,10 +157,10 @@ fn mermaid(story: &Story) -> String {
         for n in story.nodes.iter().filter(|n| n.chapter as usize == ci) {
             match n.flow {
                 Flow::Ending(e) => {
-                    let _ = writeln!(s, "    {}{{{{\"★ {}\"}}}}", n.id, m(&story.endings[e as usize].title));
+                    let _ = writeln!(s, "    {}{{{{\"★ {}\"}}}}", mid(story, n), m(&story.endings[e as usize].title));
                 }
                 _ => {
-                    let _ = writeln!(s, "    {}[\"{}\"]", n.id, n.id);
+                    let _ = writeln!(s, "    {}[\"{}\"]", mid(story, n), m(&n.id));
                 }
             }
         }
@@ -166,10 +169,20 @@ fn mermaid(story: &Story) -> String {
     for e in edges(story) {
         let arrow = if e.dashed { "-.->" } else { "-->" };
         if e.label.is_empty() {
-            let _ = writeln!(s, "  {} {arrow} {}", story.node(e.from).id, story.node(e.to).id);
+            let _ = writeln!(s, "  {} {arrow} {}", mid(story, story.node(e.from)), mid(story, story.node(e.to)));
         } else {
-            let _ = writeln!(s, "  {} {arrow}|\"{}\"| {}", story.node(e.from).id, m(&e.label), story.node(e.to).id);
+            let _ = writeln!(s, "  {} {arrow}|\"{}\"| {}", mid(story, story.node(e.from)), m(&e.label), mid(story, story.node(e.to)));
         }
     }
     s
+}
+
+/// A node's Mermaid id: its own id when Mermaid accepts it, else `n<index>` (inline
+/// replies are named `node~choice text`, with spaces).
+fn mid(story: &Story, n: &epistle::narrative::story::Node) -> String {
+    if n.id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        n.id.clone()
+    } else {
+        format!("n{}", story.node_id(&n.id).unwrap_or(0))
+    }
 }
