@@ -12,6 +12,8 @@ mod runtime;
 mod saves;
 // The stable fuzz driver: four targets, a seeded corpus, mutations (short in CI).
 mod fuzz;
+// Writing v2: concise forms, typed text in the tools, pinned outcomes, recorded witnesses.
+mod writing;
 // Hostile input: every bug an outside attack found stays fixed.
 mod hostile;
 // Property tests: random play never breaks state; random bytes never panic the loader.

@@ -45,7 +45,23 @@ fn raw_choice_key<'v>(v: &'v Value<'v>) -> Option<&'v str> {
         Kind::Str(s) => Some(s.text.as_ref()),
         _ => None,
     };
+    if let Some([t, _]) = reply_tuple(v) {
+        return text(t);
+    }
     field(v, "id").and_then(text).or_else(|| field(v, "text").and_then(text))
+}
+
+/// The items of the short form `Reply("choice text", "reply")`.
+fn reply_tuple<'v>(v: &'v Value<'v>) -> Option<&'v [Value<'v>; 2]> {
+    match &v.kind {
+        Kind::Tuple { name: Some(n), items } if n.name == "Reply" => items.as_slice().try_into().ok(),
+        _ => None,
+    }
+}
+
+/// A choice's inline reply: its `reply` field, or the second item of `Reply(..)`.
+fn raw_reply<'v>(v: &'v Value<'v>) -> Option<&'v Value<'v>> {
+    reply_tuple(v).map(|[_, r]| r).or_else(|| field(v, "reply"))
 }
 
 /// The id of the node an inline reply compiles to: stable while the offering node's
@@ -88,7 +104,7 @@ pub fn collect<'v>(root: &'v Value<'v>, file: FileId, chapter: u32, d: &mut Diag
             out.push(RawNode { id: id.clone(), id_span: idf.value.span, file, chapter, value: n, reply_of: None });
             // Choices with an inline `reply` each become a node of their own.
             if let Some(Kind::List(choices)) = fields.iter().find(|f| f.name.name == "choices").map(|f| &f.value.kind) {
-                for c in choices.iter().filter(|c| field(c, "reply").is_some()) {
+                for c in choices.iter().filter(|c| raw_reply(c).is_some()) {
                     if let Some(key) = raw_choice_key(c) {
                         out.push(RawNode { id: reply_id(&id, key), id_span: c.span, file, chapter, value: c, reply_of: Some(parent) });
                     }
@@ -202,7 +218,7 @@ impl Compiler<'_> {
     fn reply(&mut self, raw: &RawNode<'_>, parent: u32, index: u32, d: &mut Diags) -> Option<Node> {
         let file = raw.file;
         let mut passages = Vec::new();
-        if let Some(v) = field(raw.value, "reply") {
+        if let Some(v) = raw_reply(raw.value) {
             let items: &[Value] = match &v.kind {
                 Kind::Str(_) | Kind::Tuple { .. } | Kind::Struct { .. } => std::slice::from_ref(v),
                 _ => schema::list(v, d),
@@ -242,8 +258,9 @@ impl Compiler<'_> {
         let effects = f.opt("do", d).map(|v| self.effects(v, file, d)).unwrap_or_default();
         let mut passages = Vec::new();
         if let Some(v) = f.opt("text", d) {
+            // One passage may stand alone: `text: "..."`, `text: Say(..)`.
             let items: &[Value] = match &v.kind {
-                Kind::Str(_) => std::slice::from_ref(v),
+                Kind::Str(_) | Kind::Tuple { .. } | Kind::Struct { .. } => std::slice::from_ref(v),
                 _ => schema::list(v, d),
             };
             for item in items {
@@ -397,6 +414,41 @@ impl Compiler<'_> {
     }
 
     fn choice(&mut self, v: &Value, file: FileId, node: u32, node_id: &str, d: &mut Diags) -> Option<Choice> {
+        // The short form with a reply: `Reply("Ask her name", "“Wren,” she says.")`,
+        // back to this node afterwards.
+        if let Kind::Tuple { name: Some(n), items } = &v.kind
+            && n.name == "Reply"
+        {
+            let Some([text_v, _]) = reply_tuple(v) else {
+                d.push(
+                    Diagnostic::new(
+                        Code::Shape,
+                        format!("`Reply(..)` takes the choice's text and the reply, found {} values", items.len()),
+                    )
+                    .at(v.span, "here")
+                    .help("write `Reply(\"Ask her name\", \"“Wren,” she says.\")`, or `Choice(text: .., reply: .., to: ..)` for more"),
+                );
+                return None;
+            };
+            let lit = schema::string(text_v, d)?;
+            let text = self.text(lit, file, node, false, d);
+            let to = self.scope.nodes.get(&reply_id(node_id, &lit.text)).copied();
+            let once_slot = Some(self.once_slots);
+            self.once_slots += 1;
+            return Some(Choice {
+                text: text?,
+                to: to?,
+                when: None,
+                when_src: None,
+                locked: None,
+                effects: Vec::new(),
+                once_slot,
+                fallback: false,
+                key: lit.text.to_string(),
+                input: None,
+                returns_to: None,
+            });
+        }
         // The short form: `Choice("text", "to")`.
         if let Kind::Tuple { name: Some(n), items } = &v.kind
             && n.name == "Choice"

@@ -291,7 +291,8 @@ impl<'a> Lexer<'a> {
                 Tok::Comma
             }
             c if c == b'_' || c.is_ascii_alphabetic() => {
-                while self.pos < b.len() && (b[self.pos] == b'_' || b[self.pos].is_ascii_alphanumeric()) {
+                // `~` joins an inline reply's id: `seen(shore~ask_lamp)`.
+                while self.pos < b.len() && (b[self.pos] == b'_' || b[self.pos] == b'~' || b[self.pos].is_ascii_alphanumeric()) {
                     self.pos += 1;
                 }
                 Tok::Ident(self.src[start..self.pos].to_string())

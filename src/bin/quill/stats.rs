@@ -54,6 +54,7 @@ pub fn run(dir: &Path, format: Format) -> ExitCode {
                 "story": story.id, "words": total.words, "passages": total.passages, "nodes": total.nodes,
                 "choices": total.choices, "endings": story.endings.len(), "state_dependent_passages": total.variable,
                 "reading_minutes": total.words as f64 / WPM,
+                "format_overhead_per_word": overhead(dir).per_word(),
                 "playthrough": json!({"words_min": wmin, "words_mean": wmean, "words_max": wmax, "choices_mean": choices,
                     "minutes_mean": wmean as f64 / WPM, "samples": SAMPLES}),
                 "chapters": chapters.iter().map(|(t, c)| json!({"title": t, "words": c.words, "nodes": c.nodes, "choices": c.choices})).collect::<Vec<_>>(),
@@ -72,6 +73,13 @@ pub fn run(dir: &Path, format: Format) -> ExitCode {
                 story.endings.len()
             );
             say!("  {} passages read differently depending on earlier choices", total.variable);
+            let o = overhead(dir);
+            say!(
+                "  format overhead: {:.1} non-prose characters per word of prose ({} of {} characters outside comments and blanks are prose)",
+                o.per_word(),
+                o.prose,
+                o.source
+            );
             say!("  all text read once: about {:.0} minutes at {WPM} words a minute", total.words as f64 / WPM);
             say!(
                 "  one playthrough ({SAMPLES} random ones sampled): {wmean} words on average ({wmin}–{wmax}), {choices:.0} choices, about {:.0} minutes ({:.0}–{:.0})",
@@ -123,4 +131,152 @@ fn count(story: &Story) -> Counts {
     let mut sp: Vec<(String, usize)> = speakers.into_iter().collect();
     sp.sort_by_key(|s| std::cmp::Reverse(s.1));
     (total, chapters, sp)
+}
+
+/// How much of a story's source is format rather than prose: the non-blank
+/// characters outside comments that are not the words a reader sees (passages,
+/// replies, choice text), per word of prose. Comments and layout are free; ids,
+/// field names, brackets, quotes, conditions and effects are what it counts.
+#[derive(Default, Clone, Copy, Debug)]
+pub struct Overhead {
+    /// Non-blank characters outside comments, in every file of the story.
+    pub source: usize,
+    /// Non-blank characters of prose.
+    pub prose: usize,
+    /// Words of prose.
+    pub words: usize,
+}
+
+impl Overhead {
+    /// Non-prose characters per word of prose.
+    pub fn per_word(&self) -> f64 {
+        self.source.saturating_sub(self.prose) as f64 / self.words.max(1) as f64
+    }
+}
+
+/// Measures [`Overhead`] for the story folder `dir`.
+pub fn overhead(dir: &Path) -> Overhead {
+    use epistle::narrative::ron_tree::{self, Kind, Value};
+    use epistle::narrative::source::FileId;
+    let read = |name: &str| epistle::narrative::fsio::read_inside(dir, name, ron_tree::MAX_FILE_BYTES).unwrap_or_default();
+    let manifest = read("story.ron");
+    let mut o = Overhead { source: visible(&manifest), ..Overhead::default() };
+    fn get<'a>(v: &'a Value<'a>, name: &str) -> Option<&'a Value<'a>> {
+        match &v.kind {
+            Kind::Struct { fields, .. } => fields.iter().find(|f| f.name.name == name).map(|f| &f.value),
+            _ => None,
+        }
+    }
+    fn prose(v: &Value<'_>, o: &mut Overhead) {
+        if let Kind::Str(s) = &v.kind {
+            o.prose += s.text.chars().filter(|c| !c.is_whitespace()).count();
+            o.words += s.text.split_whitespace().count();
+        }
+    }
+    fn passages(v: &Value<'_>, o: &mut Overhead) {
+        let items: Vec<&Value<'_>> = match &v.kind {
+            Kind::List(items) => items.iter().collect(),
+            _ => vec![v],
+        };
+        for p in items {
+            match &p.kind {
+                Kind::Str(_) => prose(p, o),
+                Kind::Tuple { items, .. } if items.len() == 2 => prose(&items[1], o),
+                Kind::Struct { .. } => {
+                    if let Some(t) = get(p, "text") {
+                        prose(t, o);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    // What a reader sees in the manifest: the title, characters' names, endings.
+    if let Ok(root) = ron_tree::parse(FileId(0), &manifest) {
+        if let Some(t) = get(&root, "title") {
+            prose(t, &mut o);
+        }
+        for (list, fields) in [("characters", &["name"][..]), ("endings", &["title", "description", "hint"][..])] {
+            if let Some(Value { kind: Kind::List(items), .. }) = get(&root, list) {
+                for item in items {
+                    for f in fields {
+                        if let Some(v) = get(item, f) {
+                            prose(v, &mut o);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    for name in epistle::narrative::manifest::listed_files(&manifest) {
+        let text = read(&name);
+        o.source += visible(&text);
+        let Ok(root) = ron_tree::parse(FileId(0), &text) else { continue };
+        let Some(Value { kind: Kind::List(nodes), .. }) = get(&root, "nodes") else { continue };
+        for n in nodes {
+            if let Some(t) = get(n, "text") {
+                passages(t, &mut o);
+            }
+            let Some(Value { kind: Kind::List(choices), .. }) = get(n, "choices") else { continue };
+            for c in choices {
+                match &c.kind {
+                    Kind::Tuple { name: Some(k), items } if k.name == "Reply" && items.len() == 2 => {
+                        prose(&items[0], &mut o);
+                        passages(&items[1], &mut o);
+                    }
+                    Kind::Tuple { items, .. } if !items.is_empty() => prose(&items[0], &mut o),
+                    _ => {
+                        for f in ["text", "locked"] {
+                            if let Some(t) = get(c, f) {
+                                prose(t, &mut o);
+                            }
+                        }
+                        if let Some(p) = get(c, "input").and_then(|i| get(i, "prompt")) {
+                            prose(p, &mut o);
+                        }
+                        if let Some(r) = get(c, "reply") {
+                            passages(r, &mut o);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    o
+}
+
+/// Non-blank characters outside `//` and `/* */` comments (strings respected).
+fn visible(text: &str) -> usize {
+    let b = text.as_bytes();
+    let (mut i, mut n, mut in_str) = (0, 0, false);
+    while i < b.len() {
+        match (in_str, b[i], b.get(i + 1)) {
+            (false, b'/', Some(b'/')) => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+                continue;
+            }
+            (false, b'/', Some(b'*')) => {
+                i += 2;
+                while i + 1 < b.len() && !(b[i] == b'*' && b[i + 1] == b'/') {
+                    i += 1;
+                }
+                i += 2;
+                continue;
+            }
+            (_, b'"', _) => in_str = !in_str,
+            (true, b'\\', _) => {
+                n += 1;
+                i += 1;
+            }
+            _ => {}
+        }
+        // Count characters, not bytes: only the first byte of each.
+        if !b[i].is_ascii_whitespace() && (b[i] & 0xC0) != 0x80 {
+            n += 1;
+        }
+        i += 1;
+    }
+    n
 }
