@@ -118,7 +118,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::create_dir_all(&dir)?;
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
     let mut attempt = 0;
-    let (tmp, mut file) = loop {
+    let (tmp, file) = loop {
         let tmp = dir.join(format!(".{name}.{}.tmp", unique()));
         match std::fs::OpenOptions::new().write(true).create_new(true).open(&tmp) {
             Ok(f) => break (tmp, f),
@@ -127,9 +127,12 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         }
     };
     let result = (|| {
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        drop(file);
+        {
+            // Closed at the end of this block, before the rename.
+            let mut file = file;
+            file.write_all(bytes)?;
+            file.sync_all()?;
+        }
         std::fs::rename(&tmp, path)?;
         sync_dir(&dir);
         Ok(())
