@@ -10,6 +10,7 @@ pub mod expr;
 pub mod flow;
 pub mod fsio;
 pub mod fuzzing;
+pub mod index;
 pub mod inputs;
 pub mod load;
 pub mod manifest;

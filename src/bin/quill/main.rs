@@ -14,6 +14,7 @@ mod bundle;
 mod check;
 mod explore;
 mod graph;
+mod lsp;
 mod play;
 mod random;
 mod render;
@@ -137,6 +138,8 @@ enum Command {
         /// Where to put the copy (created if missing)
         out: PathBuf,
     },
+    /// A language server for editors, over standard input and output
+    Lsp,
     /// Words, passages, nodes, choices, endings and reading time
     Stats {
         /// The story folder
@@ -162,5 +165,6 @@ fn main() -> ExitCode {
         Command::Graph { story, format, render } => graph::run(&story, format, render.as_deref()),
         Command::Stats { story, format } => stats::run(&story, format),
         Command::Bundle { story, out } => bundle::run(&story, &out),
+        Command::Lsp => lsp::run(),
     }
 }
