@@ -346,11 +346,21 @@ fn check_is_near_linear_on_many_choices_and_huge_ids() {
     let loaded = load_dir(&dir);
     assert!(loaded.story.is_some());
     assert!(!loaded.diagnostics.iter().any(|d| d.code == Code::SameChoices));
+    // 20,000 choices that all do the same: one warning for the group, not one per pair.
+    let same: Vec<String> = (0..20_000).map(|i| format!(r#"Choice(text: "c{i}", to: "done")"#)).collect();
+    story_in(&dir, "", &format!(r#"Node(id: "start", text: ["x"], choices: [{}]), {PLAIN_END}"#, same.join(", ")));
+    let loaded = load_dir(&dir);
+    let groups: Vec<&String> = loaded.diagnostics.iter().filter(|d| d.code == Code::SameChoices).map(|d| &d.message).collect();
+    assert_eq!(groups.len(), 1, "{:?}", groups.iter().take(3).collect::<Vec<_>>());
+    assert!(groups[0].contains("19998 others"), "{}", groups[0]);
     // A 300,000-character unknown id gets no suggestion, quickly.
     let huge = "a".repeat(300_000);
     story_in(&dir, "", &format!(r#"Node(id: "start", text: ["Hi."], choices: [Choice(text: "Go", to: "{huge}")]), {PLAIN_END}"#));
     let loaded = load_dir(&dir);
     assert!(loaded.diagnostics.iter().any(|d| d.code == Code::UnknownNode && d.help.is_none()));
+    // ... and is not printed whole.
+    let o = quill_within(&["check", &dir.display().to_string()], b"", 60);
+    assert!(o.stderr.len() < 5_000, "{} bytes of output", o.stderr.len());
 }
 
 #[test]

@@ -212,27 +212,30 @@ fn effects_out_of_range(story: &Story, spans: &Spans<'_>, d: &mut Diags) {
 /// out: a locked alternative that leads to the same place is a deliberate design.
 fn same_choices(story: &Story, spans: &Spans<'_>, d: &mut Diags) {
     // Grouped by (destination, effects) in one hashed pass per node: linear, however
-    // many choices a node has.
-    let mut first: std::collections::HashMap<(u32, &[super::expr::Effect]), &super::story::Choice> = std::collections::HashMap::new();
+    // many choices a node has, and one warning per group, however large.
+    let mut groups: std::collections::HashMap<(u32, &[super::expr::Effect]), Vec<&super::story::Choice>> = std::collections::HashMap::new();
     for (i, n) in story.nodes.iter().enumerate() {
-        first.clear();
+        groups.clear();
+        let mut order = Vec::new();
         for c in n.choices.iter().filter(|c| !c.fallback && c.when.is_none() && c.input.is_none()) {
-            match first.entry((c.to, c.effects.as_slice())) {
-                std::collections::hash_map::Entry::Vacant(v) => {
-                    v.insert(c);
-                }
-                std::collections::hash_map::Entry::Occupied(o) => {
-                    let ca = *o.get();
-                    d.push(
-                        Diagnostic::new(
-                            Code::SameChoices,
-                            format!("choices “{}” and “{}” of `{}` make no difference", ca.key, c.key, n.id),
-                        )
-                        .at(spans.nodes[i], "both lead to the same place with the same effects")
-                        .help("give one of them its own effect or destination, or merge them"),
-                    );
-                }
+            let g = groups.entry((c.to, c.effects.as_slice())).or_default();
+            if g.is_empty() {
+                order.push((c.to, c.effects.as_slice()));
             }
+            g.push(c);
+        }
+        for key in order {
+            let Some(g) = groups.get(&key).filter(|g| g.len() > 1) else { continue };
+            let names = match g.len() {
+                2 => format!("“{}” and “{}”", g[0].key, g[1].key),
+                3 => format!("“{}”, “{}” and “{}”", g[0].key, g[1].key, g[2].key),
+                k => format!("“{}”, “{}” and {} others", g[0].key, g[1].key, k - 2),
+            };
+            d.push(
+                Diagnostic::new(Code::SameChoices, format!("choices {names} of `{}` make no difference", n.id))
+                    .at(spans.nodes[i], "they lead to the same place with the same effects")
+                    .help("give them their own effects or destinations, or merge them"),
+            );
         }
     }
 }

@@ -56,7 +56,7 @@ fn print_text(loaded: &Loaded, story: &Arc<Story>, ex: &Exploration, dir: &Path)
         ex.elapsed.as_secs_f64(),
         ex.rate()
     );
-    say!("Memory used by the exploration: {} MiB at most.", ex.peak_memory.div_ceil(1 << 20));
+    say!("Memory reserved by the exploration's tables: {} MiB at the most (checked as they grow).", ex.peak_memory.div_ceil(1 << 20));
     let reached = ex.endings.iter().filter(|e| e.is_some()).count();
     say!("\nEndings: {reached} of {} reachable", story.endings.len());
     for (e, path) in story.endings.iter().zip(&ex.endings) {

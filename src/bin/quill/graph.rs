@@ -126,16 +126,16 @@ fn dot(story: &Story) -> String {
                     let _ = writeln!(
                         s,
                         "    \"{}\" [shape=doubleoctagon, label=\"{}\\n★ {}\"];",
-                        n.id,
-                        n.id,
+                        esc(&n.id),
+                        esc(&n.id),
                         esc(&story.endings[e as usize].title)
                     );
                 }
                 _ if story.node_id(&n.id) == Some(story.start) => {
-                    let _ = writeln!(s, "    \"{}\" [penwidth=2, label=\"▶ {}\"];", n.id, n.id);
+                    let _ = writeln!(s, "    \"{}\" [penwidth=2, label=\"▶ {}\"];", esc(&n.id), esc(&n.id));
                 }
                 _ => {
-                    let _ = writeln!(s, "    \"{}\";", n.id);
+                    let _ = writeln!(s, "    \"{}\";", esc(&n.id));
                 }
             }
         }
@@ -143,7 +143,8 @@ fn dot(story: &Story) -> String {
     }
     for e in edges(story) {
         let style = if e.dashed { ", style=dashed" } else { "" };
-        let _ = writeln!(s, "  \"{}\" -> \"{}\" [label=\"{}\"{style}];", story.node(e.from).id, story.node(e.to).id, esc(&e.label));
+        let _ =
+            writeln!(s, "  \"{}\" -> \"{}\" [label=\"{}\"{style}];", esc(&story.node(e.from).id), esc(&story.node(e.to).id), esc(&e.label));
     }
     s.push_str("}\n");
     s

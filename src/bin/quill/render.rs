@@ -230,9 +230,22 @@ fn safe_same_length(out: &mut String, s: &str) {
     }
 }
 
+/// The longest message shown whole; a longer one (a 300,000-character id quoted in
+/// it) keeps its start and end around a `…`.
+const LONG_MESSAGE: usize = 400;
+
 /// Text from a story made safe for a terminal: unsafe characters written as
-/// `\u{..}` escapes.
+/// `\u{..}` escapes, and an overlong message shortened in the middle.
 pub fn terminal_safe(s: &str) -> String {
+    let shortened;
+    let s = if s.chars().count() > LONG_MESSAGE {
+        let head: String = s.chars().take(LONG_MESSAGE * 3 / 4).collect();
+        let tail: String = s.chars().rev().take(LONG_MESSAGE / 4).collect::<Vec<_>>().into_iter().rev().collect();
+        shortened = format!("{head}…{tail}");
+        shortened.as_str()
+    } else {
+        s
+    };
     if !s.chars().any(unsafe_char) {
         return s.to_string();
     }
