@@ -186,6 +186,15 @@ fn diagnostics_follow_unsaved_edits_and_definitions_cross_files() {
     let items = c.at("textDocument/completion", &shore, &text, "has_key && seen", json!({}));
     let labels: Vec<&str> = items.as_array().into_iter().flatten().filter_map(|i| i["label"].as_str()).collect();
     assert!(labels.contains(&"has_key") && labels.contains(&"courage"), "{labels:?}");
+    // Completion right after typographic quotes and other multi-byte text.
+    let typing = text.replacen("Ask for the key", "Ask “for” the key", 1);
+    c.change(&shore, &typing, 4);
+    let (line, col) = position(&typing, "” the key");
+    let r = c.request(
+        "textDocument/completion",
+        json!({ "textDocument": { "uri": uri(&shore) }, "position": { "line": line, "character": col + 1 } }),
+    );
+    assert!(r.is_null() || r.is_array(), "{r}");
 }
 
 #[test]

@@ -47,13 +47,18 @@ pub fn run() -> ExitCode {
                     break;
                 }
                 let id = req.id.clone();
-                let resp = match server.request(req) {
-                    Ok(v) => Response::new_ok(id, v),
-                    Err(e) => Response::new_err(id, lsp_server::ErrorCode::RequestFailed as i32, e),
+                // A bug in one request must not take the writer's server down.
+                let answered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| server.request(req)));
+                let resp = match answered {
+                    Ok(Ok(v)) => Response::new_ok(id, v),
+                    Ok(Err(e)) => Response::new_err(id, lsp_server::ErrorCode::RequestFailed as i32, e),
+                    Err(_) => Response::new_err(id, lsp_server::ErrorCode::InternalError as i32, "quill lsp failed on this request".into()),
                 };
                 let _ = conn.sender.send(Message::Response(resp));
             }
-            Message::Notification(n) => server.notification(n),
+            Message::Notification(n) => {
+                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| server.notification(n)));
+            }
             Message::Response(_) => {}
         }
     }
@@ -359,7 +364,13 @@ fn completion(a: &Analysis, file: FileId, offset: usize) -> Value {
     let in_string = before.matches('"').count() % 2 == 1;
     let last_quote = before.rfind('"').map_or(0, |i| i + 1);
     let ends = |pats: &[&str]| pats.iter().any(|p| before[..last_quote.saturating_sub(1)].trim_end().ends_with(p));
-    let word_start = before.rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '~')).map_or(0, |i| i + 1);
+    // Where the word being typed starts (after the last character that cannot be in
+    // an id, which may be more than one byte: `“`).
+    let word_start = before
+        .char_indices()
+        .rev()
+        .find(|&(_, c)| !(c.is_ascii_alphanumeric() || c == '_' || c == '~'))
+        .map_or(0, |(i, c)| i + c.len_utf8());
     let (kind, items) =
         if in_string && ends(&["to:", "call:", "start:", "Else(", "next:"]) || in_string && ends(&[","]) && before.contains("If(") {
             (SymbolKind::Node, a.names(SymbolKind::Node))
