@@ -37,6 +37,13 @@ pub fn load_story(data: &[u8]) {
         // Every diagnostic resolves to a place in the files read.
         let _ = d.locate(&loaded.sources).one_line();
     }
+    // The editor's index: every occurrence covers exactly its id, on character
+    // boundaries of its file.
+    for o in super::index::occurrences(&loaded.sources) {
+        let text = loaded.sources.get(o.span.file).map_or("", |f| f.text.as_str());
+        let got = text.get(o.span.start as usize..o.span.end as usize);
+        assert!(got.is_some(), "an occurrence of `{}` is not on character boundaries", o.name);
+    }
     if let Some(story) = loaded.story {
         drive(&Arc::new(story), data);
     }
