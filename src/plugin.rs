@@ -143,7 +143,9 @@ impl Plugin for EpistlePlugin {
     fn build(&self, app: &mut App) {
         let data = DataStore::resolve(self.data_dir.clone());
         app.insert_resource(self.config.clone());
-        app.insert_resource(settings::load(&data));
+        let (loaded_settings, problem) = settings::load(&data);
+        app.insert_resource(loaded_settings);
+        app.insert_resource(settings::StartupProblems(problem.into_iter().collect()));
         app.insert_resource(data);
         app.init_state::<Screen>();
         app.add_plugins((messages::plugin, asset::plugin, persist::plugin, session::plugin, settings::plugin, transfer::plugin));

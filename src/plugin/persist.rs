@@ -181,16 +181,34 @@ impl Gallery {
         format!("{story_id}/{}", Gallery::FILE)
     }
 
-    /// Reads the gallery; a missing or unreadable entry is an empty gallery (a broken
-    /// one is kept untouched until an ending is reached and it is rewritten).
-    pub fn read(store: &DataStore, story_id: &str) -> Gallery {
-        store.read(&Gallery::key(story_id)).ok().flatten().and_then(|t| ron::from_str(&t).ok()).unwrap_or_default()
+    /// Reads the gallery; a missing entry is an empty gallery. One that cannot be read
+    /// is set aside (renamed, never overwritten) and reported in the second value, and
+    /// the gallery starts empty.
+    pub fn read(store: &DataStore, story_id: &str) -> (Gallery, Option<String>) {
+        let key = Gallery::key(story_id);
+        let why = match store.read(&key) {
+            Ok(None) => return (Gallery::default(), None),
+            Ok(Some(text)) => match ron::from_str::<Gallery>(&text) {
+                Ok(g) => return (g, None),
+                Err(e) => e.to_string(),
+            },
+            Err(e) => e,
+        };
+        (Gallery::default(), Some(set_aside_report(store, &key, "the endings gallery", &why)))
     }
 
     /// Writes the gallery, all at once.
     pub fn write(&self, store: &DataStore, story_id: &str) -> Result<(), String> {
         let text = ron::ser::to_string_pretty(self, ron::ser::PrettyConfig::default()).map_err(|e| e.to_string())?;
         store.write(&Gallery::key(story_id), &text)
+    }
+}
+
+/// Sets an unreadable entry aside and says so, in one sentence for the player.
+pub(super) fn set_aside_report(store: &DataStore, key: &str, what: &str, why: &str) -> String {
+    match store.set_aside(key) {
+        Ok(to) => format!("{what} could not be read ({why}); it was kept as {to} and a new one started"),
+        Err(e) => format!("{what} could not be read ({why}) nor set aside ({e}); it is left as it is"),
     }
 }
 

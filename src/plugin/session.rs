@@ -184,7 +184,12 @@ fn watch_story(
                     warn!("{}", w.one_line());
                 }
                 *slots = persist::list_slots(&data, story);
-                *gallery = Gallery::read(&data, &story.id);
+                let (read, problem) = Gallery::read(&data, &story.id);
+                *gallery = read;
+                if let Some(p) = problem {
+                    warn!("{p}");
+                    notices.write(StoryNotice::Problem(p));
+                }
                 session.set_story(Arc::clone(story));
                 notices.write(StoryNotice::StoryReady);
                 match &config.start {

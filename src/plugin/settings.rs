@@ -110,10 +110,31 @@ impl Settings {
     }
 }
 
-/// Reads the settings; a missing or unreadable entry gives the defaults (and is left
-/// untouched until the player changes a setting).
-pub fn load(data: &DataStore) -> Settings {
-    data.read(Settings::FILE).ok().flatten().and_then(|t| ron::from_str::<Settings>(&t).ok()).unwrap_or_default().sanitised()
+/// Reads the settings; a missing entry gives the defaults. One that cannot be read is
+/// set aside (renamed, never overwritten) and reported in the second value, and the
+/// defaults are used.
+pub fn load(data: &DataStore) -> (Settings, Option<String>) {
+    let why = match data.read(Settings::FILE) {
+        Ok(None) => return (Settings::default(), None),
+        Ok(Some(text)) => match ron::from_str::<Settings>(&text) {
+            Ok(s) => return (s.sanitised(), None),
+            Err(e) => e.to_string(),
+        },
+        Err(e) => e,
+    };
+    (Settings::default(), Some(super::persist::set_aside_report(data, Settings::FILE, "the settings file", &why)))
+}
+
+/// Problems found while the plugin was built (before messages exist), reported as
+/// [`StoryNotice::Problem`] on the first update.
+#[derive(Resource, Default)]
+pub struct StartupProblems(pub Vec<String>);
+
+fn report_startup_problems(mut problems: ResMut<StartupProblems>, mut notices: MessageWriter<super::StoryNotice>) {
+    for p in problems.0.drain(..) {
+        warn!("{p}");
+        notices.write(super::StoryNotice::Problem(p));
+    }
 }
 
 /// Writes the settings whenever they change (after the first frame, so loading them
@@ -140,5 +161,7 @@ fn persist(settings: Res<Settings>, data: Res<DataStore>, mut last: Local<Option
 }
 
 pub(super) fn plugin(app: &mut App) {
+    app.init_resource::<StartupProblems>();
     app.add_systems(Last, persist.run_if(resource_changed::<Settings>));
+    app.add_systems(Update, report_startup_problems.run_if(|p: Res<StartupProblems>| !p.0.is_empty()));
 }

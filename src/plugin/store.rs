@@ -125,6 +125,36 @@ impl DataStore {
         }
     }
 
+    /// Moves an entry that cannot be read out of the way, to `<key>.corrupt-<n>` (the
+    /// first `n` not taken, so nothing is overwritten), and returns the new key. The
+    /// player's data is kept for them to inspect; a fresh entry can take its place.
+    pub fn set_aside(&self, key: &str) -> Result<String, String> {
+        let free = |taken: &dyn Fn(&str) -> bool| (1..10_000).map(|n| format!("{key}.corrupt-{n}")).find(|k| !taken(k));
+        match &self.backend {
+            Backend::Dir(root) => {
+                let to = free(&|k| root.join(k).exists()).ok_or("too many set-aside copies already")?;
+                std::fs::rename(root.join(key), root.join(&to)).map_err(|e| e.to_string())?;
+                Ok(to)
+            }
+            #[cfg(target_arch = "wasm32")]
+            Backend::Browser => {
+                let text = super::browser::storage_get(key)?.unwrap_or_default();
+                let to = free(&|k| super::browser::storage_get(k).ok().flatten().is_some()).ok_or("too many set-aside copies already")?;
+                super::browser::storage_set(&to, &text)?;
+                super::browser::storage_remove(key)?;
+                Ok(to)
+            }
+            Backend::Memory { entries, .. } => {
+                let mut map = lock(entries);
+                let to = free(&|k| map.contains_key(k)).ok_or("too many set-aside copies already")?;
+                if let Some(text) = map.remove(key) {
+                    map.insert(to.clone(), text);
+                }
+                Ok(to)
+            }
+        }
+    }
+
     /// Removes an entry; removing one that is not there is not an error.
     pub fn remove(&self, key: &str) -> Result<(), String> {
         match &self.backend {

@@ -112,6 +112,33 @@ fn plays_to_an_ending_through_messages() {
 }
 
 #[test]
+fn a_corrupt_gallery_or_settings_file_is_reported_and_kept_aside() {
+    let data = data_dir("corrupt-gallery");
+    std::fs::create_dir_all(data.join("tiny")).ok();
+    std::fs::write(data.join("tiny/endings.ron"), "Gallery(reached: [\"dark\"").ok();
+    std::fs::write(data.join("settings.ron"), "Settings(font_size: twelve)").ok();
+    let mut app = at_title("tiny", &data);
+    app.update();
+    let problems: Vec<&String> = app
+        .heard()
+        .iter()
+        .filter_map(|n| match n {
+            StoryNotice::Problem(p) => Some(p),
+            _ => None,
+        })
+        .collect();
+    assert!(problems.iter().any(|p| p.contains("endings gallery") && p.contains("endings.ron.corrupt-1")), "{problems:?}");
+    assert!(problems.iter().any(|p| p.contains("settings file") && p.contains("settings.ron.corrupt-1")), "{problems:?}");
+    // The player's files are kept, renamed; the game goes on with fresh ones.
+    assert_eq!(std::fs::read_to_string(data.join("tiny/endings.ron.corrupt-1")).unwrap_or_default(), "Gallery(reached: [\"dark\"");
+    assert!(data.join("settings.ron.corrupt-1").is_file());
+    app.command(StoryCommand::NewGame);
+    app.command(StoryCommand::Choose { index: 2, input: None });
+    assert!(app.world().resource::<Gallery>().reached.contains("dark"));
+    assert!(data.join("tiny/endings.ron").is_file() && data.join("tiny/endings.ron.corrupt-1").is_file());
+}
+
+#[test]
 fn a_refused_choice_is_a_problem_not_a_panic() {
     let mut app = at_title("tiny", &data_dir("refused"));
     app.command(StoryCommand::NewGame);
