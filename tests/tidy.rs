@@ -36,6 +36,24 @@ fn the_narrative_core_never_names_bevy_or_egui() {
 }
 
 #[test]
+fn the_narrative_core_has_no_wall_clock() {
+    // Determinism, and `Instant::now()` panics on wasm32: time is the caller's.
+    let mut files = vec![root().join("src/narrative.rs")];
+    rust_files(&root().join("src/narrative"), &mut files);
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap_or_default();
+        for (n, line) in text.lines().enumerate() {
+            assert!(
+                !(line.contains("Instant") || line.contains("SystemTime")),
+                "{}:{}: the core must not read the clock: {line}",
+                f.display(),
+                n + 1
+            );
+        }
+    }
+}
+
+#[test]
 fn every_source_file_says_what_it_holds() {
     let mut files = Vec::new();
     rust_files(&root().join("src"), &mut files);

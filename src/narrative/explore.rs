@@ -16,7 +16,6 @@ use super::flow::{self, Observer, Stop};
 use super::state::StoryState;
 use super::story::{Flow, Story};
 use super::value::Value;
-use std::time::{Duration, Instant};
 
 /// Limits for one exploration. Each bounds something a hostile or simply large story
 /// could otherwise exhaust: distinct states, memory, and work (flows followed, which
@@ -103,8 +102,6 @@ pub struct Exploration {
     /// The exploration's own memory at its largest, in bytes (an estimate from the
     /// sizes of its tables).
     pub peak_memory: usize,
-    /// Wall time.
-    pub elapsed: Duration,
     /// For each declared ending, a shortest path to it, if reachable.
     pub endings: Vec<Option<Vec<Step>>>,
     /// For each node, whether some state arrived there.
@@ -129,13 +126,6 @@ pub enum CondSite {
     Choice(u32),
     /// The n-th `If` of a conditional `next`.
     Branch(u32),
-}
-
-impl Exploration {
-    /// States per second.
-    pub fn rate(&self) -> f64 {
-        self.states as f64 / self.elapsed.as_secs_f64().max(1e-9)
-    }
 }
 
 /// What the state key includes. Liveness is computed per chapter: a variable, visit
@@ -766,7 +756,6 @@ impl Graph {
 
 /// Explores `story` breadth first within `limits`.
 pub fn explore(story: &Story, limits: Limits) -> Exploration {
-    let started = Instant::now();
     let mut g = Graph {
         plan: Plan::new(story),
         table: hashbrown::HashTable::new(),
@@ -1006,7 +995,6 @@ pub fn explore(story: &Story, limits: Limits) -> Exploration {
         complete: complete && stopped_by.is_none(),
         stopped_by,
         peak_memory: peak_memory.max(g.bytes()),
-        elapsed: started.elapsed(),
         endings,
         node_reached,
         choice_enabled,
