@@ -94,15 +94,13 @@ fn receive(
     }
 }
 
-/// Reads a dropped file, refusing one too large to be a save.
+/// Reads a dropped file: a regular file only (a dropped FIFO would block), refusing
+/// one too large to be a save.
 fn read_limited(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
-    use std::io::Read;
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)?.take(MAX_IMPORT_BYTES + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > MAX_IMPORT_BYTES {
-        return Err(std::io::Error::other("too large to be a save"));
-    }
-    Ok(bytes)
+    crate::narrative::fsio::read_capped(path, MAX_IMPORT_BYTES as usize).map_err(|e| match e {
+        crate::narrative::fsio::ReadError::TooBig { .. } => std::io::Error::other("too large to be a save"),
+        other => std::io::Error::other(other.to_string()),
+    })
 }
 
 pub(super) fn plugin(app: &mut App) {
