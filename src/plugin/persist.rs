@@ -131,20 +131,30 @@ pub fn read_slot(store: &DataStore, id: SlotId, story: &Story) -> Result<Option<
 
 /// Reads every slot's state.
 pub fn list_slots(store: &DataStore, story: &Story) -> SlotList {
-    SlotList(
-        SlotId::all()
-            .map(|id| {
-                let state = match read_slot(store, id, story) {
-                    Ok(None) => SlotState::Empty,
-                    Ok(Some((s, saved_at))) => {
-                        SlotState::Saved { chapter: s.chapter.clone(), preview: s.preview.clone(), saved_at, turn: s.turn, ended: s.ended }
-                    }
-                    Err(e) => SlotState::Broken(e),
-                };
-                SlotInfo { id, state }
-            })
-            .collect(),
-    )
+    SlotList(SlotId::all().map(|id| SlotInfo { id, state: slot_state(store, id, story) }).collect())
+}
+
+/// One slot's state, read from the store.
+fn slot_state(store: &DataStore, id: SlotId, story: &Story) -> SlotState {
+    match read_slot(store, id, story) {
+        Ok(None) => SlotState::Empty,
+        Ok(Some((s, saved_at))) => {
+            SlotState::Saved { chapter: s.chapter.clone(), preview: s.preview.clone(), saved_at, turn: s.turn, ended: s.ended }
+        }
+        Err(e) => SlotState::Broken(e),
+    }
+}
+
+impl SlotList {
+    /// Re-reads one slot (after a choice only the autosave changed: a turn costs one
+    /// slot's read, not all nine).
+    pub fn refresh(&mut self, store: &DataStore, story: &Story, id: SlotId) {
+        let state = slot_state(store, id, story);
+        match self.0.iter_mut().find(|s| s.id == id) {
+            Some(s) => s.state = state,
+            None => self.0.push(SlotInfo { id, state }),
+        }
+    }
 }
 
 /// `2025-11-21 09:33 UTC`: a date without a time-zone database.

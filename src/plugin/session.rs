@@ -297,7 +297,14 @@ fn apply_commands(
             next.set(Screen::Playing);
             record_ending(&session, &story, &data, &mut gallery, &mut notices);
         }
-        *slots = persist::list_slots(&data, &story);
+        // Choices, undo and a new game change only the autosave; anything else may
+        // touch any slot.
+        match command {
+            StoryCommand::Choose { .. } | StoryCommand::Undo(_) | StoryCommand::NewGame | StoryCommand::Continue => {
+                slots.refresh(&data, &story, SlotId::Auto);
+            }
+            _ => *slots = persist::list_slots(&data, &story),
+        }
     }
 }
 

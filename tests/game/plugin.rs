@@ -103,6 +103,8 @@ fn plays_to_an_ending_through_messages() {
     assert_eq!(app.node(), "dark_end");
     assert!(app.heard().contains(&StoryNotice::EndingReached { id: "dark".into(), first: true }));
     assert!(app.world().resource::<Gallery>().reached.contains("dark"));
+    // The slot list follows the autosave without re-reading every slot.
+    assert!(app.world().resource::<SlotList>().loadable(SlotId::Auto));
     // The gallery and the autosave are on disk, and survive a restart.
     assert!(data.join("tiny/endings.ron").is_file());
     assert!(data.join("tiny/autosave.ron").is_file());
