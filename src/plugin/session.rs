@@ -112,6 +112,20 @@ impl Session {
         self.backlog = transcript(&runner);
         self.runner = Some(runner);
     }
+
+    /// After a choice: the backlog grows by the choice and the page it led to, as
+    /// [`transcript`] would have it, without replaying the playthrough (a choice at
+    /// turn 300 costs what one at turn 1 does).
+    fn chose(&mut self, runner: Runner, text: String) {
+        let input = runner.log().last().and_then(|e| e.input.clone());
+        let text = match input {
+            Some(input) => format!("{text}: “{input}”"),
+            None => text,
+        };
+        self.backlog.push(BacklogEntry::Choice { text, turn: runner.log().len() });
+        self.backlog.extend(runner.page().passages.iter().map(|p| BacklogEntry::Passage { speaker: p.speaker, text: p.text.clone() }));
+        self.runner = Some(runner);
+    }
 }
 
 fn start_loading(mut commands: Commands, config: Res<EpistleConfig>, assets: Res<AssetServer>) {
@@ -327,9 +341,14 @@ fn run(
         StoryCommand::Load(slot) => load(session, story, data, *slot, notices),
         StoryCommand::Choose { index, input } => {
             let Some(mut runner) = session.runner.take() else { return Err("no game is in progress".into()) };
-            let result = runner.choose(*index, input.as_deref());
-            session.set_runner(runner);
-            result.map_err(|e| format!("that choice cannot be made: {e}"))?;
+            let text = runner.choices().into_iter().find(|c| c.index == *index).map(|c| c.text).unwrap_or_default();
+            match runner.choose(*index, input.as_deref()) {
+                Ok(()) => session.chose(runner, text),
+                Err(e) => {
+                    session.runner = Some(runner);
+                    return Err(format!("that choice cannot be made: {e}"));
+                }
+            }
             Ok(page(PageReason::Chose))
         }
         StoryCommand::Undo(steps) => {

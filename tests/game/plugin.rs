@@ -103,6 +103,9 @@ fn plays_to_an_ending_through_messages() {
     assert_eq!(app.node(), "dark_end");
     assert!(app.heard().contains(&StoryNotice::EndingReached { id: "dark".into(), first: true }));
     assert!(app.world().resource::<Gallery>().reached.contains("dark"));
+    // The backlog grew by the choice and its page, exactly as a full replay has it.
+    let r = app.session().runner().expect("a game is in progress");
+    assert_eq!(app.session().backlog(), epistle::plugin::backlog::transcript(r).as_slice());
     // The slot list follows the autosave without re-reading every slot.
     assert!(app.world().resource::<SlotList>().loadable(SlotId::Auto));
     // The gallery and the autosave are on disk, and survive a restart.
@@ -166,6 +169,7 @@ fn text_prompt_names_the_voice_and_history_records_it() {
         backlog.iter().any(|e| matches!(e, epistle::plugin::BacklogEntry::Choice { text, turn: 1 } if text == "Name the lamp: “Beacon”"))
     );
     assert!(backlog.iter().any(|e| matches!(e, epistle::plugin::BacklogEntry::Passage { text, .. } if text == "A hall with one lamp.")));
+    assert_eq!(backlog, epistle::plugin::backlog::transcript(r).as_slice(), "grown turn by turn, as a replay has it");
 }
 
 #[test]
