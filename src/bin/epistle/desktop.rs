@@ -62,14 +62,23 @@ fn bundled_story() -> PathBuf {
 
 /// Live editing: the window sleeps while nothing happens, so a saved chapter would
 /// wait for the next key press. A small thread notices the story's files changing
-/// (a few `stat` calls four times a second) and keeps the app awake for the two
-/// seconds the asset server needs to reload them.
+/// (a few `stat` calls four times a second: the folder, and every file the manifest
+/// lists, subfolders included) and keeps the app awake for the two seconds the asset
+/// server needs to reload them.
 fn wake_on_edits(dir: PathBuf, proxy: EventLoopProxy<WinitUserEvent>) {
     fn stamp(dir: &Path) -> Vec<(PathBuf, Option<std::time::SystemTime>)> {
+        let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
         let mut files: Vec<_> = std::fs::read_dir(dir)
-            .map(|rd| rd.filter_map(Result::ok).map(|e| (e.path(), e.metadata().and_then(|m| m.modified()).ok())).collect())
+            .map(|rd| rd.filter_map(Result::ok).map(|e| (e.path(), modified(&e.path()))).collect())
             .unwrap_or_default();
+        // Chapters the manifest lists in subfolders (`parts/03.ron`) are watched too.
+        let manifest = epistle::narrative::fsio::read_text_capped(&dir.join("story.ron"), epistle::narrative::ron_tree::MAX_FILE_BYTES);
+        for name in manifest.map(|m| epistle::narrative::manifest::listed_files(&m)).unwrap_or_default() {
+            let p = dir.join(name);
+            files.push((p.clone(), modified(&p)));
+        }
         files.sort();
+        files.dedup();
         files
     }
     std::thread::spawn(move || {
