@@ -413,6 +413,26 @@ impl Compiler<'_> {
         }
     }
 
+    /// A choice of a short form (`Choice("text", "to")`, `Reply(..)`): once-only,
+    /// keyed by its text, nothing else.
+    fn short_choice(&mut self, lit: &StrLit, text: Option<Text>, to: Option<u32>) -> Option<Choice> {
+        let once_slot = Some(self.once_slots);
+        self.once_slots += 1;
+        Some(Choice {
+            text: text?,
+            to: to?,
+            when: None,
+            when_src: None,
+            locked: None,
+            effects: Vec::new(),
+            once_slot,
+            fallback: false,
+            key: lit.text.to_string(),
+            input: None,
+            returns_to: None,
+        })
+    }
+
     fn choice(&mut self, v: &Value, file: FileId, node: u32, node_id: &str, d: &mut Diags) -> Option<Choice> {
         // The short form with a reply: `Reply("Ask her name", "“Wren,” she says.")`,
         // back to this node afterwards.
@@ -433,21 +453,7 @@ impl Compiler<'_> {
             let lit = schema::string(text_v, d)?;
             let text = self.text(lit, file, node, false, d);
             let to = self.scope.nodes.get(&reply_id(node_id, &lit.text)).copied();
-            let once_slot = Some(self.once_slots);
-            self.once_slots += 1;
-            return Some(Choice {
-                text: text?,
-                to: to?,
-                when: None,
-                when_src: None,
-                locked: None,
-                effects: Vec::new(),
-                once_slot,
-                fallback: false,
-                key: lit.text.to_string(),
-                input: None,
-                returns_to: None,
-            });
+            return self.short_choice(lit, text, to);
         }
         // The short form: `Choice("text", "to")`.
         if let Kind::Tuple { name: Some(n), items } = &v.kind
@@ -468,21 +474,7 @@ impl Compiler<'_> {
             let lit = schema::string(text_v, d)?;
             let text = self.text(lit, file, node, false, d);
             let to = self.target(to_v, d);
-            let once_slot = Some(self.once_slots);
-            self.once_slots += 1;
-            return Some(Choice {
-                text: text?,
-                to: to?,
-                when: None,
-                when_src: None,
-                locked: None,
-                effects: Vec::new(),
-                once_slot,
-                fallback: false,
-                key: lit.text.to_string(),
-                input: None,
-                returns_to: None,
-            });
+            return self.short_choice(lit, text, to);
         }
         let mut f = Fields::of(v, "Choice", d)?;
         let fallback = f.opt("fallback", d).and_then(|b| schema::boolean(b, d)).unwrap_or(false);

@@ -7,6 +7,7 @@
 
 use super::ron_tree::{self, Kind, StrLit, Value};
 use super::source::{FileId, Sources, Span};
+use super::text::scan_to;
 
 /// What kind of thing an id names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -334,29 +335,6 @@ pub fn markup_exprs(text: &str) -> Vec<(usize, usize)> {
         }
     }
     out
-}
-
-/// The first of `stops` at bracket depth 0 and outside quotes, from `pos`.
-fn scan_to(text: &str, mut pos: usize, stops: &[u8]) -> usize {
-    let b = text.as_bytes();
-    let mut depth = 0i32;
-    let mut quote = None;
-    while pos < b.len() {
-        let c = b[pos];
-        match quote {
-            Some(q) if c == q => quote = None,
-            Some(_) => {}
-            None => match c {
-                b'\'' | b'"' => quote = Some(c),
-                b'(' => depth += 1,
-                b')' => depth -= 1,
-                _ if depth <= 0 && stops.contains(&c) => return pos,
-                _ => {}
-            },
-        }
-        pos += 1;
-    }
-    pos
 }
 
 #[cfg(test)]

@@ -15,29 +15,8 @@ pub fn compared_literals(story: &Story) -> Vec<Vec<String>> {
     let mut out: Vec<Vec<String>> = vec![Vec::new(); story.vars.len()];
     let mut visit = |e: &Expr| walk(e, &mut out);
     for n in &story.nodes {
-        for p in &n.passages {
-            if let Some(w) = &p.when {
-                visit(w);
-            }
-            p.text.each_expr(&mut visit);
-        }
-        for c in &n.choices {
-            if let Some(w) = &c.when {
-                visit(w);
-            }
-            c.text.each_expr(&mut visit);
-            for e in &c.effects {
-                visit(&e.expr);
-            }
-        }
-        for e in &n.effects {
-            visit(&e.expr);
-        }
-        if let super::story::Flow::Branch(bs, _) = &n.flow {
-            for (c, _) in bs {
-                visit(c);
-            }
-        }
+        n.each_condition_and_text_expr(&mut visit);
+        n.each_effect().for_each(|e| visit(&e.expr));
     }
     for lits in &mut out {
         lits.retain(|l| clean_input(l, "") == *l);

@@ -94,7 +94,12 @@ pub struct Runner {
 impl Runner {
     /// Starts the story with a seed.
     pub fn new(story: Arc<Story>, seed: u64) -> Runner {
-        let state = StoryState::new(&story, seed);
+        let (state, start) = (StoryState::new(&story, seed), story.start);
+        Runner::entering(story, seed, state, start)
+    }
+
+    /// A runner in `state` that arrives at node `n` and flows on; undo starts there.
+    fn entering(story: Arc<Story>, seed: u64, state: StoryState, n: u32) -> Runner {
         let mut r = Runner {
             base: (state.clone(), Page::default()),
             state,
@@ -106,8 +111,7 @@ impl Runner {
             pinned: Vec::new(),
             pin_hit: false,
         };
-        let start = r.story.start;
-        r.enter(start);
+        r.enter(n);
         r.base = (r.state.clone(), r.page.clone());
         r
     }
@@ -433,20 +437,7 @@ impl Runner {
                 Type::Str => Value::Str(value.trim_matches(['"', '\'']).to_string()),
             };
         }
-        let mut r = Runner {
-            base: (state.clone(), Page::default()),
-            state,
-            page: Page::default(),
-            log: Vec::new(),
-            base_log: 0,
-            seed,
-            story,
-            pinned: Vec::new(),
-            pin_hit: false,
-        };
-        r.enter(n);
-        r.base = (r.state.clone(), r.page.clone());
-        Ok(r)
+        Ok(Runner::entering(story, seed, state, n))
     }
 
     /// Carries this playthrough over to an edited version of the story (live editing):

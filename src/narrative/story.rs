@@ -171,6 +171,33 @@ impl Node {
         self.choices.iter().flat_map(|c| std::iter::once(c.to).chain(c.returns_to)).chain(flow)
     }
 
+    /// Calls `f` on every condition of the node (passage `when`s, choice `when`s, the
+    /// `If`s of its `next`) and every expression in its passages' and choices' text.
+    pub fn each_condition_and_text_expr(&self, f: &mut impl FnMut(&Expr)) {
+        for p in &self.passages {
+            if let Some(w) = &p.when {
+                f(w);
+            }
+            p.text.each_expr(f);
+        }
+        for c in &self.choices {
+            if let Some(w) = &c.when {
+                f(w);
+            }
+            c.text.each_expr(f);
+        }
+        if let Flow::Branch(bs, _) = &self.flow {
+            for (c, _) in bs {
+                f(c);
+            }
+        }
+    }
+
+    /// Every effect of the node: on arrival, then its choices'.
+    pub fn each_effect(&self) -> impl Iterator<Item = &Effect> {
+        self.effects.iter().chain(self.choices.iter().flat_map(|c| c.effects.iter()))
+    }
+
     /// A tag's value: for `mood:warm`, `tag("mood")` is `Some("warm")`.
     pub fn tag(&self, key: &str) -> Option<&str> {
         tag_value(&self.tags, key)

@@ -262,28 +262,9 @@ impl<'a> TextParser<'a> {
         Ok((Text(segs), pos))
     }
 
-    /// Finds the end of an expression starting at `pos`: the first `stop` byte at
-    /// bracket depth 0 and outside quotes.
-    fn scan_expr(&self, mut pos: usize, stops: &[u8]) -> usize {
-        let bytes = self.lit.text.as_bytes();
-        let mut depth = 0i32;
-        let mut quote = None;
-        while pos < bytes.len() {
-            let b = bytes[pos];
-            match quote {
-                Some(q) if b == q => quote = None,
-                Some(_) => {}
-                None => match b {
-                    b'\'' | b'"' => quote = Some(b),
-                    b'(' => depth += 1,
-                    b')' => depth -= 1,
-                    _ if depth <= 0 && stops.contains(&b) => return pos,
-                    _ => {}
-                },
-            }
-            pos += 1;
-        }
-        pos
+    /// Finds the end of an expression starting at `pos` (see [`scan_to`]).
+    fn scan_expr(&self, pos: usize, stops: &[u8]) -> usize {
+        scan_to(&self.lit.text, pos, stops)
     }
 
     fn markup(&mut self, open: usize) -> Result<(Seg, usize), Diagnostic> {
@@ -402,6 +383,30 @@ impl TextParser<'_> {
             _ => Err(unclosed(self)),
         }
     }
+}
+
+/// The end of an expression in markup starting at `pos`: the first `stops` byte at
+/// bracket depth 0 and outside quotes (or the end of the text).
+pub(crate) fn scan_to(text: &str, mut pos: usize, stops: &[u8]) -> usize {
+    let bytes = text.as_bytes();
+    let mut depth = 0i32;
+    let mut quote = None;
+    while pos < bytes.len() {
+        let b = bytes[pos];
+        match quote {
+            Some(q) if b == q => quote = None,
+            Some(_) => {}
+            None => match b {
+                b'\'' | b'"' => quote = Some(b),
+                b'(' => depth += 1,
+                b')' => depth -= 1,
+                _ if depth <= 0 && stops.contains(&b) => return pos,
+                _ => {}
+            },
+        }
+        pos += 1;
+    }
+    pos
 }
 
 /// Trims the spaces that sit just inside `{..|..}` delimiters, so writers can space

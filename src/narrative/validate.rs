@@ -131,24 +131,7 @@ fn constant_comparisons(story: &Story, spans: &Spans<'_>, d: &mut Diags) {
     }
     for (i, n) in story.nodes.iter().enumerate() {
         let mut found = Vec::new();
-        let mut visit = |e: &Expr| walk(story, e, &mut found);
-        for p in &n.passages {
-            if let Some(w) = &p.when {
-                visit(w);
-            }
-            p.text.each_expr(&mut visit);
-        }
-        for c in &n.choices {
-            if let Some(w) = &c.when {
-                visit(w);
-            }
-            c.text.each_expr(&mut visit);
-        }
-        if let Flow::Branch(bs, _) = &n.flow {
-            for (c, _) in bs {
-                visit(c);
-            }
-        }
+        n.each_condition_and_text_expr(&mut |e: &Expr| walk(story, e, &mut found));
         found.dedup();
         for f in found {
             d.push(
@@ -182,7 +165,7 @@ fn dead_fallbacks(story: &Story, spans: &Spans<'_>, d: &mut Diags) {
 /// range is 10 wide: the clamp always wins, which is rarely what was meant.
 fn effects_out_of_range(story: &Story, spans: &Spans<'_>, d: &mut Diags) {
     for (i, n) in story.nodes.iter().enumerate() {
-        for e in n.effects.iter().chain(n.choices.iter().flat_map(|c| c.effects.iter())) {
+        for e in n.each_effect() {
             let Some((lo, hi, _)) = range(story, e.var) else { continue };
             let Expr::Int(k) = e.expr else { continue };
             let name = &story.vars[e.var as usize].name;
