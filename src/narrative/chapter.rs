@@ -6,7 +6,7 @@ use super::expr::{Effect, Expr, Scope, parse_condition, parse_effect};
 use super::ron_tree::{Kind, StrLit, Value};
 use super::schema::{self, Diags, Fields};
 use super::source::{FileId, Span};
-use super::story::{Choice, Flow, Input, Node, Passage};
+use super::story::{Choice, Expectation, Flow, Input, Node, Passage};
 use super::text::{Text, TextParser};
 use super::value::Type;
 use std::collections::HashMap;
@@ -157,10 +157,21 @@ pub struct Compiler<'a> {
     pub writes: Vec<(u32, Span)>,
 }
 
-const NODE_FIELDS: [&str; 7] = ["id", "text", "choices", "next", "ending", "do", "tags"];
-const CHOICE_FIELDS: [&str; 11] = ["text", "to", "when", "locked", "do", "sticky", "fallback", "id", "input", "reply", "call"];
+const NODE_FIELDS: [&str; 8] = ["id", "text", "choices", "next", "ending", "do", "tags", "expect"];
+const CHOICE_FIELDS: [&str; 12] = ["text", "to", "when", "locked", "do", "sticky", "fallback", "id", "input", "reply", "call", "expect"];
 
 impl Compiler<'_> {
+    /// An `expect: "condition"` (or a manifest invariant): compiled like a condition,
+    /// kept with its source.
+    pub fn expectation(&self, v: &Value, file: FileId, d: &mut Diags) -> Option<Box<Expectation>> {
+        let src = match &v.kind {
+            Kind::Str(s) => s.text.to_string(),
+            _ => String::new(),
+        };
+        let expr = self.cond(v, file, d)?;
+        Some(Box::new(Expectation { expr, src }))
+    }
+
     fn cond(&self, v: &Value, file: FileId, d: &mut Diags) -> Option<Expr> {
         let s = schema::string(v, d)?;
         let span = |a: usize, b: usize| s.span(file, a, b);
@@ -243,6 +254,7 @@ impl Compiler<'_> {
             choices: Vec::new(),
             flow: Flow::Goto(to),
             branch_src: Vec::new(),
+            expect: None,
         })
     }
 
@@ -255,6 +267,7 @@ impl Compiler<'_> {
         let mut f = Fields::of(raw.value, "Node", d)?;
         f.opt("id", d);
         let tags = self.tags(f.opt("tags", d), d);
+        let expect = f.opt("expect", d).map(|v| self.expectation(v, file, d));
         let effects = f.opt("do", d).map(|v| self.effects(v, file, d)).unwrap_or_default();
         let mut passages = Vec::new();
         if let Some(v) = f.opt("text", d) {
@@ -353,12 +366,18 @@ impl Compiler<'_> {
         effects.shrink_to_fit();
         passages.shrink_to_fit();
         choices.shrink_to_fit();
-        Some(Node { id: raw.id.clone(), chapter: raw.chapter, tags, effects, passages, choices, flow, branch_src })
+        let expect = match expect {
+            Some(e) => Some(e?),
+            None => None,
+        };
+        Some(Node { id: raw.id.clone(), chapter: raw.chapter, tags, effects, passages, choices, flow, branch_src, expect })
     }
 
     fn passage(&mut self, v: &Value, file: FileId, node: u32, d: &mut Diags) -> Option<Passage> {
         match &v.kind {
-            Kind::Str(s) => Some(Passage { speaker: None, when: None, text: self.text(s, file, node, true, d)?, tags: Vec::new() }),
+            Kind::Str(s) => {
+                Some(Passage { speaker: None, when: None, text: self.text(s, file, node, true, d)?, tags: Vec::new(), expect: None })
+            }
             Kind::Tuple { name: Some(n), items } if n.name == "Say" => {
                 if items.len() != 2 {
                     d.push(
@@ -370,7 +389,13 @@ impl Compiler<'_> {
                 }
                 let speaker = self.speaker(&items[0], d)?;
                 let s = schema::string(&items[1], d)?;
-                Some(Passage { speaker: Some(speaker), when: None, text: self.text(s, file, node, true, d)?, tags: Vec::new() })
+                Some(Passage {
+                    speaker: Some(speaker),
+                    when: None,
+                    text: self.text(s, file, node, true, d)?,
+                    tags: Vec::new(),
+                    expect: None,
+                })
             }
             Kind::Struct { .. } => {
                 let mut f = Fields::of(v, "Line", d)?;
@@ -378,7 +403,13 @@ impl Compiler<'_> {
                 let when = f.opt("when", d).map(|c| self.cond(c, file, d));
                 let text = f.req("text", d).and_then(|t| schema::string(t, d)).and_then(|s| self.text(s, file, node, true, d));
                 let tags = self.tags(f.opt("tags", d), d);
-                f.finish(&["speaker", "text", "when", "tags"], d);
+                let expect = f.opt("expect", d).map(|c| self.expectation(c, file, d));
+                f.finish(&["speaker", "text", "when", "tags", "expect"], d);
+                let expect = match expect {
+                    Some(None) => return None,
+                    Some(Some(e)) => Some(e),
+                    None => None,
+                };
                 let speaker = match speaker {
                     Some(None) => return None,
                     Some(Some(s)) => Some(s),
@@ -389,7 +420,7 @@ impl Compiler<'_> {
                     Some(Some(w)) => Some(w),
                     None => None,
                 };
-                Some(Passage { speaker, when, text: text?, tags })
+                Some(Passage { speaker, when, text: text?, tags, expect })
             }
             _ => {
                 d.expected("a passage: \"text\", `Say(\"who\", \"text\")` or `Line(..)`", v);
@@ -430,6 +461,7 @@ impl Compiler<'_> {
             key: lit.text.to_string(),
             input: None,
             returns_to: None,
+            expect: None,
         })
     }
 
@@ -541,6 +573,7 @@ impl Compiler<'_> {
         let effects = f.opt("do", d).map(|e| self.effects(e, file, d)).unwrap_or_default();
         let id = f.opt("id", d).map(|i| schema::id(i, "choice", d).map(str::to_string));
         let input = f.opt("input", d).map(|i| self.input(i, file, node, d));
+        let expect = f.opt("expect", d).map(|e| self.expectation(e, file, d));
         f.finish(&CHOICE_FIELDS, d);
         if locked.is_some() && when.is_none() {
             d.push(
@@ -579,6 +612,10 @@ impl Compiler<'_> {
                 None => None,
             },
             returns_to,
+            expect: match expect {
+                Some(e) => Some(e?),
+                None => None,
+            },
         })
     }
 

@@ -14,7 +14,7 @@
 use super::expr::{Effect, Expr};
 use super::flow::{self, Observer, Stop};
 use super::state::StoryState;
-use super::story::{Flow, Story};
+use super::story::{ExpectSite, Flow, Story};
 use super::value::Value;
 
 /// Limits for one exploration. Each bounds something a hostile or simply large story
@@ -117,6 +117,11 @@ pub struct Exploration {
     pub trap_example: Option<(Vec<Step>, u32)>,
     /// States where the story stopped with nothing to choose and no fallback.
     pub stuck: usize,
+    /// Expectations and invariants that failed somewhere, each with a shortest path
+    /// found to a failure (breadth first: the first failure met is on a shortest
+    /// path), in the order of their sites. On a complete exploration, every
+    /// expectation not listed holds on every path.
+    pub broken: Vec<(ExpectSite, Vec<Step>)>,
 }
 
 /// Where a condition sits.
@@ -181,16 +186,11 @@ struct Layout {
 
 fn chapter_exprs<'a>(story: &'a Story, nodes: &[u32], f: &mut impl FnMut(&'a Expr)) {
     for n in nodes.iter().map(|&i| story.node(i)) {
-        for c in &n.choices {
-            if let Some(w) = &c.when {
-                f(w);
-            }
-        }
-        if let Flow::Branch(bs, _) = &n.flow {
-            for (c, _) in bs {
-                f(c);
-            }
-        }
+        n.each_flow_expr(f);
+    }
+    // Invariants are checked everywhere, so every chapter reads them.
+    for inv in &story.invariants {
+        f(&inv.expr);
     }
 }
 
@@ -573,16 +573,10 @@ pub fn saturation(story: &Story) -> Vec<Option<i64>> {
         }
     }
     for node in &story.nodes {
-        for c in &node.choices {
-            if let Some(w) = &c.when {
-                visit(w, &mut ok, &mut cap);
-            }
-        }
-        if let Flow::Branch(bs, _) = &node.flow {
-            for (c, _) in bs {
-                visit(c, &mut ok, &mut cap);
-            }
-        }
+        node.each_flow_expr(&mut |e| visit(e, &mut ok, &mut cap));
+    }
+    for inv in &story.invariants {
+        visit(&inv.expr, &mut ok, &mut cap);
     }
     (0..n).map(|v| ok[v].then_some(cap[v])).collect()
 }
@@ -594,6 +588,8 @@ struct Record<'a> {
     base: &'a [u32],
     choices: &'a [u32],
     reached: &'a mut [bool],
+    /// Expectations that failed during this flow.
+    broken: &'a mut Vec<ExpectSite>,
 }
 
 impl Record<'_> {
@@ -611,6 +607,18 @@ impl Observer for Record<'_> {
         // Branch sites come after the node's choices.
         let at = self.base[node as usize] as usize + self.base_choices(node) + branch;
         self.seen[at][usize::from(value)] = true;
+    }
+    fn broken(&mut self, _st: &StoryState, site: ExpectSite) {
+        self.broken.push(site);
+    }
+}
+
+/// Collects failed expectations (of a choice being taken).
+struct Broken<'a>(&'a mut Vec<ExpectSite>);
+
+impl Observer for Broken<'_> {
+    fn broken(&mut self, _st: &StoryState, site: ExpectSite) {
+        self.0.push(site);
     }
 }
 
@@ -752,6 +760,17 @@ impl Graph {
         rev.reverse();
         rev
     }
+
+    /// The path of a flow still being followed: to the state it left, the choice, and
+    /// the random outcomes since.
+    fn pending_path(&self, p: &Pending) -> Vec<Step> {
+        let mut path = if p.from == NONE { Vec::new() } else { self.path_to(p.from) };
+        if p.choice != NONE {
+            path.push(Step::Choose { node: p.node, choice: p.choice, input: self.typed.get(p.input as usize).cloned() });
+        }
+        path.extend(p.chances.iter().cloned());
+        path
+    }
 }
 
 /// Explores `story` breadth first within `limits`.
@@ -814,6 +833,8 @@ pub fn explore(story: &Story, limits: Limits) -> Exploration {
     }];
     // A prompt is followed once per value the story can tell apart (see `inputs`).
     let literals = super::inputs::compared_literals(story);
+    let mut broken: std::collections::BTreeMap<ExpectSite, Vec<Step>> = std::collections::BTreeMap::new();
+    let mut hits: Vec<ExpectSite> = Vec::new();
     'explore: loop {
         while let Some(mut p) = pending.pop() {
             steps += 1;
@@ -828,8 +849,13 @@ pub fn explore(story: &Story, limits: Limits) -> Exploration {
                 story,
                 &mut st,
                 p.enter,
-                &mut Record { seen: &mut conds, base: &cond_base, choices: &choice_counts, reached: &mut node_reached },
+                &mut Record { seen: &mut conds, base: &cond_base, choices: &choice_counts, reached: &mut node_reached, broken: &mut hits },
             );
+            for site in hits.drain(..) {
+                if !broken.contains_key(&site) {
+                    broken.insert(site, g.pending_path(&p));
+                }
+            }
             if let Stop::Random(at) = stop {
                 if p.chances.len() < MAX_CHANCES {
                     for &(_, to) in flow::outcomes(story, at) {
@@ -934,7 +960,14 @@ pub fn explore(story: &Story, limits: Limits) -> Exploration {
                     };
                     st.vars[inp.var as usize] = Value::Str(text);
                 }
-                let to = flow::take(story, &mut st, ci);
+                let to = flow::take(story, &mut st, ci, &mut Broken(&mut hits));
+                for site in hits.drain(..) {
+                    if !broken.contains_key(&site) {
+                        let mut path = g.path_to(s);
+                        path.push(Step::Choose { node: scratch.node, choice: ci as u32, input: g.typed.get(input as usize).cloned() });
+                        broken.insert(site, path);
+                    }
+                }
                 pending.push(Pending { st, from: s, node: scratch.node, choice: ci as u32, chances: Vec::new(), enter: to, input });
             }
         }
@@ -1002,6 +1035,7 @@ pub fn explore(story: &Story, limits: Limits) -> Exploration {
         traps,
         trap_example,
         stuck,
+        broken: broken.into_iter().collect(),
     }
 }
 

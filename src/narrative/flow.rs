@@ -3,7 +3,7 @@
 //! runner (which renders text on the way) and the explorer (which does not).
 
 use super::state::StoryState;
-use super::story::{Flow, Story};
+use super::story::{ExpectSite, Flow, Story};
 
 /// The most `next` steps one turn may take before the flow is called a loop.
 pub const MAX_FLOW_STEPS: usize = 10_000;
@@ -30,6 +30,46 @@ pub trait Observer {
     fn arrive(&mut self, _st: &mut StoryState, _node: u32) {}
     /// Called when a conditional `next` tests branch `branch` of `node`.
     fn branch(&mut self, _node: u32, _branch: usize, _value: bool) {}
+    /// Called when an expectation or invariant does not hold, in the state where it
+    /// was checked.
+    fn broken(&mut self, _st: &StoryState, _site: ExpectSite) {}
+}
+
+/// Checks the expectations of arriving at `n`, before its `do`.
+fn check_node(story: &Story, st: &StoryState, n: u32, obs: &mut impl Observer) {
+    if let Some(e) = &story.node(n).expect
+        && !e.expr.test(&st.env())
+    {
+        obs.broken(st, ExpectSite::Node(n));
+    }
+}
+
+/// Checks the expectations of the passages shown at `n` and the invariants, after its
+/// `do`.
+fn check_shown(story: &Story, st: &StoryState, n: u32, obs: &mut impl Observer) {
+    let node = story.node(n);
+    for (i, p) in node.passages.iter().enumerate() {
+        if let Some(e) = &p.expect {
+            let env = st.env();
+            if p.when.as_ref().is_none_or(|w| w.test(&env)) && !e.expr.test(&env) {
+                obs.broken(st, ExpectSite::Passage { node: n, passage: i as u32 });
+            }
+        }
+    }
+    for (i, inv) in story.invariants.iter().enumerate() {
+        if !inv.expr.test(&st.env()) {
+            obs.broken(st, ExpectSite::Invariant(i as u32));
+        }
+    }
+}
+
+/// Checks the expectation of choice `i` of the current node, before its `do`.
+fn check_choice(story: &Story, st: &StoryState, i: usize, obs: &mut impl Observer) {
+    if let Some(e) = story.node(st.node).choices.get(i).and_then(|c| c.expect.as_ref())
+        && !e.expr.test(&st.env())
+    {
+        obs.broken(st, ExpectSite::Choice { node: st.node, choice: i as u32 });
+    }
 }
 
 /// Observes nothing.
@@ -43,8 +83,9 @@ pub fn available(story: &Story, st: &StoryState, i: usize) -> bool {
 }
 
 /// Applies choice `i` of the current node (input already stored by the caller) and
-/// returns the node it leads to.
-pub fn take(story: &Story, st: &mut StoryState, i: usize) -> u32 {
+/// returns the node it leads to. The choice's expectation is checked first.
+pub fn take(story: &Story, st: &mut StoryState, i: usize, obs: &mut impl Observer) -> u32 {
+    check_choice(story, st, i, obs);
     let c = &story.node(st.node).choices[i];
     if let Some(s) = c.once_slot {
         st.take(s);
@@ -69,8 +110,10 @@ pub fn advance(story: &Story, st: &mut StoryState, mut n: u32, obs: &mut impl Ob
             *v = v.saturating_add(1);
         }
         let node = story.node(n);
+        check_node(story, st, n, obs);
         st.apply(story, &node.effects);
         obs.arrive(st, n);
+        check_shown(story, st, n, obs);
         match &node.flow {
             Flow::Ending(e) => {
                 st.ended = Some(*e);
@@ -100,8 +143,10 @@ pub fn advance(story: &Story, st: &mut StoryState, mut n: u32, obs: &mut impl Ob
                     return Stop::Wait;
                 }
                 let env = st.env();
-                match node.choices.iter().find(|c| c.fallback && c.when.as_ref().is_none_or(|w| w.test(&env))) {
-                    Some(f) => {
+                match node.choices.iter().position(|c| c.fallback && c.when.as_ref().is_none_or(|w| w.test(&env))) {
+                    Some(fi) => {
+                        check_choice(story, st, fi, obs);
+                        let f = &node.choices[fi];
                         st.apply(story, &f.effects);
                         n = f.to;
                     }

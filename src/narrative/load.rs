@@ -9,7 +9,7 @@ use super::manifest;
 use super::ron_tree;
 use super::schema::Diags;
 use super::source::{FileId, SourceFile, Sources, Span};
-use super::story::{Chapter, Character, Story};
+use super::story::{Chapter, Character, Expectation, Story};
 use super::text::{Text, TextParser};
 use super::validate;
 use super::value::Type;
@@ -275,6 +275,7 @@ pub fn compile(manifest_file: SourceFile, chapters: Vec<ChapterFile>) -> Loaded 
             None => Text::plain(&e.decl.description),
         })
         .collect();
+    let invariants: Vec<Expectation> = m.invariants.iter().filter_map(|v| c.expectation(v, mfile, &mut d).map(|e| *e)).collect();
     let start = match &m.start {
         Some((id, span)) => match nodes_index.get(id) {
             Some(&n) => Some(n),
@@ -322,6 +323,7 @@ pub fn compile(manifest_file: SourceFile, chapters: Vec<ChapterFile>) -> Loaded 
                 var_index: vars_index.iter().map(|(k, v)| (k.clone(), v.0)).collect(),
                 vary_site_node,
                 ending_texts,
+                invariants,
             };
             let spans = validate::Spans {
                 nodes: &node_spans,

@@ -53,9 +53,11 @@ pub struct Manifest<'v> {
     pub characters: Vec<Declared<RawCharacter<'v>>>,
     /// Endings.
     pub endings: Vec<Declared<EndingDecl>>,
+    /// Invariants, as written (compiled with the chapters, since they may name nodes).
+    pub invariants: Vec<&'v Value<'v>>,
 }
 
-const STORY_FIELDS: [&str; 9] = ["id", "title", "author", "version", "start", "files", "variables", "characters", "endings"];
+const STORY_FIELDS: [&str; 10] = ["id", "title", "author", "version", "start", "files", "variables", "characters", "endings", "invariants"];
 
 /// Reads a parsed manifest. Returns what could be read; problems go to `d`.
 pub fn read<'v>(root: &'v Value<'v>, file: FileId, d: &mut Diags) -> Option<Manifest<'v>> {
@@ -104,11 +106,12 @@ pub fn read<'v>(root: &'v Value<'v>, file: FileId, d: &mut Diags) -> Option<Mani
     let vars = f.opt("variables", d).map(|v| read_vars(v, d)).unwrap_or_default();
     let characters = f.opt("characters", d).map(|v| read_characters(v, d)).unwrap_or_default();
     let endings = f.opt("endings", d).map(|v| read_endings(v, d)).unwrap_or_default();
+    let invariants = f.opt("invariants", d).map(|v| schema::list(v, d).iter().collect()).unwrap_or_default();
     f.finish(&STORY_FIELDS, d);
     check_unique(vars.iter().map(|v| (v.decl.name.as_str(), v.span)), "variable", d);
     check_unique(characters.iter().map(|c| (c.decl.id.as_str(), c.span)), "character", d);
     check_unique(endings.iter().map(|e| (e.decl.id.as_str(), e.span)), "ending", d);
-    Some(Manifest { file, id, title, author, version, start, files, vars, characters, endings })
+    Some(Manifest { file, id, title, author, version, start, files, vars, characters, endings, invariants })
 }
 
 /// Why a listed path is refused: absolute, or climbing out of the story folder.

@@ -4,7 +4,7 @@
 
 use super::flow::{self, MAX_FLOW_STEPS, Observer, Stop};
 use super::state::{StateEnv, StateVary, StoryState};
-use super::story::{MAX_INPUT_CHARS, Story};
+use super::story::{ExpectSite, MAX_INPUT_CHARS, Story};
 use super::text::tidy;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -31,6 +31,10 @@ pub struct Page {
     /// Set when the story flowed into a state with no way on (a writer's bug the
     /// explorer reports as a trap); the message says where.
     pub stuck: Option<String>,
+    /// Expectations and invariants that did not hold since the last choice (the
+    /// choice's own included): a writer's bug, for tools and writer overlays, never
+    /// for the reader.
+    pub broken: Vec<ExpectSite>,
 }
 
 /// A choice as offered.
@@ -239,9 +243,10 @@ impl Runner {
         if let (Some(inp), Some(text)) = (&story.node(self.state.node).choices[i as usize].input, input) {
             self.state.vars[inp.var as usize] = super::value::Value::Str(text);
         }
-        let to = flow::take(&story, &mut self.state, i as usize);
         self.page.passages.clear();
         self.page.stuck = None;
+        self.page.broken.clear();
+        let to = flow::take(&story, &mut self.state, i as usize, &mut Render { page: &mut self.page, story: &story });
         self.enter(to);
     }
 
@@ -367,6 +372,11 @@ impl Observer for Render<'_> {
                 continue;
             }
             self.page.passages.push(Shown { node: n, passage: pi as u32, speaker: p.speaker, text });
+        }
+    }
+    fn broken(&mut self, _st: &StoryState, site: ExpectSite) {
+        if !self.page.broken.contains(&site) {
+            self.page.broken.push(site);
         }
     }
 }

@@ -405,6 +405,7 @@ impl Save {
                 })
                 .collect(),
             stuck: None,
+            broken: Vec::new(),
         };
         // The log is kept for the record where it still resolves; undo stops here.
         let log: Vec<LogEntry> = self

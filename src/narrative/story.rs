@@ -77,6 +77,43 @@ pub struct Passage {
     pub text: Text,
     /// Free-form tags for the front end.
     pub tags: Vec<String>,
+    /// What must hold whenever this passage is shown.
+    pub expect: Option<Box<Expectation>>,
+}
+
+/// A condition the writer declares must hold at a place in the story (`expect:` on a
+/// node, a passage or a choice) or everywhere (`invariants:` in the manifest). The
+/// runner and the tools check it; it never changes what the reader sees.
+#[derive(Clone, Debug)]
+pub struct Expectation {
+    /// The condition.
+    pub expr: Expr,
+    /// As written.
+    pub src: String,
+}
+
+/// Where an expectation is declared.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ExpectSite {
+    /// A node's `expect`: checked on arrival, before its `do`.
+    Node(u32),
+    /// The `expect` of passage `passage` of `node`: checked when it is shown.
+    Passage {
+        /// Node index.
+        node: u32,
+        /// Passage index within the node.
+        passage: u32,
+    },
+    /// The `expect` of choice `choice` of `node`: checked when it is taken, before its
+    /// `do`.
+    Choice {
+        /// Node index.
+        node: u32,
+        /// Choice index within the node.
+        choice: u32,
+    },
+    /// The manifest's invariant number `n`: checked on every arrival.
+    Invariant(u32),
 }
 
 /// A text prompt attached to a choice.
@@ -119,6 +156,8 @@ pub struct Choice {
     /// For a choice that `call`s a shared node: where the reader goes when that node
     /// (or one after it) ends with `next: Return`. `to` is then the called node.
     pub returns_to: Option<u32>,
+    /// What must hold whenever this choice is taken.
+    pub expect: Option<Box<Expectation>>,
 }
 
 /// How the story moves on from a node.
@@ -157,6 +196,8 @@ pub struct Node {
     pub flow: Flow,
     /// The conditions of a conditional `next`, as written (for maps and reports).
     pub branch_src: Vec<String>,
+    /// What must hold whenever the reader arrives here.
+    pub expect: Option<Box<Expectation>>,
 }
 
 impl Node {
@@ -174,9 +215,15 @@ impl Node {
     /// Calls `f` on every condition of the node (passage `when`s, choice `when`s, the
     /// `If`s of its `next`) and every expression in its passages' and choices' text.
     pub fn each_condition_and_text_expr(&self, f: &mut impl FnMut(&Expr)) {
+        if let Some(e) = &self.expect {
+            f(&e.expr);
+        }
         for p in &self.passages {
             if let Some(w) = &p.when {
                 f(w);
+            }
+            if let Some(e) = &p.expect {
+                f(&e.expr);
             }
             p.text.each_expr(f);
         }
@@ -184,11 +231,44 @@ impl Node {
             if let Some(w) = &c.when {
                 f(w);
             }
+            if let Some(e) = &c.expect {
+                f(&e.expr);
+            }
             c.text.each_expr(f);
         }
         if let Flow::Branch(bs, _) = &self.flow {
             for (c, _) in bs {
                 f(c);
+            }
+        }
+    }
+
+    /// Calls `f` on every expression that decides where the story goes or what is
+    /// checked here: choice `when`s, the `If`s of its `next`, and its expectations
+    /// (with the `when` of each passage that has one). Text alone is left out.
+    pub fn each_flow_expr<'a>(&'a self, f: &mut impl FnMut(&'a Expr)) {
+        for c in &self.choices {
+            if let Some(w) = &c.when {
+                f(w);
+            }
+            if let Some(e) = &c.expect {
+                f(&e.expr);
+            }
+        }
+        if let Flow::Branch(bs, _) = &self.flow {
+            for (c, _) in bs {
+                f(c);
+            }
+        }
+        if let Some(e) = &self.expect {
+            f(&e.expr);
+        }
+        for p in &self.passages {
+            if let Some(e) = &p.expect {
+                f(&e.expr);
+                if let Some(w) = &p.when {
+                    f(w);
+                }
             }
         }
     }
@@ -246,6 +326,9 @@ pub struct Story {
     pub vary_site_node: Vec<u32>,
     /// Each ending's description, compiled (markup such as `{her_name}` renders).
     pub ending_texts: Vec<super::text::Text>,
+    /// Conditions that must hold in every state the reader reaches (the manifest's
+    /// `invariants`).
+    pub invariants: Vec<Expectation>,
 }
 
 impl Story {
@@ -265,6 +348,49 @@ impl Story {
         }
         super::text::tidy(&mut out);
         out
+    }
+
+    /// The expectation declared at `site`.
+    pub fn expectation(&self, site: ExpectSite) -> Option<&Expectation> {
+        match site {
+            ExpectSite::Node(n) => self.nodes.get(n as usize)?.expect.as_deref(),
+            ExpectSite::Passage { node, passage } => self.nodes.get(node as usize)?.passages.get(passage as usize)?.expect.as_deref(),
+            ExpectSite::Choice { node, choice } => self.nodes.get(node as usize)?.choices.get(choice as usize)?.expect.as_deref(),
+            ExpectSite::Invariant(i) => self.invariants.get(i as usize),
+        }
+    }
+
+    /// Where an expectation is, in words a writer can find: "node `x`", "passage 2 of
+    /// node `x`", "choice “Ask her” of node `x`", "invariant 1".
+    pub fn describe_site(&self, site: ExpectSite) -> String {
+        let id = |n: u32| self.nodes.get(n as usize).map_or("?", |n| n.id.as_str());
+        match site {
+            ExpectSite::Node(n) => format!("node `{}`", id(n)),
+            ExpectSite::Passage { node, passage } => format!("passage {} of node `{}`", passage + 1, id(node)),
+            ExpectSite::Choice { node, choice } => {
+                let key = self.nodes.get(node as usize).and_then(|n| n.choices.get(choice as usize)).map_or("?", |c| c.key.as_str());
+                format!("choice “{key}” of node `{}`", id(node))
+            }
+            ExpectSite::Invariant(i) => format!("invariant {} of the manifest", i + 1),
+        }
+    }
+
+    /// A failed expectation in words: "the expectation `told_nell` of node `c8_recap`
+    /// does not hold".
+    pub fn broken_message(&self, site: ExpectSite) -> String {
+        let src = self.expectation(site).map_or("?", |e| e.src.as_str());
+        match site {
+            ExpectSite::Invariant(_) => format!("{} `{src}` does not hold", self.describe_site(site)),
+            _ => format!("the expectation `{src}` of {} does not hold", self.describe_site(site)),
+        }
+    }
+
+    /// Whether the story declares any expectation or invariant.
+    pub fn has_expectations(&self) -> bool {
+        !self.invariants.is_empty()
+            || self.nodes.iter().any(|n| {
+                n.expect.is_some() || n.passages.iter().any(|p| p.expect.is_some()) || n.choices.iter().any(|c| c.expect.is_some())
+            })
     }
 
     /// A node by index.

@@ -220,6 +220,14 @@ pub fn run(story: &Arc<Story>, t: &StoryTest) -> TestOutcome {
         }
     };
     dump(&r, &mut transcript);
+    // Expectations are checked on every step: a test fails where one breaks.
+    let broken = |r: &Runner, step: usize, failures: &mut Vec<String>| {
+        for &site in &r.page().broken {
+            let at = if step == 0 { "at the start".to_string() } else { format!("after step {step}") };
+            failures.push(format!("{at}: {}", story.broken_message(site)));
+        }
+    };
+    broken(&r, 0, &mut failures);
     for (i, s) in t.steps.iter().enumerate() {
         match resolve(&r, s) {
             Ok((index, asks)) => {
@@ -255,6 +263,7 @@ pub fn run(story: &Arc<Story>, t: &StoryTest) -> TestOutcome {
                 }
                 steps += 1;
                 dump(&r, &mut transcript);
+                broken(&r, i + 1, &mut failures);
             }
             Err(e) => {
                 failures.push(format!("step {}: {e}", i + 1));

@@ -370,7 +370,15 @@ fn variable_usage(story: &Story, spans: &Spans<'_>, d: &mut Diags) {
     for c in &story.characters {
         c.name.each_expr(&mut |e| e.each_var(&mut mark));
     }
+    for t in &story.ending_texts {
+        t.each_expr(&mut |e| e.each_var(&mut mark));
+    }
+    for inv in &story.invariants {
+        inv.expr.each_var(&mut mark);
+    }
     for n in &story.nodes {
+        // Expectations read too: a flag kept only to be checked is not dead.
+        n.each_flow_expr(&mut |e| e.each_var(&mut mark));
         for p in &n.passages {
             if let Some(w) = &p.when {
                 w.each_var(&mut mark);

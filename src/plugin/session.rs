@@ -30,6 +30,9 @@ pub struct Session {
     runner: Option<Runner>,
     backlog: Vec<BacklogEntry>,
     reload_errors: Vec<LocatedDiagnostic>,
+    /// A writer is at work: the story was edited while playing, or the game began at
+    /// a chosen node. Failed expectations are shown then, never to a player.
+    writing: bool,
 }
 
 /// Where a playthrough is, by ids: see [`Session::place`].
@@ -80,6 +83,12 @@ impl Session {
         &self.reload_errors
     }
 
+    /// Whether a writer is at work (a live edit happened, or the game began at a
+    /// chosen node): then failed expectations are shown.
+    pub fn writing(&self) -> bool {
+        self.writing
+    }
+
     /// Carries the playthrough in progress over to an edited version of the story:
     /// same place, state migrated, new text. Returns what changed, or why it could not
     /// (then the old version keeps running).
@@ -97,6 +106,7 @@ impl Session {
         lines.extend(migration.lines().into_iter().skip(1));
         self.story = Some(story);
         self.reload_errors.clear();
+        self.writing = true;
         self.set_runner(runner);
         Ok(lines)
     }
@@ -215,6 +225,7 @@ fn watch_story(
                         match Runner::start_at(Arc::clone(story), seed, node, sets) {
                             Ok(r) => {
                                 session.set_runner(r);
+                                session.writing = true;
                                 notices.write(StoryNotice::PageChanged(PageReason::NewGame));
                                 next.set(Screen::Playing);
                             }

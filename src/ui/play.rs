@@ -119,6 +119,8 @@ pub struct PlayView {
     /// Live editing: problems in the edited story (`file:line:column: message`); the
     /// last good version keeps running until they are fixed.
     pub reload_errors: Vec<String>,
+    /// For a writer at work: expectations that failed since the last choice.
+    pub broken: Vec<String>,
     /// Body text size.
     pub font_size: f32,
     /// No glow or waveform motion.
@@ -193,6 +195,9 @@ pub fn play_screen(ui: &mut Ui, view: &PlayView) -> Option<PlayAction> {
             ui.add_space(12.0);
             if !view.reload_errors.is_empty() {
                 reload_errors(ui, view);
+            }
+            if !view.broken.is_empty() {
+                broken_expectations(ui, view);
             }
             if !view.migration.is_empty()
                 && let Some(a) = migration_note(ui, view)
@@ -492,6 +497,29 @@ fn reload_errors(ui: &mut Ui, view: &PlayView) {
     ui.add_space(12.0);
 }
 
+/// The overlay a writer sees when an expectation failed on this page.
+fn broken_expectations(ui: &mut Ui, view: &PlayView) {
+    let p = &view.palette;
+    egui::Frame::NONE.fill(p.panel).stroke(Stroke::new(1.5, p.accent)).corner_radius(8).inner_margin(egui::Margin::same(14)).show(
+        ui,
+        |ui| {
+            ui.label(RichText::new("An expectation failed").strong().color(p.accent));
+            ui.label(
+                RichText::new(
+                    "The text here presumes something this playthrough did not do. `quill explore` finds the shortest such path.",
+                )
+                .small()
+                .color(p.muted),
+            );
+            ui.add_space(4.0);
+            for line in &view.broken {
+                ui.label(RichText::new(line).monospace().small().color(p.text));
+            }
+        },
+    );
+    ui.add_space(12.0);
+}
+
 fn migration_note(ui: &mut Ui, view: &PlayView) -> Option<PlayAction> {
     let p = &view.palette;
     let mut action = None;
@@ -601,6 +629,9 @@ pub fn view(
         found: (story.endings.iter().filter(|d| gallery.reached.contains(&d.id)).count(), story.endings.len()),
     });
     v.stuck = runner.page().stuck.clone();
+    if session.writing() {
+        v.broken = runner.page().broken.iter().map(|&s| story.broken_message(s)).collect();
+    }
     v.undo_depth = runner.undo_depth();
     v.migration = ui_state.migration.clone();
     v.reload_errors = session.reload_errors().iter().filter(|d| d.severity == Severity::Error).map(|d| d.one_line()).collect();

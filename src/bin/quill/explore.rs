@@ -4,6 +4,7 @@
 use crate::random::shell_lines;
 use crate::{Format, render};
 use epistle::narrative::explore::{Bound, CondSite, Exploration, Limits, Step, explore, witness};
+use epistle::narrative::story::ExpectSite;
 use epistle::narrative::{Loaded, Runner, Story, sample};
 use serde_json::json;
 use std::path::Path;
@@ -30,7 +31,9 @@ pub fn run(dir: &Path, format: Format, limits: Limits, record: Option<&Path>) ->
         return ExitCode::FAILURE;
     }
     let missing = ex.endings.iter().any(Option::is_none);
-    if !ex.complete {
+    if !ex.broken.is_empty() {
+        ExitCode::FAILURE
+    } else if !ex.complete {
         ExitCode::from(2)
     } else if missing || ex.traps > 0 {
         ExitCode::FAILURE
@@ -78,6 +81,7 @@ fn print_text(loaded: &Loaded, story: &Arc<Story>, ex: &Exploration, dir: &Path,
             }
         }
     }
+    print_expectations(loaded, story, ex, dir);
     let never: Vec<usize> = (0..story.nodes.len()).filter(|&i| !ex.node_reached[i]).collect();
     if ex.complete {
         say!("\nNodes never reached: {}", if never.is_empty() { "none".to_string() } else { never.len().to_string() });
@@ -159,6 +163,53 @@ fn print_text(loaded: &Loaded, story: &Arc<Story>, ex: &Exploration, dir: &Path,
     }
 }
 
+/// The node an expectation belongs to, for its file and line.
+fn site_node(site: ExpectSite) -> Option<u32> {
+    match site {
+        ExpectSite::Node(n) | ExpectSite::Passage { node: n, .. } | ExpectSite::Choice { node: n, .. } => Some(n),
+        _ => None,
+    }
+}
+
+fn print_expectations(loaded: &Loaded, story: &Arc<Story>, ex: &Exploration, dir: &Path) {
+    let declared = count_expectations(story);
+    if declared == 0 {
+        return;
+    }
+    if ex.broken.is_empty() {
+        if ex.complete {
+            say!("\nExpectations: all {declared} hold on every path (proved by the complete exploration)");
+        } else {
+            say!("\nExpectations: {declared} declared; none failed in the states explored (not a proof: the exploration stopped)");
+        }
+        return;
+    }
+    say!("\nExpectations: {} of {declared} FAIL on some path", ex.broken.len());
+    for (site, steps) in &ex.broken {
+        let at = site_node(*site).map(|n| format!("  ({})", loaded.node_location(n))).unwrap_or_default();
+        say!("  ✗ {}{at}", story.broken_message(*site));
+        say!("      shortest path found: {}", describe(steps));
+        if let Some(w) = witness(story, steps, 10_000) {
+            let lines: Vec<String> = w.script().lines().map(str::to_string).collect();
+            say!("      replay: printf '{}\\n' | quill play {} --seed {}", shell_lines(&lines), dir.display(), w.seed);
+        }
+    }
+}
+
+/// How many expectations and invariants the story declares.
+fn count_expectations(story: &Story) -> usize {
+    story.invariants.len()
+        + story
+            .nodes
+            .iter()
+            .map(|n| {
+                usize::from(n.expect.is_some())
+                    + n.passages.iter().filter(|p| p.expect.is_some()).count()
+                    + n.choices.iter().filter(|c| c.expect.is_some()).count()
+            })
+            .sum::<usize>()
+}
+
 fn print_json(loaded: &Loaded, story: &Arc<Story>, ex: &Exploration, seconds: f64) {
     let endings: Vec<_> = story
         .endings
@@ -195,6 +246,17 @@ fn print_json(loaded: &Loaded, story: &Arc<Story>, ex: &Exploration, seconds: f6
         "never_reached": if ex.complete { json!(never) } else { json!(null) },
         "traps": if ex.complete { json!(ex.traps) } else { json!(null) },
         "stuck": ex.stuck,
+        "expectations": count_expectations(story),
+        "broken_expectations": ex.broken.iter().map(|(site, steps)| {
+            let w = witness(story, steps, 10_000);
+            json!({
+                "message": story.broken_message(*site),
+                "at": site_node(*site).map(|n| loaded.node_location(n)),
+                "path_length": steps.iter().filter(|x| matches!(x, Step::Choose { .. })).count(),
+                "seed": w.as_ref().map(|w| w.seed),
+                "choices": w.as_ref().map(|w| w.choices.iter().map(|(n, t, _)| json!({"number": n, "text": t})).collect::<Vec<_>>()),
+            })
+        }).collect::<Vec<_>>(),
     });
     say!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
 }
@@ -218,6 +280,27 @@ pub fn parse_size(s: &str) -> Result<usize, String> {
 /// integers). Returns false if a file could not be written.
 fn record_witnesses(story: &Arc<Story>, ex: &Exploration, out: &Path) -> bool {
     let mut ok = true;
+    // Each failed expectation's path as a test that fails until the story is fixed.
+    for (k, (site, steps)) in ex.broken.iter().enumerate() {
+        let Some(w) = witness(story, steps, 10_000) else { continue };
+        let mut r = Runner::new(Arc::clone(story), w.seed);
+        for (pos, _, typed) in &w.choices {
+            let Some(c) = r.choices().get(pos - 1).map(|c| c.index) else { break };
+            if r.choose(c, typed.as_deref()).is_err() {
+                break;
+            }
+        }
+        let path = out.join(format!("expectation-{}.ron", k + 1));
+        let text =
+            epistle::narrative::story_test::record(&r, &format!("keeps: {}", story.broken_message(*site).replace(" does not hold", "")));
+        match epistle::narrative::fsio::write_atomic(&path, text.as_bytes()) {
+            Ok(()) => say!("recorded {} (fails until the expectation holds)", path.display()),
+            Err(err) => {
+                eprintln!("error: cannot write {}: {err}", path.display());
+                ok = false;
+            }
+        }
+    }
     for (e, path) in ex.endings.iter().enumerate() {
         let Some(steps) = path else { continue };
         let id = &story.endings[e].id;

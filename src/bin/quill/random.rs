@@ -2,6 +2,7 @@
 
 use crate::{Format, render};
 use epistle::narrative::sample::{self, MAX_TURNS};
+use epistle::narrative::story::ExpectSite;
 use epistle::narrative::{Runner, Story, Value};
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -21,6 +22,9 @@ pub fn run(dir: &Path, n: u64, seed: u64, format: Format, record: Option<&Path>)
     let mut finals: BTreeMap<String, Vec<i64>> = BTreeMap::new();
     let mut turns_total = 0u64;
     let mut failures = Vec::new();
+    // Per failed expectation: how many playthroughs met it, and the first one's seed
+    // and choices up to it.
+    let mut broken: BTreeMap<ExpectSite, (u64, u64, Vec<String>)> = BTreeMap::new();
     let literals = epistle::narrative::inputs::compared_literals(&story);
     for i in 0..n {
         let p = sample::playthrough_with(&story, seed, i, &literals);
@@ -28,13 +32,24 @@ pub fn run(dir: &Path, n: u64, seed: u64, format: Format, record: Option<&Path>)
         let (run_seed, r) = (p.seed, p.runner);
         let chosen = p.numbers;
         let mut replay = Runner::new(Arc::clone(&story), run_seed);
-        for (&num, typed) in chosen.iter().zip(&p.typed) {
+        let mut note_broken = |r: &Runner, turn: usize| {
+            for &site in &r.page().broken {
+                let e = broken.entry(site).or_insert((0, run_seed, Vec::new()));
+                e.0 += 1;
+                if e.0 == 1 {
+                    e.2 = script[..turn].to_vec();
+                }
+            }
+        };
+        note_broken(&replay, 0);
+        for (t, (&num, typed)) in chosen.iter().zip(&p.typed).enumerate() {
             let offered: Vec<_> = replay.choices().into_iter().filter(|c| c.enabled).collect();
             let Some(c) = offered.get(num - 1) else { break };
             choice_hits[replay.state().node as usize][c.index as usize] += 1;
             if replay.choose(c.index, typed.as_deref()).is_err() {
                 break;
             }
+            note_broken(&replay, t + 1);
         }
         for (h, v) in node_hits.iter_mut().zip(&r.state().visits) {
             *h += u64::from(*v > 0);
@@ -64,7 +79,16 @@ pub fn run(dir: &Path, n: u64, seed: u64, format: Format, record: Option<&Path>)
         }
     }
     match format {
-        Format::Text => print_text(&story, dir, n, seed, &node_hits, &choice_hits, &endings, &finals, turns_total, &failures),
+        Format::Text => {
+            print_text(&story, dir, n, seed, &node_hits, &choice_hits, &endings, &finals, turns_total, &failures);
+            if !broken.is_empty() {
+                say!("\n{} expectation(s) failed:", broken.len());
+                for (site, (count, s, lines)) in &broken {
+                    say!("  ✗ {} — in {count} playthrough(s)", story.broken_message(*site));
+                    say!("    reproduce: printf '{}\\n' | quill play {} --seed {s}", shell_lines(lines), dir.display());
+                }
+            }
+        }
         Format::Json => {
             let out = json!({
                 "story": story.id, "runs": n, "seed": seed,
@@ -72,11 +96,12 @@ pub fn run(dir: &Path, n: u64, seed: u64, format: Format, record: Option<&Path>)
                 "nodes_never_hit": story.nodes.iter().zip(&node_hits).filter(|(_, h)| **h == 0).map(|(n, _)| n.id.clone()).collect::<Vec<_>>(),
                 "variables": finals.iter().map(|(k, v)| (k.clone(), json!({"min": v.iter().min(), "max": v.iter().max(), "mean": mean(v)}))).collect::<BTreeMap<_, _>>(),
                 "failures": failures.iter().map(|(s, c, w)| json!({"seed": s, "choices": c, "why": w})).collect::<Vec<_>>(),
+                "broken_expectations": broken.iter().map(|(site, (count, s, c))| json!({"message": story.broken_message(*site), "playthroughs": count, "seed": s, "choices": c})).collect::<Vec<_>>(),
             });
             say!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
         }
     }
-    if failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+    if failures.is_empty() && broken.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }
 
 fn mean(v: &[i64]) -> f64 {
