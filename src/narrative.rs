@@ -3,6 +3,7 @@
 //! enforces this), so the writers' tool and every test of the story logic build
 //! without them.
 
+pub mod balance;
 pub mod chapter;
 pub mod diagnostic;
 pub mod explore;
@@ -10,6 +11,7 @@ pub mod expr;
 pub mod flow;
 pub mod fsio;
 pub mod fuzzing;
+pub mod guided;
 pub mod index;
 pub mod inputs;
 pub mod load;

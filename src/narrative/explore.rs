@@ -122,6 +122,11 @@ pub struct Exploration {
     /// path), in the order of their sites. On a complete exploration, every
     /// expectation not listed holds on every path.
     pub broken: Vec<(ExpectSite, Vec<Step>)>,
+    /// Per ending and variable: the least and greatest value an integer variable has
+    /// when the story ends there, over every path explored. `None` where the value is
+    /// not tracked exactly (a variable nothing reads is left out of states; a counter
+    /// past its saturation point is held there). Exact when `complete`.
+    pub ending_ranges: Vec<Vec<Option<(i64, i64)>>>,
 }
 
 /// Where a condition sits.
@@ -834,6 +839,21 @@ pub fn explore(story: &Story, limits: Limits) -> Exploration {
     // A prompt is followed once per value the story can tell apart (see `inputs`).
     let literals = super::inputs::compared_literals(story);
     let mut broken: std::collections::BTreeMap<ExpectSite, Vec<Step>> = std::collections::BTreeMap::new();
+    // Which variables a state of each chapter holds exactly (live, never saturated).
+    let exact: Vec<Vec<bool>> = g
+        .plan
+        .layouts
+        .iter()
+        .map(|l| {
+            let mut v = vec![false; story.vars.len()];
+            for &x in &l.vars {
+                v[x as usize] = g.plan.caps[x as usize].is_none();
+            }
+            v
+        })
+        .collect();
+    let mut ending_ranges: Vec<Vec<Option<(i64, i64)>>> = vec![vec![None; story.vars.len()]; story.endings.len()];
+    let mut range_known: Vec<Vec<bool>> = vec![vec![true; story.vars.len()]; story.endings.len()];
     let mut hits: Vec<ExpectSite> = Vec::new();
     'explore: loop {
         while let Some(mut p) = pending.pop() {
@@ -881,6 +901,17 @@ pub fn explore(story: &Story, limits: Limits) -> Exploration {
                 stop = Stop::Loop;
             }
             transitions += 1;
+            if let Stop::Ending(e) = stop {
+                let from_chapter = (p.node != NONE).then(|| g.plan.node_chapter[p.node as usize] as usize);
+                for (v, x) in st.vars.iter().enumerate() {
+                    let Value::Int(x) = *x else { continue };
+                    if from_chapter.is_some_and(|c| !exact[c][v]) {
+                        range_known[e as usize][v] = false;
+                    }
+                    let r = &mut ending_ranges[e as usize][v];
+                    *r = Some(r.map_or((x, x), |(lo, hi)| (lo.min(x), hi.max(x))));
+                }
+            }
             let added = g.add(&st, &mut p);
             if spare.len() < SPARE {
                 spare.push(st);
@@ -1036,6 +1067,11 @@ pub fn explore(story: &Story, limits: Limits) -> Exploration {
         trap_example,
         stuck,
         broken: broken.into_iter().collect(),
+        ending_ranges: ending_ranges
+            .into_iter()
+            .zip(range_known)
+            .map(|(rs, known)| rs.into_iter().zip(known).map(|(r, k)| r.filter(|_| k)).collect())
+            .collect(),
     }
 }
 

@@ -10,6 +10,7 @@ macro_rules! say {
     }};
 }
 
+mod balance;
 mod bundle;
 mod check;
 mod explore;
@@ -104,7 +105,7 @@ enum Command {
         #[arg(long, short)]
         verbose: bool,
     },
-    /// Play N seeded random playthroughs and report what they hit
+    /// Play N seeded random (or coverage-guided) playthroughs and report what they hit
     Random {
         /// How many playthroughs
         n: u64,
@@ -113,6 +114,10 @@ enum Command {
         /// Seed for the whole run (run i uses seed + i)
         #[arg(long, default_value_t = 0)]
         seed: u64,
+        /// Coverage-guided: prefer choices that reach something not yet seen (nodes,
+        /// passages, choices, condition outcomes, value classes, endings)
+        #[arg(long)]
+        guided: bool,
         /// Output format
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
@@ -147,6 +152,14 @@ enum Command {
         /// Output format
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
+        /// The balance report instead: each ending's share under random and guided
+        /// play, counter distributions and exact ranges there, choices that never
+        /// matter, counters that max out early, narrow endings
+        #[arg(long)]
+        balance: bool,
+        /// Playthroughs of each kind for the balance report
+        #[arg(long, default_value_t = 1000)]
+        runs: u64,
     },
 }
 
@@ -161,9 +174,12 @@ fn main() -> ExitCode {
             play::run(&story, play::Options { seed, quiet, record: record.as_deref(), start: start.as_deref(), sets: &sets })
         }
         Command::Test { story, verbose } => test::run(&story, verbose),
-        Command::Random { n, story, seed, format, record_endings } => random::run(&story, n, seed, format, record_endings.as_deref()),
+        Command::Random { n, story, seed, guided, format, record_endings } => {
+            random::run(&story, n, seed, guided, format, record_endings.as_deref())
+        }
         Command::Graph { story, format, render } => graph::run(&story, format, render.as_deref()),
-        Command::Stats { story, format } => stats::run(&story, format),
+        Command::Stats { story, format, balance: true, runs } => balance::run(&story, runs, format),
+        Command::Stats { story, format, .. } => stats::run(&story, format),
         Command::Bundle { story, out } => bundle::run(&story, &out),
         Command::Lsp => lsp::run(),
     }
