@@ -14,6 +14,8 @@ mod saves;
 mod fuzz;
 // Writing v2: concise forms, typed text in the tools, pinned outcomes, recorded witnesses.
 mod writing;
+// Proving a story: expectations, guided search, the balance report.
+mod proofs;
 // The language server over its real transport.
 mod lsp;
 // Hostile input: every bug an outside attack found stays fixed.

@@ -839,7 +839,7 @@ pub fn explore(story: &Story, limits: Limits) -> Exploration {
     // A prompt is followed once per value the story can tell apart (see `inputs`).
     let literals = super::inputs::compared_literals(story);
     let mut broken: std::collections::BTreeMap<ExpectSite, Vec<Step>> = std::collections::BTreeMap::new();
-    // Which variables a state of each chapter holds exactly (live, never saturated).
+    // Which variables a state of each chapter holds (live ones).
     let exact: Vec<Vec<bool>> = g
         .plan
         .layouts
@@ -847,7 +847,7 @@ pub fn explore(story: &Story, limits: Limits) -> Exploration {
         .map(|l| {
             let mut v = vec![false; story.vars.len()];
             for &x in &l.vars {
-                v[x as usize] = g.plan.caps[x as usize].is_none();
+                v[x as usize] = true;
             }
             v
         })
@@ -905,7 +905,8 @@ pub fn explore(story: &Story, limits: Limits) -> Exploration {
                 let from_chapter = (p.node != NONE).then(|| g.plan.node_chapter[p.node as usize] as usize);
                 for (v, x) in st.vars.iter().enumerate() {
                     let Value::Int(x) = *x else { continue };
-                    if from_chapter.is_some_and(|c| !exact[c][v]) {
+                    // Dead in the state it came from, or held at its saturation point.
+                    if from_chapter.is_some_and(|c| !exact[c][v]) || g.plan.caps[v].is_some_and(|cap| x >= cap) {
                         range_known[e as usize][v] = false;
                     }
                     let r = &mut ending_ranges[e as usize][v];

@@ -1,0 +1,249 @@
+//! Proving a story: expectations and invariants checked everywhere the story runs,
+//! coverage-guided search against random play, and the balance report. Each behaviour
+//! on a small story built to show it.
+
+use crate::support::quill;
+use epistle::narrative::explore::{Limits, explore};
+use epistle::narrative::guided::{Mode, search};
+use epistle::narrative::story::ExpectSite;
+use epistle::narrative::story_test::{self, StoryTest};
+use epistle::narrative::{Runner, SourceFile, Sources, Story, load_dir};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("epistle-proofs-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap_or_else(|e| panic!("cannot create {}: {e}", d.display()));
+    d
+}
+
+fn write(path: &Path, text: &str) {
+    std::fs::write(path, text).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+}
+
+/// A one-chapter story; `extra` goes into the manifest (e.g. `invariants: [..]`).
+fn story_in(dir: &Path, vars: &str, endings: &str, extra: &str, nodes: &str) -> Arc<Story> {
+    write(
+        &dir.join("story.ron"),
+        &format!(r#"Story(id: "p", title: "P", start: "a", files: ["a.ron"], variables: [{vars}], endings: [{endings}], {extra})"#),
+    );
+    write(&dir.join("a.ron"), &format!("Chapter(title: \"A\", nodes: [{nodes}])"));
+    let loaded = load_dir(dir);
+    let problems: Vec<String> = loaded.diagnostics.iter().map(|d| d.locate(&loaded.sources).one_line()).collect();
+    match loaded.story {
+        Some(s) if problems.is_empty() => Arc::new(s),
+        _ => panic!("{} does not load cleanly:\n{}", dir.display(), problems.join("\n")),
+    }
+}
+
+/// The roof: telling is optional, and a later line presumes it. The path that keeps
+/// the promise is the shorter one, so a state key that forgot `told` would merge the
+/// failing path into the passing one and hide the slip.
+const ROOF: &str = r#"
+    Node(id: "a", text: "The roof.", choices: [
+        Choice("Go straight down", "b"),
+        Choice(text: "Tell her everything", to: "a2", do: ["told = true"]),
+        Choice("Watch the city", "a3"),
+    ]),
+    Node(id: "a2", text: "She listens.", next: "b"),
+    Node(id: "a3", text: "Lights.", choices: [Choice("Go down at last", "b")]),
+    Node(id: "b", text: [
+        "Downstairs.",
+        Line(expect: "told", text: "She remembers what he told her up there."),
+    ], choices: [
+        Choice(text: "Leave", to: "c", do: ["left = true"]),
+        Choice(text: "Stay", to: "c", do: ["stayed = true"], expect: "!left"),
+    ]),
+    Node(id: "c", expect: "left || stayed", text: "Later.", choices: [
+        Choice(text: "Change his mind", to: "d", do: ["left = true", "stayed = true"]),
+        Choice("Let it be", "d"),
+    ]),
+    Node(id: "d", ending: "end"),
+"#;
+const ROOF_VARS: &str = r#"Bool(name: "told"), Bool(name: "left"), Bool(name: "stayed")"#;
+const END: &str = r#"Ending(id: "end", title: "End")"#;
+
+#[test]
+fn explore_finds_each_failed_expectation_on_a_shortest_path() {
+    let dir = scratch("roof");
+    let story = story_in(&dir, ROOF_VARS, END, r#"invariants: ["!(left && stayed)"]"#, ROOF);
+    let ex = explore(&story, Limits::default());
+    assert!(ex.complete);
+    let b = story.node_id("b").unwrap_or(u32::MAX);
+    let sites: Vec<ExpectSite> = ex.broken.iter().map(|(s, _)| *s).collect();
+    assert_eq!(sites, [ExpectSite::Passage { node: b, passage: 1 }, ExpectSite::Invariant(0)], "{:?}", ex.broken);
+    // Shortest: one choice ("Go straight down") breaks the line's expectation; the
+    // invariant needs three.
+    let choices = |steps: &[epistle::narrative::explore::Step]| steps.len();
+    assert_eq!(choices(&ex.broken[0].1), 1);
+    assert_eq!(choices(&ex.broken[1].1), 3);
+    // The choice's and the node's expectations hold on every path: not reported.
+    assert!(!sites.iter().any(|s| matches!(s, ExpectSite::Choice { .. } | ExpectSite::Node(_))));
+    assert_eq!(
+        story.broken_message(ExpectSite::Passage { node: b, passage: 1 }),
+        "the expectation `told` of passage 2 of node `b` does not hold"
+    );
+}
+
+#[test]
+fn the_runner_reports_failed_expectations_on_the_page_and_tests_fail_there() {
+    let dir = scratch("roof-runner");
+    let story = story_in(&dir, ROOF_VARS, END, r#"invariants: ["!(left && stayed)"]"#, ROOF);
+    let mut r = Runner::new(Arc::clone(&story), 0);
+    assert!(r.page().broken.is_empty());
+    assert!(r.choose(1, None).is_ok(), "tell her");
+    assert!(r.page().broken.is_empty(), "the promise is kept: {:?}", r.page().broken);
+    let mut r = Runner::new(Arc::clone(&story), 0);
+    assert!(r.choose(0, None).is_ok(), "go straight down");
+    assert_eq!(r.page().broken.len(), 1);
+    // The reader still sees the text: an expectation never changes the story.
+    assert!(r.page().passages.iter().any(|p| p.text.contains("remembers")));
+    // A story test fails at the step where one breaks.
+    let mut sources = Sources::default();
+    let file = SourceFile::new("t.ron", r#"StoryTest(name: "down", steps: ["Go straight down", "Leave", "Let it be"], ending: "end")"#);
+    let (tests, diags) = story_test::parse(&story, file, &mut sources);
+    assert!(diags.is_empty(), "{diags:?}");
+    let t: &StoryTest = &tests[0];
+    let out = story_test::run(&story, t);
+    assert!(!out.passed());
+    assert!(out.failures[0].starts_with("after step 1: the expectation `told`"), "{:?}", out.failures);
+}
+
+#[test]
+fn quill_explore_random_and_record_report_failed_expectations() {
+    let dir = scratch("roof-quill");
+    story_in(&dir, ROOF_VARS, END, r#"invariants: ["!(left && stayed)"]"#, ROOF);
+    let d = dir.display().to_string();
+    let out = quill(&["explore", &d], None);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "a failed expectation fails the run:\n{text}");
+    assert!(text.contains("Expectations: 2 of 4 FAIL on some path"), "{text}");
+    assert!(text.contains("replay: printf '1\\n' | quill play"), "a replayable command:\n{text}");
+    let out = quill(&["random", "40", &d], None);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text.contains("2 expectation(s) failed"), "{text}");
+    // Recorded as tests, they fail until the story keeps its promise.
+    let tests = dir.join("tests");
+    let out = quill(&["explore", &d, "--record", &tests.display().to_string()], None);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("expectation-1.ron"));
+    let out = quill(&["test", &d], None);
+    assert!(!out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+}
+
+#[test]
+fn an_expectation_that_holds_everywhere_is_proved() {
+    let dir = scratch("kept");
+    // Every way down passes through telling her.
+    let nodes = ROOF
+        .replace(r#"Choice("Go straight down", "b"),"#, "")
+        .replace(r#"Choice(text: "Tell her everything", to: "a2", do: ["told = true"]),"#, r#"Choice("Tell her everything", "a2"),"#)
+        .replace(r#"Node(id: "a2", text:"#, r#"Node(id: "a2", do: ["told = true"], text:"#)
+        .replace(r#"Choice("Go down at last", "b")"#, r#"Choice("Go down at last", "a2")"#)
+        .replace(r#"Choice(text: "Change his mind", to: "d", do: ["left = true", "stayed = true"]),"#, "");
+    story_in(&dir, ROOF_VARS, END, "", &nodes);
+    let out = quill(&["explore", &dir.display().to_string()], None);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("Expectations: all 3 hold on every path (proved by the complete exploration)"), "{text}");
+}
+
+#[test]
+fn expectations_are_type_checked_and_located() {
+    let dir = scratch("typed");
+    write(
+        &dir.join("story.ron"),
+        r#"Story(id: "p", title: "P", start: "a", files: ["a.ron"], variables: [Int(name: "n")], endings: [Ending(id: "end", title: "End")], invariants: ["n"])"#,
+    );
+    write(&dir.join("a.ron"), r#"Chapter(title: "A", nodes: [Node(id: "a", expect: "seen(nowhere)", text: "x", ending: "end")])"#);
+    let loaded = load_dir(&dir);
+    let lines: Vec<String> = loaded.diagnostics.iter().map(|d| d.locate(&loaded.sources).one_line()).collect();
+    assert!(lines.iter().any(|l| l.contains("story.ron:1:") && l.contains("E01")), "the invariant is not a condition: {lines:?}");
+    assert!(lines.iter().any(|l| l.contains("a.ron:1:") && l.contains("nowhere")), "unknown node in an expectation: {lines:?}");
+}
+
+/// Eight binary choices; the secret needs all eight "yes": 1 in 256 at random.
+fn ladder() -> String {
+    let mut nodes = String::new();
+    for i in 0..8 {
+        let next = if i == 7 { "gate".to_string() } else { format!("s{}", i + 1) };
+        nodes.push_str(&format!(
+            r#"Node(id: "{}", text: "Step {i}.", choices: [Choice(text: "Yes", to: "{next}", do: ["x += 1"]), Choice("No", "{next}")]),"#,
+            if i == 0 { "a".to_string() } else { format!("s{i}") }
+        ));
+    }
+    nodes.push_str(r#"Node(id: "gate", next: [If("x == 8", "top"), If("x >= 4", "mid"), Else("low")]),"#);
+    nodes.push_str(r#"Node(id: "top", ending: "top"), Node(id: "mid", ending: "mid"), Node(id: "low", ending: "low"),"#);
+    nodes
+}
+
+#[test]
+fn guided_search_reaches_what_random_play_misses() {
+    let dir = scratch("ladder");
+    let endings = r#"Ending(id: "top", title: "Top"), Ending(id: "mid", title: "Mid"), Ending(id: "low", title: "Low")"#;
+    let story = story_in(&dir, r#"Int(name: "x", default: 0, min: 0, max: 8)"#, endings, "", &ladder());
+    let first = |mode: Mode| {
+        let mut k = 0u64;
+        let mut at = None;
+        let cov = search(&story, 0, 60, mode, |run, _| {
+            k += 1;
+            if run.ending == Some(0) && at.is_none() {
+                at = Some(k);
+            }
+        });
+        (at, cov)
+    };
+    let (random_at, random_cov) = first(Mode::Random);
+    let (guided_at, guided_cov) = first(Mode::Guided);
+    assert_eq!(random_at, None, "1 in 256: random play misses it in 60 runs");
+    assert!(guided_at.is_some_and(|k| k <= 30), "guided search aims at `x == 8`: {guided_at:?}");
+    assert!(guided_cov.total(&story).covered > random_cov.total(&story).covered);
+    // What was never covered is listed in words.
+    assert!(random_cov.missing(&story, 100).iter().any(|m| m == "ending `top` never reached"), "{:?}", random_cov.missing(&story, 100));
+    // Deterministic: the same seed gives the same runs.
+    assert_eq!(first(Mode::Guided).0, guided_at);
+}
+
+#[test]
+fn a_guided_run_replays_in_the_game_with_its_seed() {
+    let story = crate::support::story("stories/tutorial");
+    let mut runs = Vec::new();
+    search(&story, 3, 40, Mode::Guided, |run, _| runs.push(run.clone()));
+    for run in runs.iter().filter(|r| r.ending.is_some()) {
+        let mut r = Runner::new(Arc::clone(&story), run.seed);
+        for (ci, typed) in &run.choices {
+            assert!(r.choose(*ci, typed.as_deref()).is_ok());
+        }
+        assert_eq!(r.ended(), run.ending, "seed {}", run.seed);
+        assert_eq!(r.state().vars, run.state.vars);
+    }
+}
+
+#[test]
+fn the_balance_report_shows_shares_ranges_idle_choices_and_narrow_endings() {
+    let dir = scratch("balance");
+    let mut nodes = ladder();
+    // A choice point that changes nothing read later: flavour.
+    nodes = nodes.replace(
+        r#"Node(id: "a", text: "Step 0.""#,
+        r#"Node(id: "a", text: "Coat?", choices: [Choice(text: "The red coat", reply: "Red suits the rain.", to: "a0"), Choice(text: "The grey one", reply: "Grey, then.", to: "a0")]),
+           Node(id: "a0", text: "Step 0.""#,
+    );
+    nodes = nodes.replace(r#"start: "a""#, "");
+    let endings = r#"Ending(id: "top", title: "Top"), Ending(id: "mid", title: "Mid"), Ending(id: "low", title: "Low")"#;
+    story_in(&dir, r#"Int(name: "x", default: 0, min: 0, max: 8)"#, endings, "", &nodes);
+    let out = quill(&["stats", "--balance", "--runs", "200", "--format", "json", &dir.display().to_string()], None);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    assert_eq!(v["exploration_complete"], true);
+    let top = &v["endings"][0];
+    assert_eq!(top["id"], "top");
+    assert_eq!(top["exact_range"]["x"], serde_json::json!([8, 8]), "{top}");
+    assert_eq!(v["endings"][1]["exact_range"]["x"], serde_json::json!([4, 7]));
+    let idle: Vec<&str> = v["idle_choice_points"].as_array().into_iter().flatten().filter_map(|x| x["node"].as_str()).collect();
+    assert_eq!(idle, ["a"], "the coat changes nothing read later; each ladder step does");
+    let narrow: Vec<&str> = v["narrow_endings"].as_array().into_iter().flatten().filter_map(|x| x["id"].as_str()).collect();
+    assert!(narrow.contains(&"top"), "{narrow:?}");
+    assert!(v["endings"][0]["guided_share"].as_f64().unwrap_or(0.0) > v["endings"][0]["random_share"].as_f64().unwrap_or(1.0));
+}
