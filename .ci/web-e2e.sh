@@ -9,6 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 OUT=${EPISTLE_WEB_E2E_OUT:-$(mktemp -d /tmp/epistle-web-e2e.XXXXXX)}
+# The folder may not exist yet: the server's log goes there before the test runs.
+mkdir -p "$OUT"
 DIST=${EPISTLE_WEB_DIST:-$ROOT/dist}
 say() { printf 'web-e2e: %s\n' "$*"; }
 

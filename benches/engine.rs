@@ -68,6 +68,15 @@ fn exploring(c: &mut Criterion) {
             b.iter(|| black_box(explore(&story, Limits { max_states: 200_000, ..Limits::default() }).states))
         });
     }
+    // The shape of Dear Someone: 250 nodes, six counters 0..10 moved by nearly every
+    // choice, endings gated on all six. Its exact state space is far beyond the
+    // bound; this measures the rate at which states are explored.
+    if let Some(story) = synth::counters_story(250).compile().story {
+        let limits = Limits { max_states: 300_000, ..Limits::default() };
+        let states = explore(&story, limits).states as u64;
+        g.throughput(Throughput::Elements(states));
+        g.bench_function(BenchmarkId::new("counters", 250), |b| b.iter(|| black_box(explore(&story, limits).states)));
+    }
     g.finish();
 }
 

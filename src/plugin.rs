@@ -56,6 +56,17 @@ pub enum EpistleSet {
     Commands,
 }
 
+/// What the front end shows that a page or a test may wait on: the label of the
+/// widget with the keyboard focus, and whether the page's text is all revealed. The
+/// front end fills it; the web build publishes it with the status.
+#[derive(Resource, Clone, Debug, Default, PartialEq, Eq)]
+pub struct FrontStatus {
+    /// The focused widget's label, if a widget has the focus.
+    pub focus: Option<String>,
+    /// On the play screen: the text is revealed and the choices are shown.
+    pub revealed: bool,
+}
+
 /// Configuration the plugin was built with, as a resource for its systems.
 #[derive(Resource, Clone, Debug)]
 pub struct EpistleConfig {
@@ -75,20 +86,20 @@ pub struct EpistleConfig {
 /// ```no_run
 /// # use bevy::prelude::*;
 /// # use epistle::plugin::EpistlePlugin;
+/// # use epistle::ui::EpistleUiPlugin;
 /// App::new()
 ///     .add_plugins(DefaultPlugins)
-///     .add_plugins(EpistlePlugin::new("dear-someone/story.ron"))
+///     .add_plugins((EpistlePlugin::new("dear-someone/story.ron"), EpistleUiPlugin))
 ///     .run();
 /// ```
 ///
-/// With [`EpistlePlugin::headless`] it adds no screens and needs no window: a game
-/// with its own front end (or a test) sends [`StoryCommand`]s and reads
+/// The engine knows nothing of its front end: alone it adds no screens and needs no
+/// window. A game with its own front end (or a test) sends [`StoryCommand`]s and reads
 /// [`StoryNotice`]s and the [`Session`] resource.
 #[derive(Clone, Debug)]
 pub struct EpistlePlugin {
     config: EpistleConfig,
     data_dir: Option<PathBuf>,
-    screens: bool,
 }
 
 impl EpistlePlugin {
@@ -96,7 +107,7 @@ impl EpistlePlugin {
     pub fn new(story: impl Into<String>) -> EpistlePlugin {
         let story = story.into();
         let display_dir = story.rsplit_once('/').map_or(String::new(), |(d, _)| d.to_string());
-        EpistlePlugin { config: EpistleConfig { story, display_dir, seed: None, start: None }, data_dir: None, screens: true }
+        EpistlePlugin { config: EpistleConfig { story, display_dir, seed: None, start: None }, data_dir: None }
     }
 
     /// Names the story's folder in diagnostics (the asset path is relative to the
@@ -130,13 +141,6 @@ impl EpistlePlugin {
         self.config.start = Some((node.into(), sets));
         self
     }
-
-    /// Leaves out the egui screens: no window or renderer is needed.
-    #[must_use]
-    pub fn headless(mut self) -> EpistlePlugin {
-        self.screens = false;
-        self
-    }
 }
 
 impl Plugin for EpistlePlugin {
@@ -151,10 +155,5 @@ impl Plugin for EpistlePlugin {
         app.add_plugins((messages::plugin, asset::plugin, persist::plugin, session::plugin, settings::plugin, transfer::plugin));
         #[cfg(target_arch = "wasm32")]
         app.add_plugins(browser::plugin);
-        // The one place the engine names its front end: composing it. The screens
-        // depend on everything above; nothing here depends on them.
-        if self.screens {
-            app.add_plugins(crate::ui::plugin);
-        }
     }
 }

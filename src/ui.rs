@@ -269,6 +269,25 @@ fn show_toasts(mut contexts: EguiContexts, ui: Res<UiState>, mood: Res<MoodPalet
     Ok(())
 }
 
+/// Notes which widget has the keyboard focus (by the label it noted, see
+/// [`widgets::note_focus`]) and whether the page is revealed, for pages and tests to
+/// wait on.
+fn front_status(
+    mut contexts: EguiContexts,
+    reveal: Res<reveal::Reveal>,
+    screen: Res<State<Screen>>,
+    mut status: ResMut<crate::plugin::FrontStatus>,
+) -> Result {
+    let ctx = contexts.ctx_mut()?;
+    let mut next = status.clone();
+    next.focus = widgets::focused_label(ctx);
+    next.revealed = *screen.get() == Screen::Playing && reveal.done;
+    if next != *status {
+        *status = next;
+    }
+    Ok(())
+}
+
 /// Applies the full-screen setting to the window.
 fn window_mode(settings: Res<Settings>, mut windows: Query<&mut Window, With<bevy::window::PrimaryWindow>>) {
     use bevy::window::{MonitorSelection, WindowMode};
@@ -290,9 +309,20 @@ pub fn rule(palette: &Palette) -> Color32 {
     theme::mix(palette.bg, palette.text, 0.18)
 }
 
-/// The screens and everything they share. Added by [`crate::plugin::EpistlePlugin`]
-/// unless it is headless.
-pub fn plugin(app: &mut App) {
+/// The egui front end as a plugin: every screen, the theme, the widgets. Add it beside
+/// [`crate::plugin::EpistlePlugin`] for the bundled game's screens; leave it out to
+/// drive the engine from a front end of your own.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct EpistleUiPlugin;
+
+impl Plugin for EpistleUiPlugin {
+    fn build(&self, app: &mut App) {
+        plugin(app);
+    }
+}
+
+/// The screens and everything they share (see [`EpistleUiPlugin`]).
+fn plugin(app: &mut App) {
     if !app.is_plugin_added::<EguiPlugin>() {
         app.add_plugins(EguiPlugin::default());
     }
@@ -312,7 +342,8 @@ pub fn plugin(app: &mut App) {
     app.add_systems(Last, awake_while_settling);
     app.add_systems(PreUpdate, fonts_for_new_contexts.after(EguiPreUpdateSet::InitContexts).before(EguiPreUpdateSet::BeginPass));
     app.add_systems(EguiPrimaryContextPass, style.before(ScreenPass));
-    app.add_systems(EguiPrimaryContextPass, show_toasts.after(ScreenPass));
+    app.add_systems(EguiPrimaryContextPass, (show_toasts, front_status).after(ScreenPass));
+    app.init_resource::<crate::plugin::FrontStatus>();
     app.configure_sets(EguiPrimaryContextPass, ScreenPass);
     app.add_plugins((
         reveal::plugin,

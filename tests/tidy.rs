@@ -36,6 +36,30 @@ fn the_narrative_core_never_names_bevy_or_egui() {
 }
 
 #[test]
+fn the_engine_plugin_knows_nothing_of_its_front_end() {
+    // Layers point down: core <- plugin <- ui <- bin. The engine never names the egui
+    // front end (doc examples aside, which show a game composing both).
+    let mut files = vec![root().join("src/plugin.rs")];
+    rust_files(&root().join("src/plugin"), &mut files);
+    assert!(files.len() > 5);
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap_or_default();
+        for (n, line) in text.lines().enumerate() {
+            let code = line.trim_start();
+            if code.starts_with("//") {
+                continue;
+            }
+            assert!(
+                !(code.contains("crate::ui") || code.contains("bevy_egui") || code.contains("egui::")),
+                "{}:{}: the engine must not depend on its front end: {line}",
+                f.display(),
+                n + 1
+            );
+        }
+    }
+}
+
+#[test]
 fn the_narrative_core_has_no_wall_clock() {
     // Determinism, and `Instant::now()` panics on wasm32: time is the caller's.
     let mut files = vec![root().join("src/narrative.rs")];

@@ -55,7 +55,8 @@ if [ "$OPT" != 1 ]; then
     wasm-opt -Oz --strip-debug --strip-producers "$NEW/epistle_bg.wasm" -o "$NEW/epistle_bg.opt.wasm"
     mv "$NEW/epistle_bg.opt.wasm" "$NEW/epistle_bg.wasm"
 fi
-cp web/index.html "$NEW/index.html"
+# The page knows the game's size, for the loading bar's progress.
+sed "s/__EPISTLE_WASM_BYTES__/$(stat -c %s "$NEW/epistle_bg.wasm")/" web/index.html > "$NEW/index.html"
 
 # Stories go through `quill bundle`: checked, and only the files their manifests list.
 say "bundling the stories"
@@ -65,10 +66,25 @@ for manifest in stories/*/story.ron; do
     "$TARGET/debug/quill" bundle "$dir" "$NEW/stories/$(basename "$dir")"
 done
 
+# Precompressed twins for hosts that serve them (web/serve.py does): gzip always,
+# brotli when Debian's `brotli` is there (it is installed when missing).
+if ! command -v brotli >/dev/null && command -v apt-get >/dev/null; then
+    say "installing brotli"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends brotli >/dev/null 2>&1 || true
+fi
+find "$NEW" -type f \( -name '*.wasm' -o -name '*.js' -o -name '*.html' -o -name '*.ron' \) | while read -r f; do
+    gzip -9 -k -n -f "$f"
+    if command -v brotli >/dev/null; then brotli -q 11 -k -f "$f"; fi
+done
+
 rm -rf "$OUT"
 mv "$NEW" "$OUT"
 raw=$(stat -c %s "$OUT/epistle_bg.wasm")
-gz=$(gzip -9 -c "$OUT/epistle_bg.wasm" | wc -c)
+gz=$(stat -c %s "$OUT/epistle_bg.wasm.gz")
 say "built $OUT"
-say "epistle_bg.wasm: $(( raw / 1024 )) KiB, $(( gz / 1024 )) KiB gzipped"
+if [ -f "$OUT/epistle_bg.wasm.br" ]; then
+    say "epistle_bg.wasm: $(( raw / 1024 )) KiB, $(( gz / 1024 )) KiB gzipped, $(( $(stat -c %s "$OUT/epistle_bg.wasm.br") / 1024 )) KiB brotli"
+else
+    say "epistle_bg.wasm: $(( raw / 1024 )) KiB, $(( gz / 1024 )) KiB gzipped"
+fi
 say "serve it with: bash web/serve.sh"

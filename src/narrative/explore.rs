@@ -872,9 +872,7 @@ pub fn explore(story: &Story, limits: Limits) -> Exploration {
                 &mut Record { seen: &mut conds, base: &cond_base, choices: &choice_counts, reached: &mut node_reached, broken: &mut hits },
             );
             for site in hits.drain(..) {
-                if !broken.contains_key(&site) {
-                    broken.insert(site, g.pending_path(&p));
-                }
+                broken.entry(site).or_insert_with(|| g.pending_path(&p));
             }
             if let Stop::Random(at) = stop {
                 if p.chances.len() < MAX_CHANCES {
@@ -994,11 +992,11 @@ pub fn explore(story: &Story, limits: Limits) -> Exploration {
                 }
                 let to = flow::take(story, &mut st, ci, &mut Broken(&mut hits));
                 for site in hits.drain(..) {
-                    if !broken.contains_key(&site) {
+                    broken.entry(site).or_insert_with(|| {
                         let mut path = g.path_to(s);
                         path.push(Step::Choose { node: scratch.node, choice: ci as u32, input: g.typed.get(input as usize).cloned() });
-                        broken.insert(site, path);
-                    }
+                        path
+                    });
                 }
                 pending.push(Pending { st, from: s, node: scratch.node, choice: ci as u32, chances: Vec::new(), enter: to, input });
             }

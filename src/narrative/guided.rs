@@ -596,6 +596,9 @@ fn start(story: &Story, seed: u64) -> Play {
     p
 }
 
+/// A choice made: its index in the node's `choices`, and the text typed.
+type Pick = (u32, Option<String>);
+
 /// How a run picks among the options.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
@@ -613,7 +616,7 @@ pub fn search(story: &Story, seed: u64, runs: u64, mode: Mode, mut each: impl Fn
     let mut total = Coverage::new(story);
     let mut pick = StoryRng::seeded(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0x5EED);
     // Runs that found something new: (seed, choices), replayed as prefixes.
-    let mut corpus: Vec<(u64, Vec<(u32, Option<String>)>)> = Vec::new();
+    let mut corpus: Vec<(u64, Vec<Pick>)> = Vec::new();
     let int_max: Vec<Option<i64>> = story.vars.iter().map(|d| matches!(d.default, Value::Int(_)).then_some(d.max).flatten()).collect();
     for i in 0..runs {
         let (run_seed, prefix) = match mode {

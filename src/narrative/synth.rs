@@ -86,6 +86,89 @@ pub fn story(nodes: usize) -> Synthetic {
     Synthetic { manifest, chapters }
 }
 
+/// A story with the shape of *Dear Someone*, the hard case for exhaustive
+/// exploration: `nodes` nodes (about 250) in eight chapters, six counters ranged 0..10
+/// that nearly every choice moves (one up, often another down), a few flags, and
+/// seven endings gated on all six counters at the end. Exploring it exactly means
+/// following every combination of counter values the choices can produce.
+pub fn counters_story(nodes: usize) -> Synthetic {
+    const COUNTERS: [&str; 6] = ["openness", "curiosity", "courage", "friendship", "possessiveness", "respect"];
+    let nodes = nodes.max(40);
+    let chapters = 8;
+    let per = nodes / chapters;
+    let mut manifest = String::from("Story(\n    id: \"counters\",\n    title: \"Counters\",\n    start: \"k0_0\",\n    files: [");
+    for f in 0..chapters {
+        let _ = write!(manifest, "\"k{f}.ron\", ");
+    }
+    manifest.push_str("],\n    variables: [\n");
+    for c in COUNTERS {
+        let _ = writeln!(manifest, "        Int(name: \"{c}\", default: 0, min: 0, max: 10),");
+    }
+    // Set by third options (odd moments: k % 4 is 1 or 3).
+    for f in [1, 3] {
+        let _ = writeln!(manifest, "        Bool(name: \"flag{f}\"),");
+    }
+    manifest.push_str("    ],\n    endings: [");
+    for e in 0..7 {
+        let _ = write!(manifest, "Ending(id: \"end{e}\", title: \"Ending {e}\"), ");
+    }
+    manifest.push_str("],\n)\n");
+    let mut files = Vec::with_capacity(chapters);
+    for f in 0..chapters {
+        let mut s = format!("Chapter(title: \"Part {f}\", nodes: [\n");
+        for i in 0..per {
+            let here = format!("k{f}_{i}");
+            let next = if i + 1 < per {
+                format!("k{f}_{}", i + 1)
+            } else if f + 1 < chapters {
+                format!("k{}_0", f + 1)
+            } else {
+                "gate".to_string()
+            };
+            let k = f * per + i;
+            // Every third node is a passage that flows on; the others offer two or
+            // three choices, each moving counters.
+            if k % 3 == 2 {
+                let _ = writeln!(s, "  Node(id: \"{here}\", text: \"A quiet moment {k}.\", next: \"{next}\"),");
+                continue;
+            }
+            let _ = writeln!(s, "  Node(id: \"{here}\", text: \"A moment {k}.\", choices: [");
+            let fan = 2 + k % 2;
+            for c in 0..fan {
+                let up = COUNTERS[(k * 5 + c * 2) % 6];
+                let down = COUNTERS[(k * 5 + c * 2 + 3) % 6];
+                let extra = if c == 2 { format!(", \"flag{} = true\"", k % 4) } else { String::new() };
+                let effect = if (k + c).is_multiple_of(2) {
+                    format!("\"{up} += 1\", \"{down} -= 1\"{extra}")
+                } else {
+                    format!("\"{up} += 1\"{extra}")
+                };
+                let _ = writeln!(s, "    Choice(text: \"Option {c} of {k}\", to: \"{next}\", do: [{effect}]),");
+            }
+            s.push_str("  ]),\n");
+        }
+        if f + 1 == chapters {
+            s.push_str(concat!(
+                "  Node(id: \"gate\", next: [\n",
+                "    If(\"possessiveness >= 5 && possessiveness > respect\", \"x1\"),\n",
+                "    If(\"respect <= 1\", \"x2\"),\n",
+                "    If(\"openness >= 5 && friendship >= 5 && curiosity >= 5 && respect >= 6 && courage >= 4 && possessiveness <= 1\", \"x6\"),\n",
+                "    If(\"openness >= 5 && friendship >= 5\", \"x3\"),\n",
+                "    If(\"courage >= 4 && flag1\", \"x4\"),\n",
+                "    If(\"openness <= 2 && !flag3\", \"x5\"),\n",
+                "    Else(\"x0\"),\n",
+                "  ]),\n",
+            ));
+            for e in 0..7 {
+                let _ = writeln!(s, "  Node(id: \"x{e}\", text: \"Ending {e}.\", ending: \"end{e}\"),");
+            }
+        }
+        s.push_str("])\n");
+        files.push((format!("k{f}.ron"), s));
+    }
+    Synthetic { manifest, chapters: files }
+}
+
 impl Synthetic {
     /// The files as a loader would have read them.
     pub fn files(&self) -> (super::source::SourceFile, Vec<super::load::ChapterFile>) {
@@ -103,6 +186,14 @@ impl Synthetic {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_counters_story_loads_clean() {
+        let loaded = super::counters_story(250).compile();
+        let problems: Vec<String> = loaded.diagnostics.iter().map(|d| d.locate(&loaded.sources).one_line()).collect();
+        assert!(problems.is_empty(), "{problems:?}");
+        assert!(loaded.story.is_some_and(|s| s.nodes.len() >= 250));
+    }
+
     #[test]
     fn generated_stories_load_clean() {
         let s = super::story(1200);

@@ -166,13 +166,18 @@ struct Status<'a> {
     screen: String,
     #[serde(flatten)]
     place: super::session::Place<'a>,
+    /// The focused widget's label (a test waits for it before pressing Enter).
+    focus: Option<&'a str>,
+    /// The page's text is revealed and its choices shown.
+    revealed: bool,
 }
 
-/// Publishes the status when the page or the screen changes.
+/// Publishes the status when the page, the screen or the front end's state changes.
 fn publish(
     mut notices: MessageReader<super::StoryNotice>,
     session: Res<super::Session>,
     screen: Res<State<super::Screen>>,
+    front: Res<super::FrontStatus>,
     mut last: Local<Option<super::Screen>>,
 ) {
     let mut page_changed = false;
@@ -184,11 +189,12 @@ fn publish(
             _ => {}
         }
     }
-    if !page_changed && *last == Some(*screen.get()) {
+    if !page_changed && *last == Some(*screen.get()) && !front.is_changed() {
         return;
     }
     *last = Some(*screen.get());
-    let status = Status { screen: format!("{:?}", screen.get()), place: session.place() };
+    let status =
+        Status { screen: format!("{:?}", screen.get()), place: session.place(), focus: front.focus.as_deref(), revealed: front.revealed };
     if let Ok(json) = serde_json::to_string(&status) {
         publish_status(&json);
     }
@@ -206,6 +212,9 @@ fn ready_when_drawn(screen: Res<State<super::Screen>>, mut told: Local<bool>) {
 }
 
 pub(super) fn plugin(app: &mut App) {
-    app.add_systems(Update, publish.after(super::EpistleSet::Commands));
+    app.init_resource::<super::FrontStatus>();
+    // Last: after the front end has drawn this frame and noted its focus and reveal,
+    // so the status never pairs a new page with the old page's state.
+    app.add_systems(Last, publish);
     app.add_systems(Last, ready_when_drawn);
 }

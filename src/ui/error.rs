@@ -2,7 +2,7 @@
 //! column, message, the likely fix), rendered from the same data as `quill check`.
 
 use super::theme::{Palette, story_font};
-use super::widgets::{centred_column, small_caps};
+use super::widgets::{button, centred_column, small_caps};
 use super::{MoodPalette, ScreenPass, page, palette_now};
 use crate::narrative::{LocatedDiagnostic, Severity};
 use crate::plugin::{LoadErrors, Screen, StoryCommand};
@@ -44,14 +44,14 @@ pub fn error_screen(ui: &mut Ui, view: &ErrorView) -> Option<ErrorAction> {
             ui.label(RichText::new(format!("{errors} problem{s} in {}. Fix them and press Try again.", view.story)).color(p.muted));
             ui.add_space(8.0);
             ui.horizontal(|ui| {
-                let retry = ui.button("Try again");
+                let retry = button(ui, "Try again");
                 if ui.memory(|m| m.focused().is_none()) {
                     retry.request_focus();
                 }
                 if retry.clicked() {
                     action = Some(ErrorAction::Retry);
                 }
-                if !cfg!(target_arch = "wasm32") && ui.button("Quit").clicked() {
+                if !cfg!(target_arch = "wasm32") && button(ui, "Quit").clicked() {
                     action = Some(ErrorAction::Quit);
                 }
             });

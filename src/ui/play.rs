@@ -3,7 +3,7 @@
 
 use super::reveal::{Reveal, passage_lengths};
 use super::theme::{Palette, mix, story_font};
-use super::widgets::{centred_column, choice_button, column_width, menu_button, paragraph, small_caps, voice_wave};
+use super::widgets::{button, centred_column, choice_button, column_width, menu_button, paragraph, small_button, small_caps, voice_wave};
 use super::{MoodPalette, ScreenPass, UiState, page, palette_now, rule};
 use crate::narrative::Severity;
 use crate::narrative::story::MAX_INPUT_CHARS;
@@ -429,10 +429,10 @@ fn prompt_box(ui: &mut Ui, prompt: &PromptView, p: &Palette, size: f32) -> Optio
         }
         let enter = r.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter));
         ui.horizontal(|ui| {
-            if ui.button("OK (Enter)").clicked() || enter {
+            if button(ui, "OK (Enter)").clicked() || enter {
                 action = Some(PlayAction::Choose { index: prompt.index, input: Some(text.clone()) });
             }
-            if ui.button("Cancel (Esc)").clicked() || ui.input(|i| i.key_pressed(Key::Escape)) {
+            if button(ui, "Cancel (Esc)").clicked() || ui.input(|i| i.key_pressed(Key::Escape)) {
                 action = Some(PlayAction::CancelPrompt);
             }
         });
@@ -531,7 +531,7 @@ fn migration_note(ui: &mut Ui, view: &PlayView) -> Option<PlayAction> {
         for line in &view.migration {
             ui.label(RichText::new(line).small().color(p.text));
         }
-        if ui.small_button("Got it").clicked() {
+        if small_button(ui, "Got it").clicked() {
             action = Some(PlayAction::DismissMigration);
         }
     });
@@ -548,7 +548,7 @@ fn history_panel(ui: &mut Ui, view: &PlayView) -> Option<PlayAction> {
         ui.horizontal(|ui| {
             ui.label(RichText::new("History").font(FontId::new(22.0, story_font(ui.ctx(), false))).color(p.text));
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                if ui.button("Close (H)").clicked() {
+                if button(ui, "Close (H)").clicked() {
                     action = Some(PlayAction::ToggleHistory);
                 }
             });

@@ -4,7 +4,7 @@
 //! save file. A file that cannot be read is shown with the reason and left alone.
 
 use super::theme::{Palette, story_font};
-use super::widgets::{centred_column, confirm, small_caps};
+use super::widgets::{button, centred_column, confirm, small_caps};
 use super::{Confirm, MoodPalette, ScreenPass, UiState, page, palette_now};
 use crate::plugin::persist::format_date;
 use crate::plugin::transfer;
@@ -70,14 +70,14 @@ pub fn saves_screen(ui: &mut Ui, view: &SavesView) -> Option<SavesAction> {
                 let title = if view.can_save { "Save or load" } else { "Load a game" };
                 ui.label(RichText::new(title).font(FontId::new(34.0, story_font(ui.ctx(), false))).color(p.text));
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                    let back = ui.button("Back (Esc)");
+                    let back = button(ui, "Back (Esc)");
                     if view.confirm.is_none() && ui.memory(|m| m.focused().is_none()) {
                         back.request_focus();
                     }
                     if back.clicked() {
                         action = Some(SavesAction::Back);
                     }
-                    if view.can_pick && ui.button("Import a save file…").clicked() {
+                    if view.can_pick && button(ui, "Import a save file…").clicked() {
                         action = Some(SavesAction::Import);
                     }
                 });
@@ -152,16 +152,16 @@ fn slot_row(ui: &mut Ui, slot: &SlotInfo, view: &SavesView) -> Option<SavesActio
                 let saved = matches!(slot.state, SlotState::Saved { .. });
                 let filled = !matches!(slot.state, SlotState::Empty);
                 let name = slot.id.label();
-                if saved && ui.button("Export").on_hover_text(format!("Export {name} as a file")).clicked() {
+                if saved && button(ui, "Export").on_hover_text(format!("Export {name} as a file")).clicked() {
                     action = Some(SavesAction::Export(slot.id));
                 }
-                if filled && ui.button("Delete").on_hover_text(format!("Delete {name}")).clicked() {
+                if filled && button(ui, "Delete").on_hover_text(format!("Delete {name}")).clicked() {
                     action = Some(SavesAction::Delete(slot.id));
                 }
-                if saved && ui.button("Load").on_hover_text(format!("Load {name}")).clicked() {
+                if saved && button(ui, "Load").on_hover_text(format!("Load {name}")).clicked() {
                     action = Some(SavesAction::Load(slot.id));
                 }
-                if view.can_save && slot.id != SlotId::Auto && ui.button("Save here").on_hover_text(format!("Save to {name}")).clicked() {
+                if view.can_save && slot.id != SlotId::Auto && button(ui, "Save here").on_hover_text(format!("Save to {name}")).clicked() {
                     action = Some(SavesAction::Save(slot.id));
                 }
             });

@@ -2,7 +2,7 @@
 //! Changes apply at once and are saved by the plugin.
 
 use super::theme::Palette;
-use super::widgets::{centred_column, paragraph, screen_header};
+use super::widgets::{button, centred_column, paragraph, screen_header};
 use super::{MoodPalette, ScreenPass, UiState, page, palette_now};
 use crate::plugin::{Screen, Settings, TextSpeed, ThemeChoice};
 use bevy::prelude::*;
@@ -71,7 +71,7 @@ pub fn settings_screen(ui: &mut Ui, view: &SettingsView) -> Option<SettingsActio
             ui.checkbox(&mut s.reduce_motion, "Reduce motion (no glow, waveform or colour fades)");
             ui.checkbox(&mut s.fullscreen, "Full screen");
             ui.add_space(18.0);
-            if ui.button("Restore defaults").clicked() {
+            if button(ui, "Restore defaults").clicked() {
                 s = Settings::default();
             }
             ui.add_space(8.0);

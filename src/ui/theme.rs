@@ -136,14 +136,16 @@ pub fn story_font(ctx: &egui::Context, italic: bool) -> FontFamily {
     }
 }
 
-/// The fonts: Noto Serif for the story (bundled in `assets/fonts`, SIL Open Font
-/// License, hinting removed: egui does not use it), egui's Ubuntu Light for the
-/// interface and Hack for code, each falling back on the others for missing glyphs.
+/// The fonts: Noto Serif for the story (SIL Open Font License), Ubuntu Light for the
+/// interface (Ubuntu Font Licence) and Hack for code (MIT), each falling back on the
+/// others for missing glyphs. All four are cut down by `assets/fonts/subset.sh` to
+/// the characters a Latin-script story uses (the full fonts stay in
+/// `assets/fonts/full/` for a translation to widen).
 pub fn font_definitions() -> egui::FontDefinitions {
     let mut fonts = egui::FontDefinitions::empty();
     let data = [
-        ("ubuntu-light", epaint_default_fonts::UBUNTU_LIGHT),
-        ("hack", epaint_default_fonts::HACK_REGULAR),
+        ("ubuntu-light", include_bytes!("../../assets/fonts/Ubuntu-Light.ttf").as_slice()),
+        ("hack", include_bytes!("../../assets/fonts/Hack-Regular.ttf").as_slice()),
         ("noto-serif", include_bytes!("../../assets/fonts/NotoSerif-Regular.ttf").as_slice()),
         ("noto-serif-italic", include_bytes!("../../assets/fonts/NotoSerif-Italic.ttf").as_slice()),
     ];

@@ -52,7 +52,42 @@ pub fn paragraph(ui: &Ui, text: &str, size: f32, colour: Color32, italic: bool, 
 pub fn menu_button(ui: &mut Ui, text: &str, enabled: bool, width: f32) -> Response {
     let button =
         egui::Button::new(RichText::new(text).size(ui.text_style_height(&egui::TextStyle::Button) * 1.1)).min_size(Vec2::new(width, 0.0));
-    ui.add_enabled(enabled, button)
+    let r = ui.add_enabled(enabled, button);
+    note_focus(ui, &r, text);
+    r
+}
+
+/// A plain button whose label is noted when it has the keyboard focus.
+pub fn button(ui: &mut Ui, text: &str) -> Response {
+    let r = ui.button(text);
+    note_focus(ui, &r, text);
+    r
+}
+
+/// A small button whose label is noted when it has the keyboard focus.
+pub fn small_button(ui: &mut Ui, text: &str) -> Response {
+    let r = ui.small_button(text);
+    note_focus(ui, &r, text);
+    r
+}
+
+const FOCUS_LABEL: &str = "epistle_focus_label";
+
+/// Notes the label of the widget that has the keyboard focus (each widget notes its
+/// own every frame), so pages and tests can wait on it: see [`focused_label`].
+pub fn note_focus(ui: &Ui, r: &Response, label: &str) {
+    if r.has_focus() {
+        let pass = ui.ctx().cumulative_pass_nr();
+        ui.data_mut(|d| d.insert_temp(egui::Id::new(FOCUS_LABEL), (r.id, label.to_string(), pass)));
+    }
+}
+
+/// The label of the widget with the keyboard focus, if it noted one this pass (a
+/// focus left on a widget no longer drawn names nothing).
+pub fn focused_label(ctx: &egui::Context) -> Option<String> {
+    let focused = ctx.memory(|m| m.focused())?;
+    let (id, label, pass): (egui::Id, String, u64) = ctx.data(|d| d.get_temp(egui::Id::new(FOCUS_LABEL)))?;
+    (id == focused && pass == ctx.cumulative_pass_nr()).then_some(label)
 }
 
 /// A choice: its number key, its text (wrapped), and a frame that lights up when
@@ -82,6 +117,7 @@ pub fn choice_button(
         _ => text.to_string(),
     };
     response.widget_info(|| WidgetInfo::labeled(WidgetType::Button, enabled, &label));
+    note_focus(ui, &response, &label);
     if ui.is_rect_visible(rect) {
         let lit = enabled && (response.hovered() || response.has_focus());
         let fill =
@@ -148,11 +184,11 @@ pub fn confirm(ui: &mut Ui, title: &str, body: &str, yes: &str, palette: &Palett
         ui.label(RichText::new(body).color(palette.muted));
         ui.add_space(14.0);
         ui.horizontal(|ui| {
-            let no = ui.button("Cancel");
+            let no = button(ui, "Cancel");
             if ui.memory(|m| m.focused().is_none()) {
                 no.request_focus();
             }
-            let yes = ui.button(yes);
+            let yes = button(ui, yes);
             if yes.clicked() {
                 Some(true)
             } else if no.clicked() {
@@ -177,7 +213,7 @@ pub fn screen_header(ui: &mut Ui, title: &str, palette: &Palette) -> bool {
     ui.horizontal(|ui| {
         ui.label(RichText::new(title).font(FontId::new(34.0, story_font(ui.ctx(), false))).color(palette.text));
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            let button = ui.button("Back (Esc)");
+            let button = button(ui, "Back (Esc)");
             if ui.memory(|m| m.focused().is_none()) {
                 button.request_focus();
             }

@@ -22,7 +22,7 @@ fn hear(mut reader: MessageReader<StoryNotice>, mut heard: ResMut<Heard>) {
 fn app(story: &str, data: &Path) -> App {
     let mut app = App::new();
     app.add_plugins((MinimalPlugins, StatesPlugin, AssetPlugin { file_path: fixtures().display().to_string(), ..default() }));
-    app.add_plugins(EpistlePlugin::new(format!("{story}/story.ron")).with_data_dir(data).with_seed(7).headless());
+    app.add_plugins(EpistlePlugin::new(format!("{story}/story.ron")).with_data_dir(data).with_seed(7));
     app.init_resource::<Heard>().add_systems(Update, hear.after(EpistleSet::Commands));
     app
 }
@@ -369,7 +369,7 @@ fn try_again_reloads_a_fixed_story() {
     }
     let mut app = App::new();
     app.add_plugins((MinimalPlugins, StatesPlugin, AssetPlugin { file_path: root.display().to_string(), ..default() }));
-    app.add_plugins(EpistlePlugin::new("story/story.ron").with_data_dir(data_dir("reload-data")).headless());
+    app.add_plugins(EpistlePlugin::new("story/story.ron").with_data_dir(data_dir("reload-data")));
     assert!(app.until(|w| *w.resource::<State<Screen>>().get() == Screen::Error));
     let fixed =
         std::fs::read_to_string(dir.join("01-a.ron")).expect("read").replace("\"nowhere\"", "\"begin\"").replace("{missing_var}", "Bye.");
@@ -388,7 +388,7 @@ fn editable(test: &str) -> (App, std::path::PathBuf) {
     }
     let mut app = App::new();
     app.add_plugins((MinimalPlugins, StatesPlugin, AssetPlugin { file_path: root.display().to_string(), ..default() }));
-    app.add_plugins(EpistlePlugin::new("story/story.ron").with_data_dir(data_dir(&format!("{test}-data"))).with_seed(7).headless());
+    app.add_plugins(EpistlePlugin::new("story/story.ron").with_data_dir(data_dir(&format!("{test}-data"))).with_seed(7));
     app.init_resource::<Heard>().add_systems(Update, hear.after(EpistleSet::Commands));
     assert!(app.until(|w| *w.resource::<State<Screen>>().get() == Screen::Title));
     (app, dir)
@@ -438,9 +438,7 @@ fn live_editing_keeps_the_reader_in_place_and_survives_a_broken_save() {
 fn a_writer_can_begin_at_any_node_with_any_state() {
     let mut app = App::new();
     app.add_plugins((MinimalPlugins, StatesPlugin, AssetPlugin { file_path: fixtures().display().to_string(), ..default() }));
-    app.add_plugins(
-        EpistlePlugin::new("tiny/story.ron").with_data_dir(data_dir("start")).with_start("hall", vec!["lit=true".into()]).headless(),
-    );
+    app.add_plugins(EpistlePlugin::new("tiny/story.ron").with_data_dir(data_dir("start")).with_start("hall", vec!["lit=true".into()]));
     assert!(app.until(|w| *w.resource::<State<Screen>>().get() == Screen::Playing), "did not begin playing");
     assert_eq!(app.node(), "hall");
     let secret = app.session().runner().map(|r| r.choices().into_iter().any(|c| c.text.starts_with("Open the secret") && c.enabled));
@@ -448,7 +446,7 @@ fn a_writer_can_begin_at_any_node_with_any_state() {
 
     let mut bad = App::new();
     bad.add_plugins((MinimalPlugins, StatesPlugin, AssetPlugin { file_path: fixtures().display().to_string(), ..default() }));
-    bad.add_plugins(EpistlePlugin::new("tiny/story.ron").with_data_dir(data_dir("start-bad")).with_start("hal", vec![]).headless());
+    bad.add_plugins(EpistlePlugin::new("tiny/story.ron").with_data_dir(data_dir("start-bad")).with_start("hal", vec![]));
     assert!(bad.until(|w| *w.resource::<State<Screen>>().get() == Screen::Error));
     let errors = bad.world().resource::<LoadErrors>();
     assert!(errors.diagnostics.iter().any(|d| d.message.contains("did you mean `hall`?")), "{:?}", errors.diagnostics);

@@ -47,7 +47,32 @@ try {
   page.on("pageerror", (e) => {
     if (!String(e).includes("Using exceptions for control flow")) problems.push(String(e));
   });
+  // Every step waits for the state it needs (`window.epistleStatus`: the screen, the
+  // place in the story, the focused widget's label, whether the text is revealed),
+  // never for a length of time, so a slow frame cannot send a key to the wrong place.
   const status = async () => JSON.parse((await page.evaluate(() => window.epistleStatus)) || "{}");
+  const until = async (what, pred, arg, timeout = 30_000) => {
+    try {
+      await page.waitForFunction(
+        ([src, a]) => new Function("s", "a", `return (${src})(s, a)`)(JSON.parse(window.epistleStatus || "{}"), a),
+        [pred.toString(), arg],
+        { timeout },
+      );
+    } catch {
+      throw new Error(`waited for ${what}; the game is at ${JSON.stringify(await status())}`);
+    }
+    return status();
+  };
+  // Presses Tab until the widget with this label has the focus.
+  async function focusOn(label) {
+    for (let tries = 0; tries < 12; tries++) {
+      const s = await status();
+      if (s.focus === label) return s;
+      await page.keyboard.press("Tab");
+      await until(`the focus to move from "${s.focus}"`, (st, was) => st.focus !== was, s.focus ?? null, 5_000);
+    }
+    throw new Error(`"${label}" never took the focus; it is on "${(await status()).focus}"`);
+  }
 
   async function load(what) {
     await page.waitForFunction(() => window.epistleReadyMs || window.epistleFailed, null, { timeout: 120_000 });
@@ -55,25 +80,22 @@ try {
     if (failure) throw new Error(`the page says: ${failure}`);
     const ms = await page.evaluate(() => window.epistleReadyMs);
     say(`${what}: first frame after ${Math.round(ms)} ms`);
-    // The canvas has the keyboard focus; let the title settle before pressing keys.
-    await page.waitForFunction(() => (JSON.parse(window.epistleStatus || "{}").screen || "") === "Title", null, { timeout: 30_000 });
-    await page.waitForTimeout(500);
+    // The title is up and a button has the keyboard focus.
+    const s = await until("the title with a focused button", (st) => st.screen === "Title" && !!st.focus);
+    say(`${what}: "${s.focus}" has the focus`);
     return ms;
   }
 
-  // Takes the first choice on screen: skip the typewriter, press 1, until a turn passes.
+  // Takes choice n: skip the typewriter until the choices show, press n, wait a turn.
   async function choose(n) {
-    const before = (await status()).turn;
-    for (let tries = 0; tries < 40; tries++) {
+    let s = await until("the play screen", (st) => st.screen === "Playing");
+    while (!s.revealed) {
       await page.keyboard.press("Space");
-      await page.waitForTimeout(150);
-      await page.keyboard.press(String(n));
-      try {
-        await page.waitForFunction((t) => JSON.parse(window.epistleStatus || "{}").turn > t, before, { timeout: 700 });
-        return await status();
-      } catch {}
+      s = await until("the text to be revealed", (st) => st.revealed, null, 5_000).catch(() => status());
     }
-    throw new Error(`choice ${n} could not be made at ${JSON.stringify(await status())}`);
+    const before = s.turn;
+    await page.keyboard.press(String(n));
+    return until(`choice ${n} to be taken`, (st, t) => st.turn > t, before, 10_000);
   }
 
   await page.goto(url);
@@ -82,31 +104,35 @@ try {
   check(await page.evaluate(() => document.getElementById("cover").classList.contains("gone")), "the loading cover is gone");
 
   // The canvas follows the window.
+  const canvasIs = (w, h) =>
+    page.waitForFunction(([w, h]) => {
+      const c = document.getElementById("epistle");
+      return c.clientWidth === w && c.clientHeight === h;
+    }, [w, h], { timeout: 10_000 }).then(() => true, () => false);
   await page.setViewportSize({ width: 900, height: 640 });
-  await page.waitForTimeout(600);
+  const followed = await canvasIs(900, 640);
   const size = await page.evaluate(() => [document.getElementById("epistle").clientWidth, document.getElementById("epistle").clientHeight]);
-  check(size[0] === 900 && size[1] === 640, `the canvas follows a resized window (${size.join("x")})`);
+  check(followed, `the canvas follows a resized window (${size.join("x")})`);
   await page.screenshot({ path: `${out}/title-resized.png` });
   await page.setViewportSize({ width: 1280, height: 800 });
-  await page.waitForTimeout(600);
+  await canvasIs(1280, 800);
 
-  await page.keyboard.press("Enter"); // New game has the focus on a first visit.
-  await page.waitForFunction(() => JSON.parse(window.epistleStatus || "{}").screen === "Playing", null, { timeout: 10_000 });
+  await focusOn("New game"); // It has the focus on a first visit.
+  await page.keyboard.press("Enter");
+  await until("a new game", (st) => st.screen === "Playing");
   await choose(1);
   const played = await choose(2);
   say(`after two choices: ${JSON.stringify(played)}`);
   check(played.turn === 2, "two choices were made");
-  await page.waitForTimeout(600);
   await page.screenshot({ path: `${out}/played.png` });
 
   await page.reload();
   await load("reload");
-  await page.keyboard.press("Enter"); // Continue has the focus when there is an autosave.
-  await page.waitForFunction(() => JSON.parse(window.epistleStatus || "{}").screen === "Playing", null, { timeout: 10_000 });
-  const resumed = await status();
+  await focusOn("Continue"); // It has the focus when there is an autosave.
+  await page.keyboard.press("Enter");
+  const resumed = await until("the game to resume", (st) => st.screen === "Playing");
   say(`after Continue: ${JSON.stringify(resumed)}`);
   check(resumed.node === played.node && resumed.turn === played.turn, "Continue resumed where the game was");
-  await page.waitForTimeout(1500);
   await page.screenshot({ path: `${out}/resumed.png` });
 
   const saved = await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith("epistle/")).sort());
@@ -115,13 +141,9 @@ try {
 
   // Saves screen (S): Back has the focus; Tab reaches Import, then the autosave's Export.
   await page.keyboard.press("s");
-  await page.waitForFunction(() => JSON.parse(window.epistleStatus || "{}").screen === "Saves", null, { timeout: 10_000 });
-  await page.waitForTimeout(400);
+  await until("the saves screen with Back focused", (st) => st.screen === "Saves" && st.focus === "Back (Esc)");
   await page.screenshot({ path: `${out}/saves.png` });
-  for (const key of ["Tab", "Tab"]) {
-    await page.keyboard.press(key);
-    await page.waitForTimeout(300);
-  }
+  await focusOn("Export");
   const [download] = await Promise.all([page.waitForEvent("download", { timeout: 10_000 }), page.keyboard.press("Enter")]);
   const exported = readFileSync(await download.path(), "utf8");
   say(`exported ${download.suggestedFilename()} (${exported.length} bytes)`);
@@ -132,17 +154,16 @@ try {
   writeFileSync(file, exported);
   // Back to the page and into the saves screen again: Back has the focus, Tab
   // reaches Import.
-  for (const key of ["Escape", "s", "Tab"]) {
-    await page.waitForTimeout(500);
-    await page.keyboard.press(key);
-  }
-  await page.waitForTimeout(300);
+  await page.keyboard.press("Escape");
+  await until("the play screen again", (st) => st.screen === "Playing");
+  await page.keyboard.press("s");
+  await until("the saves screen with Back focused", (st) => st.screen === "Saves" && st.focus === "Back (Esc)");
+  await focusOn("Import a save file…");
   const [chooser] = await Promise.all([page.waitForEvent("filechooser", { timeout: 10_000 }), page.keyboard.press("Enter")]);
   await chooser.setFiles(file);
   await page.waitForFunction(() => localStorage.getItem("epistle/dear_someone/slot-1.ron"), null, { timeout: 10_000 });
   const imported = await page.evaluate(() => localStorage.getItem("epistle/dear_someone/slot-1.ron"));
   check(imported === exported, "the imported file went into slot 1");
-  await page.waitForTimeout(800);
   await page.screenshot({ path: `${out}/imported.png` });
   check(problems.length === 0, `no errors in the console${problems.length ? `: ${problems.join(" | ")}` : ""}`);
   say(`time to first interactive frame: ${Math.round(firstMs)} ms`);
@@ -194,10 +215,9 @@ try {
     });
     await p.goto(url);
     await p.waitForFunction(() => window.epistleReadyMs || window.epistleFailed, null, { timeout: 120_000 });
-    await p.waitForTimeout(500);
+    await p.waitForFunction(() => JSON.parse(window.epistleStatus || "{}").focus === "New game", null, { timeout: 30_000 });
     await p.keyboard.press("Enter");
     await p.waitForFunction(() => JSON.parse(window.epistleStatus || "{}").screen === "Playing", null, { timeout: 10_000 });
-    await p.waitForTimeout(500);
     await p.screenshot({ path: `${out}/${what.replace(" ", "-")}.png` });
     check(logged.some((l) => l.includes(expect)), `${what}: the game plays and says "${expect}"`);
     check(!logged.some((l) => l.startsWith("PAGE ERROR")), `${what}: no crash`);

@@ -8,6 +8,7 @@ use bevy::window::{Window, WindowPlugin, WindowResolution};
 use bevy::winit::{EventLoopProxy, EventLoopProxyWrapper, WinitUserEvent};
 use clap::Parser;
 use epistle::plugin::EpistlePlugin;
+use epistle::ui::EpistleUiPlugin;
 use epistle::ui::autoplay::Autoplay;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -150,7 +151,7 @@ pub fn main() -> ExitCode {
     if let Some(seed) = args.seed {
         plugin = plugin.with_seed(seed);
     }
-    app.add_plugins(plugin);
+    app.add_plugins((plugin, EpistleUiPlugin));
     if !args.no_watch {
         let dir = absolute.clone();
         app.add_systems(Startup, move |proxy: Option<Res<EventLoopProxyWrapper>>| {

@@ -21,6 +21,7 @@ fn main() {
     use bevy::prelude::*;
     use bevy::window::{Window, WindowPlugin};
     use epistle::plugin::EpistlePlugin;
+    use epistle::ui::EpistleUiPlugin;
 
     let story = epistle::plugin::browser::requested_story().unwrap_or_else(|| "dear-someone".to_string());
     let mut app = App::new();
@@ -40,6 +41,6 @@ fn main() {
             .set(AssetPlugin { file_path: "stories".into(), meta_check: AssetMetaCheck::Never, ..default() })
             .set(LogPlugin { filter: "warn,epistle=info,wgpu=error,naga=warn".into(), ..default() }),
     );
-    app.add_plugins(EpistlePlugin::new(format!("{story}/story.ron")).with_display_dir(format!("stories/{story}")));
+    app.add_plugins((EpistlePlugin::new(format!("{story}/story.ron")).with_display_dir(format!("stories/{story}")), EpistleUiPlugin));
     app.run();
 }
