@@ -216,7 +216,7 @@ fn max_literal(e: &Expr, m: &mut i64) {
 }
 
 impl Plan {
-    fn new(story: &Story) -> Plan {
+    fn new(story: &Story, exclude: &[bool]) -> Plan {
         let chapters = story.chapters.len().max(1);
         // Which chapters each chapter can lead to (itself included).
         let mut next: Vec<Vec<bool>> = vec![vec![false; chapters]; chapters];
@@ -314,7 +314,9 @@ impl Plan {
             for &s in live.iter().flat_map(|g| g.once.iter()) {
                 once[(s / 64) as usize] |= 1 << (s % 64);
             }
-            let live_vars: Vec<u32> = (0..story.vars.len() as u32).filter(|v| vars[*v as usize]).collect();
+            // Variables the abstraction leaves out are never part of a state.
+            let live_vars: Vec<u32> =
+                (0..story.vars.len() as u32).filter(|v| vars[*v as usize] && !exclude.get(*v as usize).copied().unwrap_or(false)).collect();
             layouts.push(Layout {
                 var_bits: live_vars.iter().map(|&v| var_width(&story.vars[v as usize], caps[v as usize])).collect(),
                 count_bits: 0,
@@ -595,6 +597,18 @@ struct Record<'a> {
     reached: &'a mut [bool],
     /// Expectations that failed during this flow.
     broken: &'a mut Vec<ExpectSite>,
+    /// Under the abstraction: the variables left out, the decisions to replay, and
+    /// the decisions made.
+    havoc: Option<&'a [bool]>,
+    script: &'a [bool],
+    decided: &'a mut Vec<bool>,
+}
+
+/// Whether a condition reads a variable the abstraction leaves out.
+fn reads_havoc(e: &Expr, havoc: &[bool]) -> bool {
+    let mut any = false;
+    e.each_var(&mut |v| any |= havoc.get(v as usize).copied().unwrap_or(false));
+    any
 }
 
 impl Record<'_> {
@@ -615,6 +629,16 @@ impl Observer for Record<'_> {
     }
     fn broken(&mut self, _st: &StoryState, site: ExpectSite) {
         self.broken.push(site);
+    }
+    fn decide(&mut self, cond: &Expr, value: bool) -> bool {
+        match self.havoc {
+            Some(h) if reads_havoc(cond, h) => {
+                let d = self.script.get(self.decided.len()).copied().unwrap_or(true);
+                self.decided.push(d);
+                d
+            }
+            _ => value,
+        }
     }
 }
 
@@ -644,6 +668,9 @@ const NONE: u32 = u32::MAX;
 /// A flow still to follow: from state `from` (NONE for the start), having taken
 /// `choice` (NONE for the start) and then the random outcomes in `chances`.
 struct Pending {
+    /// Under the abstraction: how the conditions on left-out variables are decided,
+    /// in order, for this flow (the rest are taken true, and their false sides queued).
+    script: Vec<bool>,
     st: StoryState,
     from: u32,
     node: u32,
@@ -780,8 +807,57 @@ impl Graph {
 
 /// Explores `story` breadth first within `limits`.
 pub fn explore(story: &Story, limits: Limits) -> Exploration {
+    explore_with(story, limits, None)
+}
+
+/// The variables [`explore_abstract`] leaves out: every integer with a declared range
+/// (the counters an economy of choices moves), and what they feed into (a variable
+/// set from one of them is left out too).
+pub fn abstracted_variables(story: &Story) -> Vec<bool> {
+    let mut havoc: Vec<bool> =
+        story.vars.iter().map(|d| matches!(d.default, Value::Int(_)) && d.min.is_some() && d.max.is_some()).collect();
+    loop {
+        let mut changed = false;
+        for n in &story.nodes {
+            for e in n.each_effect() {
+                if !havoc[e.var as usize] && reads_havoc(&e.expr, &havoc) {
+                    havoc[e.var as usize] = true;
+                    changed = true;
+                }
+            }
+        }
+        if !changed {
+            return havoc;
+        }
+    }
+}
+
+/// Whether the expectation at `site` reads a variable the abstraction leaves out:
+/// then the abstraction says nothing about it (it is checked on the story itself).
+pub fn reads_abstracted(story: &Story, site: ExpectSite, havoc: &[bool]) -> bool {
+    story.expectation(site).is_some_and(|e| reads_havoc(&e.expr, havoc))
+}
+
+/// Explores an over-approximation of `story`: the variables of
+/// [`abstracted_variables`] (the counters, typically) are left out of states, and
+/// every condition that reads one is followed both ways. Every path of the story is
+/// a path here, so what holds here holds in the story: an expectation that never
+/// fails here holds on every path, and an ending never reached here is unreachable.
+/// The converse does not hold: a failure or an ending found here may need a
+/// combination of counter values no reader can reach, so it must be confirmed on the
+/// story itself. An expectation that reads a left-out variable is not decided here
+/// (see [`reads_abstracted`]); nor are traps. Returns the exploration (failures of
+/// undecided expectations left out) and the variables left out.
+pub fn explore_abstract(story: &Story, limits: Limits) -> (Exploration, Vec<bool>) {
+    let havoc = abstracted_variables(story);
+    let mut ex = explore_with(story, limits, Some(&havoc));
+    ex.broken.retain(|(site, _)| !reads_abstracted(story, *site, &havoc));
+    (ex, havoc)
+}
+
+fn explore_with(story: &Story, limits: Limits, havoc: Option<&[bool]>) -> Exploration {
     let mut g = Graph {
-        plan: Plan::new(story),
+        plan: Plan::new(story, havoc.unwrap_or(&[])),
         table: hashbrown::HashTable::new(),
         arena: Vec::new(),
         starts: Vec::new(),
@@ -828,6 +904,7 @@ pub fn explore(story: &Story, limits: Limits) -> Exploration {
     let mut chance_bytes = 0usize;
     let mut queue = std::collections::VecDeque::new();
     let mut pending = vec![Pending {
+        script: Vec::new(),
         st: StoryState::new(story, 0),
         from: NONE,
         node: NONE,
@@ -865,12 +942,42 @@ pub fn explore(story: &Story, limits: Limits) -> Exploration {
             }
             let mut st = std::mem::replace(&mut p.st, StoryState::new_empty());
             chance_bytes = chance_bytes.saturating_sub(p.chances.capacity() * std::mem::size_of::<Step>());
+            // Under the abstraction the flow may fork on conditions it cannot decide:
+            // keep the state it starts from, to follow the other sides.
+            let entry = havoc.map(|_| st.clone());
+            let mut decided = Vec::new();
             let mut stop = flow::advance(
                 story,
                 &mut st,
                 p.enter,
-                &mut Record { seen: &mut conds, base: &cond_base, choices: &choice_counts, reached: &mut node_reached, broken: &mut hits },
+                &mut Record {
+                    seen: &mut conds,
+                    base: &cond_base,
+                    choices: &choice_counts,
+                    reached: &mut node_reached,
+                    broken: &mut hits,
+                    havoc,
+                    script: &p.script,
+                    decided: &mut decided,
+                },
             );
+            if let Some(entry) = entry {
+                for j in p.script.len()..decided.len() {
+                    let mut script = decided[..j].to_vec();
+                    script.push(!decided[j]);
+                    chance_bytes += p.chances.len() * std::mem::size_of::<Step>();
+                    pending.push(Pending {
+                        script,
+                        st: entry.clone(),
+                        from: p.from,
+                        node: p.node,
+                        choice: p.choice,
+                        chances: p.chances.clone(),
+                        enter: p.enter,
+                        input: p.input,
+                    });
+                }
+            }
             for site in hits.drain(..) {
                 broken.entry(site).or_insert_with(|| g.pending_path(&p));
             }
@@ -888,7 +995,16 @@ pub fn explore(story: &Story, limits: Limits) -> Exploration {
                             }
                             None => st.clone(),
                         };
-                        pending.push(Pending { st, from: p.from, node: p.node, choice: p.choice, chances, enter: to, input: p.input });
+                        pending.push(Pending {
+                            script: Vec::new(),
+                            st,
+                            from: p.from,
+                            node: p.node,
+                            choice: p.choice,
+                            chances,
+                            enter: to,
+                            input: p.input,
+                        });
                     }
                     if spare.len() < SPARE {
                         spare.push(st);
@@ -959,14 +1075,19 @@ pub fn explore(story: &Story, limits: Limits) -> Exploration {
         g.plan.decode(key, &mut scratch);
         let node = story.node(scratch.node);
         for (ci, c) in node.choices.iter().enumerate() {
+            let unknown = havoc.is_some_and(|h| c.when.as_ref().is_some_and(|w| reads_havoc(w, h)));
             if let Some(w) = &c.when
                 && !c.fallback
                 && !c.once_slot.is_some_and(|o| scratch.taken(o))
+                && !unknown
             {
                 let v = w.test(&scratch.env());
                 conds[cond_base[scratch.node as usize] as usize + ci][usize::from(v)] = true;
             }
-            if !flow::available(story, &scratch, ci) {
+            // A condition the abstraction cannot decide may hold: the choice is taken.
+            let open =
+                if unknown { !c.fallback && !c.once_slot.is_some_and(|o| scratch.taken(o)) } else { flow::available(story, &scratch, ci) };
+            if !open {
                 continue;
             }
             choice_enabled[scratch.node as usize][ci] = true;
@@ -998,7 +1119,16 @@ pub fn explore(story: &Story, limits: Limits) -> Exploration {
                         path
                     });
                 }
-                pending.push(Pending { st, from: s, node: scratch.node, choice: ci as u32, chances: Vec::new(), enter: to, input });
+                pending.push(Pending {
+                    script: Vec::new(),
+                    st,
+                    from: s,
+                    node: scratch.node,
+                    choice: ci as u32,
+                    chances: Vec::new(),
+                    enter: to,
+                    input,
+                });
             }
         }
     }

@@ -2,6 +2,7 @@
 //! the story flows from node to node until it needs the reader again. Shared by the
 //! runner (which renders text on the way) and the explorer (which does not).
 
+use super::expr::Expr;
 use super::state::StoryState;
 use super::story::{ExpectSite, Flow, Story};
 
@@ -33,6 +34,25 @@ pub trait Observer {
     /// Called when an expectation or invariant does not hold, in the state where it
     /// was checked.
     fn broken(&mut self, _st: &StoryState, _site: ExpectSite) {}
+    /// Decides a condition that moves the flow (a `when`, an `If`): `value` is what
+    /// it evaluates to. An observer may answer otherwise: the explorer's abstraction
+    /// does, for conditions on variables it leaves out of states, to follow both ways.
+    fn decide(&mut self, _cond: &Expr, value: bool) -> bool {
+        value
+    }
+}
+
+/// Evaluates a flow condition through the observer.
+fn decide(cond: &Expr, st: &StoryState, obs: &mut impl Observer) -> bool {
+    let v = cond.test(&st.env());
+    obs.decide(cond, v)
+}
+
+/// Whether choice `i` of the current node can be taken now, each `when` decided by
+/// the observer.
+pub fn available_with(story: &Story, st: &StoryState, i: usize, obs: &mut impl Observer) -> bool {
+    let Some(c) = story.node(st.node).choices.get(i) else { return false };
+    !c.fallback && !c.once_slot.is_some_and(|s| st.taken(s)) && c.when.as_ref().is_none_or(|w| decide(w, st, obs))
 }
 
 /// Checks the expectations of arriving at `n`, before its `do`.
@@ -49,11 +69,11 @@ fn check_node(story: &Story, st: &StoryState, n: u32, obs: &mut impl Observer) {
 fn check_shown(story: &Story, st: &StoryState, n: u32, obs: &mut impl Observer) {
     let node = story.node(n);
     for (i, p) in node.passages.iter().enumerate() {
-        if let Some(e) = &p.expect {
-            let env = st.env();
-            if p.when.as_ref().is_none_or(|w| w.test(&env)) && !e.expr.test(&env) {
-                obs.broken(st, ExpectSite::Passage { node: n, passage: i as u32 });
-            }
+        if let Some(e) = &p.expect
+            && p.when.as_ref().is_none_or(|w| decide(w, st, obs))
+            && !e.expr.test(&st.env())
+        {
+            obs.broken(st, ExpectSite::Passage { node: n, passage: i as u32 });
         }
     }
     for (i, inv) in story.invariants.iter().enumerate() {
@@ -121,10 +141,9 @@ pub fn advance(story: &Story, st: &mut StoryState, mut n: u32, obs: &mut impl Ob
             }
             Flow::Goto(t) => n = *t,
             Flow::Branch(bs, otherwise) => {
-                let env = st.env();
                 let mut to = *otherwise;
                 for (bi, (c, t)) in bs.iter().enumerate() {
-                    let v = c.test(&env);
+                    let v = decide(c, st, obs);
                     obs.branch(n, bi, v);
                     if v {
                         to = *t;
@@ -139,11 +158,10 @@ pub fn advance(story: &Story, st: &mut StoryState, mut n: u32, obs: &mut impl Ob
                 None => return Stop::Stuck,
             },
             Flow::Choices => {
-                if (0..node.choices.len()).any(|i| available(story, st, i)) {
+                if (0..node.choices.len()).any(|i| available_with(story, st, i, obs)) {
                     return Stop::Wait;
                 }
-                let env = st.env();
-                match node.choices.iter().position(|c| c.fallback && c.when.as_ref().is_none_or(|w| w.test(&env))) {
+                match node.choices.iter().position(|c| c.fallback && c.when.as_ref().is_none_or(|w| decide(w, st, obs))) {
                     Some(fi) => {
                         check_choice(story, st, fi, obs);
                         let f = &node.choices[fi];

@@ -3,7 +3,7 @@
 
 use crate::random::shell_lines;
 use crate::{Format, render};
-use epistle::narrative::explore::{Bound, CondSite, Exploration, Limits, Step, explore, witness};
+use epistle::narrative::explore::{Bound, CondSite, Exploration, Limits, Step, explore, explore_abstract, reads_abstracted, witness};
 use epistle::narrative::story::ExpectSite;
 use epistle::narrative::{Loaded, Runner, Story, sample};
 use serde_json::json;
@@ -22,7 +22,7 @@ pub fn run(dir: &Path, format: Format, limits: Limits, record: Option<&Path>) ->
     let ex = explore(&story, limits);
     let seconds = started.elapsed().as_secs_f64();
     match format {
-        Format::Text => print_text(&loaded, &story, &ex, dir, seconds),
+        Format::Text => print_text(&loaded, &story, &ex, dir, seconds, limits),
         Format::Json => print_json(&loaded, &story, &ex, seconds),
     }
     if let Some(out) = record
@@ -49,7 +49,86 @@ fn describe(steps: &[Step]) -> String {
     if chances > 0 { format!("{choices}, {}", plural(chances, "random outcome", "random outcomes")) } else { choices }
 }
 
-fn print_text(loaded: &Loaded, story: &Arc<Story>, ex: &Exploration, dir: &Path, seconds: f64) {
+/// When the story is too big to explore exactly: explore it without its counters
+/// (every condition on them followed both ways), which proves what holds there.
+fn print_abstraction(loaded: &Loaded, story: &Arc<Story>, limits: Limits, dir: &Path) {
+    let started = std::time::Instant::now();
+    let (ab, left_out) = explore_abstract(story, limits);
+    let names: Vec<&str> = story.vars.iter().zip(&left_out).filter(|(_, h)| **h).map(|(d, _)| d.name.as_str()).collect();
+    if names.is_empty() {
+        return;
+    }
+    say!(
+        "\nWithout its counters ({}), every condition on them followed both ways: {} states in {:.2} s, {}.",
+        names.join(", "),
+        ab.states,
+        started.elapsed().as_secs_f64(),
+        if ab.complete { "complete" } else { "also stopped by a bound" }
+    );
+    if !ab.complete {
+        return;
+    }
+    say!("Every path of the story is a path of this over-approximation, so:");
+    let all = count_expectations(story);
+    let undecided = all_sites(story).into_iter().filter(|s| reads_abstracted(story, *s, &left_out)).count();
+    let declared = all - undecided;
+    if undecided > 0 {
+        say!("  · {undecided} expectation(s) read a counter: checked by `quill random` and `quill test`, not here");
+    }
+    if declared > 0 && undecided > 0 {
+        say!("  (the {declared} others:)");
+    }
+    if declared > 0 {
+        let held = declared - ab.broken.len();
+        if ab.broken.is_empty() {
+            say!("  ✓ expectations: all {declared} hold on every path (proved)");
+        } else {
+            say!("  ✓ expectations: {held} of {declared} hold on every path (proved)");
+            say!("  ? {} may fail: the path found ignores the counters, so it is replayed on the story itself:", ab.broken.len());
+            for (site, steps) in &ab.broken {
+                let at = site_node(*site).map(|n| format!("  ({})", loaded.node_location(n))).unwrap_or_default();
+                let replay = witness(story, steps, 10_000).filter(|w| {
+                    // Replayed in the story itself: does it really fail there?
+                    let mut r = Runner::new(Arc::clone(story), w.seed);
+                    let mut hit = r.page().broken.contains(site);
+                    for (pos, _, typed) in &w.choices {
+                        let Some(c) = r.choices().get(pos - 1).filter(|c| c.enabled).map(|c| c.index) else { return false };
+                        if r.choose(c, typed.as_deref()).is_err() {
+                            return false;
+                        }
+                        hit |= r.page().broken.contains(site);
+                    }
+                    hit
+                });
+                match replay {
+                    Some(w) => {
+                        let lines: Vec<String> = w.script().lines().map(str::to_string).collect();
+                        say!(
+                            "    ✗ {}{at} — confirmed: printf '{}\\n' | quill play {} --seed {}",
+                            story.broken_message(*site),
+                            shell_lines(&lines),
+                            dir.display(),
+                            w.seed
+                        );
+                    }
+                    None => say!(
+                        "    ? {}{at} — not confirmed: that path needs other counter values; `quill random --guided` searches the story itself",
+                        story.broken_message(*site)
+                    ),
+                }
+            }
+        }
+    }
+    let unreachable: Vec<&str> = story.endings.iter().zip(&ab.endings).filter(|(_, p)| p.is_none()).map(|(e, _)| e.id.as_str()).collect();
+    if unreachable.is_empty() {
+        say!("  · every ending is reachable here; the witnesses above and below show the ones reachable in the story");
+    } else {
+        say!("  ✗ unreachable (proved): {}", unreachable.join(", "));
+    }
+    say!("  · traps are not decided this way");
+}
+
+fn print_text(loaded: &Loaded, story: &Arc<Story>, ex: &Exploration, dir: &Path, seconds: f64, limits: Limits) {
     let state = match ex.stopped_by {
         None => "complete".to_string(),
         Some(b) => format!("STOPPED by {b} after {} states", ex.states),
@@ -150,6 +229,7 @@ fn print_text(loaded: &Loaded, story: &Arc<Story>, ex: &Exploration, dir: &Path,
                 }
             }
         }
+        print_abstraction(loaded, story, limits, dir);
         let how = match ex.stopped_by {
             Some(Bound::Memory) => "raise --max-memory",
             Some(Bound::Steps) => "raise --max-steps",
@@ -194,6 +274,28 @@ fn print_expectations(loaded: &Loaded, story: &Arc<Story>, ex: &Exploration, dir
             say!("      replay: printf '{}\\n' | quill play {} --seed {}", shell_lines(&lines), dir.display(), w.seed);
         }
     }
+}
+
+/// Every expectation and invariant of the story.
+fn all_sites(story: &Story) -> Vec<ExpectSite> {
+    let mut out: Vec<ExpectSite> = (0..story.invariants.len() as u32).map(ExpectSite::Invariant).collect();
+    for (i, n) in story.nodes.iter().enumerate() {
+        let i = i as u32;
+        if n.expect.is_some() {
+            out.push(ExpectSite::Node(i));
+        }
+        out.extend(
+            n.passages
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| p.expect.is_some())
+                .map(|(k, _)| ExpectSite::Passage { node: i, passage: k as u32 }),
+        );
+        out.extend(
+            n.choices.iter().enumerate().filter(|(_, c)| c.expect.is_some()).map(|(k, _)| ExpectSite::Choice { node: i, choice: k as u32 }),
+        );
+    }
+    out
 }
 
 /// How many expectations and invariants the story declares.
