@@ -33,6 +33,19 @@ const browser = await chromium.launch({
   ],
 });
 let failed = false;
+// Screenshots are evidence for a person, not checks: one that the browser cannot take
+// (a compositor not ready, in a context without WebGL2) is retried once, then noted.
+const shot = async (page, path) => {
+  for (let tries = 0; tries < 2; tries++) {
+    try {
+      await page.screenshot({ path });
+      return;
+    } catch (e) {
+      if (tries === 1) say(`note: no screenshot ${path}: ${e.message.split("\n")[0]}`);
+      await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => r()))).catch(() => {});
+    }
+  }
+};
 const check = (ok, what) => {
   say(`${ok ? "ok" : "FAILED"}: ${what}`);
   if (!ok) failed = true;
@@ -100,7 +113,7 @@ try {
 
   await page.goto(url);
   const firstMs = await load("first load");
-  await page.screenshot({ path: `${out}/title.png` });
+  await shot(page, `${out}/title.png`);
   check(await page.evaluate(() => document.getElementById("cover").classList.contains("gone")), "the loading cover is gone");
 
   // The canvas follows the window.
@@ -113,7 +126,7 @@ try {
   const followed = await canvasIs(900, 640);
   const size = await page.evaluate(() => [document.getElementById("epistle").clientWidth, document.getElementById("epistle").clientHeight]);
   check(followed, `the canvas follows a resized window (${size.join("x")})`);
-  await page.screenshot({ path: `${out}/title-resized.png` });
+  await shot(page, `${out}/title-resized.png`);
   await page.setViewportSize({ width: 1280, height: 800 });
   await canvasIs(1280, 800);
 
@@ -124,7 +137,7 @@ try {
   const played = await choose(2);
   say(`after two choices: ${JSON.stringify(played)}`);
   check(played.turn === 2, "two choices were made");
-  await page.screenshot({ path: `${out}/played.png` });
+  await shot(page, `${out}/played.png`);
 
   await page.reload();
   await load("reload");
@@ -133,7 +146,7 @@ try {
   const resumed = await until("the game to resume", (st) => st.screen === "Playing");
   say(`after Continue: ${JSON.stringify(resumed)}`);
   check(resumed.node === played.node && resumed.turn === played.turn, "Continue resumed where the game was");
-  await page.screenshot({ path: `${out}/resumed.png` });
+  await shot(page, `${out}/resumed.png`);
 
   const saved = await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith("epistle/")).sort());
   say(`browser storage: ${saved.join(", ")}`);
@@ -142,7 +155,7 @@ try {
   // Saves screen (S): Back has the focus; Tab reaches Import, then the autosave's Export.
   await page.keyboard.press("s");
   await until("the saves screen with Back focused", (st) => st.screen === "Saves" && st.focus === "Back (Esc)");
-  await page.screenshot({ path: `${out}/saves.png` });
+  await shot(page, `${out}/saves.png`);
   await focusOn("Export");
   const [download] = await Promise.all([page.waitForEvent("download", { timeout: 10_000 }), page.keyboard.press("Enter")]);
   const exported = readFileSync(await download.path(), "utf8");
@@ -164,7 +177,7 @@ try {
   await page.waitForFunction(() => localStorage.getItem("epistle/dear_someone/slot-1.ron"), null, { timeout: 10_000 });
   const imported = await page.evaluate(() => localStorage.getItem("epistle/dear_someone/slot-1.ron"));
   check(imported === exported, "the imported file went into slot 1");
-  await page.screenshot({ path: `${out}/imported.png` });
+  await shot(page, `${out}/imported.png`);
   check(problems.length === 0, `no errors in the console${problems.length ? `: ${problems.join(" | ")}` : ""}`);
   say(`time to first interactive frame: ${Math.round(firstMs)} ms`);
 
@@ -181,7 +194,7 @@ try {
     await p.goto(url);
     await p.waitForFunction(() => window.epistleFailed, null, { timeout: 10_000 });
     const shown = await p.evaluate(() => document.getElementById("status").textContent);
-    await p.screenshot({ path: `${out}/no-webgl2.png` });
+    await shot(p, `${out}/no-webgl2.png`);
     check(shown.includes("needs WebGL2"), `without WebGL2 the page says so: "${shown.slice(0, 60)}…"`);
     await context.close();
   }
@@ -218,7 +231,7 @@ try {
     await p.waitForFunction(() => JSON.parse(window.epistleStatus || "{}").focus === "New game", null, { timeout: 30_000 });
     await p.keyboard.press("Enter");
     await p.waitForFunction(() => JSON.parse(window.epistleStatus || "{}").screen === "Playing", null, { timeout: 10_000 });
-    await p.screenshot({ path: `${out}/${what.replace(" ", "-")}.png` });
+    await shot(p, `${out}/${what.replace(" ", "-")}.png`);
     check(logged.some((l) => l.includes(expect)), `${what}: the game plays and says "${expect}"`);
     check(!logged.some((l) => l.startsWith("PAGE ERROR")), `${what}: no crash`);
     await context.close();
