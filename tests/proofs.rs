@@ -297,3 +297,40 @@ fn without_its_counters_a_story_too_big_to_explore_is_still_proved() {
     assert!(text.contains("1 may fail"), "{text}");
     assert!(!text.contains("all 3 hold"), "{text}");
 }
+
+#[test]
+fn the_abstraction_proves_no_traps_only_when_there_are_none() {
+    let dir = scratch("abstract-traps");
+    let vars = r#"Int(name: "x", default: 0, min: 0, max: 9), Int(name: "y", default: 0, min: 0, max: 9)"#;
+    let endings = r#"Ending(id: "end", title: "End")"#;
+    // A state with x >= 3 and y > 5 is stuck: its only choice needs y <= 5.
+    let trap = r#"
+        Node(id: "a", text: "Start.", choices: [
+            Choice(text: "Warm", to: "b", do: ["x += 1"], sticky: true),
+            Choice(text: "Cool", to: "b", do: ["y += 1"], sticky: true),
+            Choice(text: "Enough", to: "gate"),
+        ]),
+        Node(id: "b", text: "Again.", next: "a"),
+        Node(id: "gate", next: [If("x >= 3", "cold"), Else("home")]),
+        Node(id: "cold", text: "Cold.", choices: [Choice(text: "Go home", to: "home", when: "y <= 5")]),
+        Node(id: "home", ending: "end"),
+    "#;
+    story_in(&dir, vars, endings, "", trap);
+    let out = quill(&["explore", &dir.display().to_string(), "--max-states", "20"], None);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("? traps:"), "a real trap is never called absent:\n{text}");
+    // The exact exploration finds it.
+    let out = quill(&["explore", &dir.display().to_string()], None);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Traps (states with no way to any ending): "), "{text}");
+    assert!(!text.contains("Traps (states with no way to any ending): none"), "{text}");
+    // With a way out that needs no counter, there is none, and it is proved.
+    let safe = trap.replace(
+        r#"Choice(text: "Go home", to: "home", when: "y <= 5")"#,
+        r#"Choice(text: "Go home", to: "home", when: "y <= 5"), Choice("Walk home", "home")"#,
+    );
+    story_in(&dir, vars, endings, "", &safe);
+    let out = quill(&["explore", &dir.display().to_string(), "--max-states", "20"], None);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("✓ traps: none"), "{text}");
+}

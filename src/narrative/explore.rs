@@ -665,9 +665,18 @@ struct Link {
 
 const NONE: u32 = u32::MAX;
 
+/// Which choice an edge took (and what was typed), and whether the abstraction could
+/// not tell if the choice was available (its `when` reads a left-out variable): the
+/// top bit. Edges of one state with one label are the outcomes of one choice.
+fn edge_label(p: &Pending) -> u32 {
+    (p.choice & 0xFFFF) | ((p.input.wrapping_add(1) & 0x7FFF) << 16) | (u32::from(p.uncertain) << 31)
+}
+
 /// A flow still to follow: from state `from` (NONE for the start), having taken
 /// `choice` (NONE for the start) and then the random outcomes in `chances`.
 struct Pending {
+    /// Under the abstraction: the choice taken may not have been available.
+    uncertain: bool,
     /// Under the abstraction: how the conditions on left-out variables are decided,
     /// in order, for this flow (the rest are taken true, and their false sides queued).
     script: Vec<bool>,
@@ -694,6 +703,8 @@ struct Graph {
     /// The distinct texts typed at prompts.
     typed: Vec<String>,
     edges: Vec<(u32, u32)>,
+    /// Under the abstraction: per edge, the choice it took (see [`edge_label`]).
+    labels: Option<Vec<u32>>,
     buf: Vec<u64>,
     max: usize,
 }
@@ -745,6 +756,9 @@ impl Graph {
         if let Some(&i) = found {
             if p.from != NONE {
                 self.edges.push((p.from, i));
+                if let Some(l) = &mut self.labels {
+                    l.push(edge_label(p));
+                }
             }
             return Some((i, false));
         }
@@ -770,6 +784,9 @@ impl Graph {
         self.links.push(Link { parent: p.from, node: p.node, choice: p.choice, chances, input: p.input });
         if p.from != NONE {
             self.edges.push((p.from, i));
+            if let Some(l) = &mut self.labels {
+                l.push(edge_label(p));
+            }
         }
         Some((i, true))
     }
@@ -846,8 +863,11 @@ pub fn reads_abstracted(story: &Story, site: ExpectSite, havoc: &[bool]) -> bool
 /// The converse does not hold: a failure or an ending found here may need a
 /// combination of counter values no reader can reach, so it must be confirmed on the
 /// story itself. An expectation that reads a left-out variable is not decided here
-/// (see [`reads_abstracted`]); nor are traps. Returns the exploration (failures of
-/// undecided expectations left out) and the variables left out.
+/// (see [`reads_abstracted`]). Traps are counted the other way round: a state counts
+/// as safe only through a choice it certainly offers all of whose outcomes are safe,
+/// so `traps == 0` (on a complete run) proves the story has none, and a positive
+/// count decides nothing. Returns the exploration (failures of undecided
+/// expectations left out) and the variables left out.
 pub fn explore_abstract(story: &Story, limits: Limits) -> (Exploration, Vec<bool>) {
     let havoc = abstracted_variables(story);
     let mut ex = explore_with(story, limits, Some(&havoc));
@@ -866,6 +886,7 @@ fn explore_with(story: &Story, limits: Limits, havoc: Option<&[bool]>) -> Explor
         chance_steps: 0,
         typed: Vec::new(),
         edges: Vec::new(),
+        labels: havoc.map(|_| Vec::new()),
         buf: Vec::new(),
         max: limits.max_states,
     };
@@ -904,6 +925,7 @@ fn explore_with(story: &Story, limits: Limits, havoc: Option<&[bool]>) -> Explor
     let mut chance_bytes = 0usize;
     let mut queue = std::collections::VecDeque::new();
     let mut pending = vec![Pending {
+        uncertain: false,
         script: Vec::new(),
         st: StoryState::new(story, 0),
         from: NONE,
@@ -967,6 +989,7 @@ fn explore_with(story: &Story, limits: Limits, havoc: Option<&[bool]>) -> Explor
                     script.push(!decided[j]);
                     chance_bytes += p.chances.len() * std::mem::size_of::<Step>();
                     pending.push(Pending {
+                        uncertain: p.uncertain,
                         script,
                         st: entry.clone(),
                         from: p.from,
@@ -996,6 +1019,7 @@ fn explore_with(story: &Story, limits: Limits, havoc: Option<&[bool]>) -> Explor
                             None => st.clone(),
                         };
                         pending.push(Pending {
+                            uncertain: p.uncertain,
                             script: Vec::new(),
                             st,
                             from: p.from,
@@ -1120,6 +1144,7 @@ fn explore_with(story: &Story, limits: Limits, havoc: Option<&[bool]>) -> Explor
                     });
                 }
                 pending.push(Pending {
+                    uncertain: unknown,
                     script: Vec::new(),
                     st,
                     from: s,
@@ -1150,6 +1175,7 @@ fn explore_with(story: &Story, limits: Limits, havoc: Option<&[bool]>) -> Explor
         fill[b as usize] += 1;
     }
     let mut good = vec![false; n];
+    let stack_terminal = terminal.clone();
     let mut stack = terminal;
     while let Some(s) = stack.pop() {
         if std::mem::replace(&mut good[s as usize], true) {
@@ -1157,6 +1183,41 @@ fn explore_with(story: &Story, limits: Limits, havoc: Option<&[bool]>) -> Explor
         }
         let (a, b) = (starts[s as usize] as usize, starts[s as usize + 1] as usize);
         stack.extend(preds[a..b].iter().copied().filter(|p| !good[*p as usize]));
+    }
+    if let (Some(labels), true) = (&g.labels, complete) {
+        // Under the abstraction the edges over-approximate the story's, so reaching an
+        // ending along some of them proves nothing. A state is shown good only through
+        // a choice it certainly offers (its condition reads nothing left out) all of
+        // whose outcomes (every way the left-out conditions may go, every random
+        // outcome) are good: then every reader in that state can reach an ending.
+        good = vec![false; n];
+        for &t in &stack_terminal {
+            good[t as usize] = true;
+        }
+        let mut order: Vec<usize> = (0..g.edges.len()).collect();
+        order.sort_unstable_by_key(|&e| (g.edges[e].0, labels[e]));
+        loop {
+            let mut changed = false;
+            let mut k = order.len();
+            // Later states first: most flows move forward, so one pass does most.
+            while k > 0 {
+                let (from, label) = (g.edges[order[k - 1]].0, labels[order[k - 1]]);
+                let mut j = k;
+                let mut all = true;
+                while j > 0 && g.edges[order[j - 1]].0 == from && labels[order[j - 1]] == label {
+                    all &= good[g.edges[order[j - 1]].1 as usize];
+                    j -= 1;
+                }
+                if all && label >> 31 == 0 && !good[from as usize] {
+                    good[from as usize] = true;
+                    changed = true;
+                }
+                k = j;
+            }
+            if !changed {
+                break;
+            }
+        }
     }
     let (traps, trap_example) = if complete {
         let first = (0..n as u32).find(|s| !good[*s as usize]);

@@ -125,7 +125,11 @@ fn print_abstraction(loaded: &Loaded, story: &Arc<Story>, limits: Limits, dir: &
     } else {
         say!("  ✗ unreachable (proved): {}", unreachable.join(", "));
     }
-    say!("  · traps are not decided this way");
+    if ab.traps == 0 {
+        say!("  ✓ traps: none — every reader, in every state, has a choice that surely leads on to an ending (proved)");
+    } else {
+        say!("  ? traps: {} states here cannot be shown to lead to an ending (not decided; the exact exploration decides)", ab.traps);
+    }
 }
 
 fn print_text(loaded: &Loaded, story: &Arc<Story>, ex: &Exploration, dir: &Path, seconds: f64, limits: Limits) {
@@ -236,7 +240,7 @@ fn print_text(loaded: &Loaded, story: &Arc<Story>, ex: &Exploration, dir: &Path,
             _ => "raise --max-states",
         };
         say!(
-            "\nThe exploration stopped at {}: no verdict of unreachable or trap-free is given; {how} for a full report.",
+            "\nThe exact exploration stopped at {}: it gives no verdict itself (the proofs above come from the over-approximation, when it completes), and the witnesses are not necessarily shortest; {how} for an exact report.",
             ex.stopped_by.map_or_else(|| "a bound".to_string(), |b| b.to_string())
         );
         say!("Coverage so far: {} of {} nodes reached.", ex.node_reached.iter().filter(|r| **r).count(), story.nodes.len());
