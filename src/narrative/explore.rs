@@ -122,6 +122,9 @@ pub struct Exploration {
     /// path), in the order of their sites. On a complete exploration, every
     /// expectation not listed holds on every path.
     pub broken: Vec<(ExpectSite, Vec<Step>)>,
+    /// Under the abstraction ([`explore_abstract`]): expectations on left-out variables
+    /// it could not show to hold everywhere (sorted). Empty for an exact exploration.
+    pub undecided: Vec<ExpectSite>,
     /// Per ending and variable: the least and greatest value an integer variable has
     /// when the story ends there, over every path explored. `None` where the value is
     /// not tracked exactly (a variable nothing reads is left out of states; a counter
@@ -602,6 +605,150 @@ struct Record<'a> {
     havoc: Option<&'a [bool]>,
     script: &'a [bool],
     decided: &'a mut Vec<bool>,
+    /// Under the abstraction: what is known of the expectations on left-out
+    /// variables, and those it could not decide.
+    facts: Option<&'a Facts<'a>>,
+    known: &'a mut u64,
+    undecided: &'a mut Vec<ExpectSite>,
+}
+
+/// Under the abstraction: the expectations that read a left-out variable (at most 64),
+/// each with a bit in a state's "facts". A fact is set when the flow decides a
+/// condition that implies the expectation (it is the condition, a part of an `&&` of
+/// it, or, decided false, its negation), and cleared when an effect writes a variable
+/// it reads. An expectation checked while its fact is set holds; otherwise the
+/// abstraction cannot tell.
+struct Facts<'s> {
+    sites: Vec<(ExpectSite, &'s Expr, Vec<&'s Expr>)>,
+    reads: Vec<Vec<bool>>,
+    /// The distinct parts of the expectations' `&&`s (at most 128), and per site the
+    /// parts it needs, as bits.
+    atoms: Vec<&'s Expr>,
+    needs: Vec<u128>,
+    /// Per condition (by address): the parts it establishes when true.
+    cache: std::cell::RefCell<std::collections::HashMap<usize, u128>>,
+}
+
+fn conjuncts<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
+    match e {
+        Expr::Bin(super::expr::BinOp::And, a, b) => {
+            conjuncts(a, out);
+            conjuncts(b, out);
+        }
+        _ => out.push(e),
+    }
+}
+
+impl<'s> Facts<'s> {
+    fn new(story: &'s Story, havoc: &[bool]) -> Facts<'s> {
+        let mut sites = Vec::new();
+        let mut add = |site: ExpectSite, e: &'s Expr| {
+            if reads_havoc(e, havoc) && sites.len() < 64 {
+                let mut c = Vec::new();
+                conjuncts(e, &mut c);
+                sites.push((site, e, c));
+            }
+        };
+        for (i, inv) in story.invariants.iter().enumerate() {
+            add(ExpectSite::Invariant(i as u32), &inv.expr);
+        }
+        for (n, node) in story.nodes.iter().enumerate() {
+            let n = n as u32;
+            if let Some(e) = &node.expect {
+                add(ExpectSite::Node(n), &e.expr);
+            }
+            for (k, p) in node.passages.iter().enumerate() {
+                if let Some(e) = &p.expect {
+                    add(ExpectSite::Passage { node: n, passage: k as u32 }, &e.expr);
+                }
+            }
+            for (k, c) in node.choices.iter().enumerate() {
+                if let Some(e) = &c.expect {
+                    add(ExpectSite::Choice { node: n, choice: k as u32 }, &e.expr);
+                }
+            }
+        }
+        let reads = sites
+            .iter()
+            .map(|(_, e, _)| {
+                let mut r = vec![false; story.vars.len()];
+                e.each_var(&mut |v| r[v as usize] = true);
+                r
+            })
+            .collect();
+        let mut atoms: Vec<&'s Expr> = Vec::new();
+        for (_, _, c) in &sites {
+            for &x in c {
+                if !atoms.contains(&x) {
+                    atoms.push(x);
+                }
+            }
+        }
+        // Beyond 128 distinct parts, the extra sites are simply never known.
+        atoms.truncate(128);
+        let needs = sites
+            .iter()
+            .map(|(_, _, c)| c.iter().try_fold(0u128, |m, x| atoms.iter().position(|a| a == x).map(|i| m | (1 << i))).unwrap_or(u128::MAX))
+            .collect();
+        Facts { sites, reads, atoms, needs, cache: Default::default() }
+    }
+
+    /// The parts a condition establishes when it holds.
+    fn parts_of(&self, cond: &Expr) -> u128 {
+        let key = cond as *const Expr as usize;
+        if let Some(&m) = self.cache.borrow().get(&key) {
+            return m;
+        }
+        let mut c = Vec::new();
+        conjuncts(cond, &mut c);
+        let m = c.iter().filter_map(|x| self.atoms.iter().position(|a| a == x)).fold(0u128, |m, i| m | (1 << i));
+        self.cache.borrow_mut().insert(key, m);
+        m
+    }
+
+    /// The facts known once `cond` is decided as `value`, given those known before: an
+    /// expectation is known when each part of its `&&` is a part of the condition
+    /// (decided true) or of an expectation already known, or when it is the
+    /// condition's negation (decided false).
+    fn implied(&self, cond: &Expr, value: bool, known: u64) -> u64 {
+        let mut have = if value { self.parts_of(cond) } else { 0 };
+        for (k, need) in self.needs.iter().enumerate() {
+            if known & (1 << k) != 0 && *need != u128::MAX {
+                have |= need;
+            }
+        }
+        let mut bits = known;
+        for (k, need) in self.needs.iter().enumerate() {
+            let from_parts = *need != u128::MAX && need & !have == 0;
+            if from_parts || (!value && matches!(self.sites[k].1, Expr::Not(inner) if **inner == *cond)) {
+                bits |= 1 << k;
+            }
+        }
+        bits
+    }
+
+    /// The facts that effects writing these variables undo.
+    fn undone_by(&self, effects: &[Effect]) -> u64 {
+        let mut bits = 0u64;
+        for (k, r) in self.reads.iter().enumerate() {
+            if effects.iter().any(|e| r.get(e.var as usize).copied().unwrap_or(false)) {
+                bits |= 1 << k;
+            }
+        }
+        bits
+    }
+
+    fn bit(&self, site: ExpectSite) -> Option<usize> {
+        self.sites.iter().position(|(s, _, _)| *s == site)
+    }
+}
+
+/// What an expectation check means under the abstraction: `None` when the
+/// abstraction leaves it alone (it reads nothing left out), else whether it is known
+/// to hold.
+fn abstract_check(facts: Option<&Facts<'_>>, known: u64, site: ExpectSite) -> Option<bool> {
+    let k = facts?.bit(site)?;
+    Some(known & (1 << k) != 0)
 }
 
 /// Whether a condition reads a variable the abstraction leaves out.
@@ -635,19 +782,55 @@ impl Observer for Record<'_> {
             Some(h) if reads_havoc(cond, h) => {
                 let d = self.script.get(self.decided.len()).copied().unwrap_or(true);
                 self.decided.push(d);
+                if let Some(f) = self.facts {
+                    *self.known = f.implied(cond, d, *self.known);
+                }
                 d
             }
             _ => value,
         }
     }
+    fn effects(&mut self, effects: &[Effect]) {
+        if let Some(f) = self.facts {
+            *self.known &= !f.undone_by(effects);
+        }
+    }
+    fn expect(&mut self, st: &StoryState, site: ExpectSite, cond: &Expr, holds: bool) {
+        match abstract_check(self.facts, *self.known, site) {
+            // Known to hold: so does whatever it implies, further on.
+            Some(true) => *self.known = self.facts.map_or(*self.known, |f| f.implied(cond, true, *self.known)),
+            Some(false) => self.undecided.push(site),
+            None if !holds => self.broken(st, site),
+            None => {}
+        }
+    }
 }
 
 /// Collects failed expectations (of a choice being taken).
-struct Broken<'a>(&'a mut Vec<ExpectSite>);
+struct Broken<'a> {
+    broken: &'a mut Vec<ExpectSite>,
+    facts: Option<&'a Facts<'a>>,
+    known: &'a mut u64,
+    undecided: &'a mut Vec<ExpectSite>,
+}
 
 impl Observer for Broken<'_> {
     fn broken(&mut self, _st: &StoryState, site: ExpectSite) {
-        self.0.push(site);
+        self.broken.push(site);
+    }
+    fn effects(&mut self, effects: &[Effect]) {
+        if let Some(f) = self.facts {
+            *self.known &= !f.undone_by(effects);
+        }
+    }
+    fn expect(&mut self, st: &StoryState, site: ExpectSite, cond: &Expr, holds: bool) {
+        match abstract_check(self.facts, *self.known, site) {
+            // Known to hold: so does whatever it implies, further on.
+            Some(true) => *self.known = self.facts.map_or(*self.known, |f| f.implied(cond, true, *self.known)),
+            Some(false) => self.undecided.push(site),
+            None if !holds => self.broken(st, site),
+            None => {}
+        }
     }
 }
 
@@ -677,6 +860,8 @@ fn edge_label(p: &Pending) -> u32 {
 struct Pending {
     /// Under the abstraction: the choice taken may not have been available.
     uncertain: bool,
+    /// Under the abstraction: the facts known when this flow starts (see [`Facts`]).
+    facts: u64,
     /// Under the abstraction: how the conditions on left-out variables are decided,
     /// in order, for this flow (the rest are taken true, and their false sides queued).
     script: Vec<bool>,
@@ -746,6 +931,10 @@ impl Graph {
     /// new, or `None` when the bound is hit.
     fn add(&mut self, st: &StoryState, p: &mut Pending) -> Option<(u32, bool)> {
         self.plan.encode(st, &mut self.buf);
+        // Under the abstraction, what is known of its expectations is part of a state.
+        if self.labels.is_some() && st.ended.is_none() {
+            self.buf.push(p.facts);
+        }
         let h = hash_words(&self.buf);
         let (arena, starts, buf) = (&self.arena, &self.starts, &self.buf);
         let found = self.table.find(h, |&i| {
@@ -876,6 +1065,8 @@ pub fn explore_abstract(story: &Story, limits: Limits) -> (Exploration, Vec<bool
 }
 
 fn explore_with(story: &Story, limits: Limits, havoc: Option<&[bool]>) -> Exploration {
+    let facts = havoc.map(|h| Facts::new(story, h));
+    let mut undecided: Vec<ExpectSite> = Vec::new();
     let mut g = Graph {
         plan: Plan::new(story, havoc.unwrap_or(&[])),
         table: hashbrown::HashTable::new(),
@@ -926,6 +1117,7 @@ fn explore_with(story: &Story, limits: Limits, havoc: Option<&[bool]>) -> Explor
     let mut queue = std::collections::VecDeque::new();
     let mut pending = vec![Pending {
         uncertain: false,
+        facts: 0,
         script: Vec::new(),
         st: StoryState::new(story, 0),
         from: NONE,
@@ -968,6 +1160,7 @@ fn explore_with(story: &Story, limits: Limits, havoc: Option<&[bool]>) -> Explor
             // keep the state it starts from, to follow the other sides.
             let entry = havoc.map(|_| st.clone());
             let mut decided = Vec::new();
+            let mut known = p.facts;
             let mut stop = flow::advance(
                 story,
                 &mut st,
@@ -981,6 +1174,9 @@ fn explore_with(story: &Story, limits: Limits, havoc: Option<&[bool]>) -> Explor
                     havoc,
                     script: &p.script,
                     decided: &mut decided,
+                    facts: facts.as_ref(),
+                    known: &mut known,
+                    undecided: &mut undecided,
                 },
             );
             if let Some(entry) = entry {
@@ -990,6 +1186,7 @@ fn explore_with(story: &Story, limits: Limits, havoc: Option<&[bool]>) -> Explor
                     chance_bytes += p.chances.len() * std::mem::size_of::<Step>();
                     pending.push(Pending {
                         uncertain: p.uncertain,
+                        facts: p.facts,
                         script,
                         st: entry.clone(),
                         from: p.from,
@@ -1020,6 +1217,7 @@ fn explore_with(story: &Story, limits: Limits, havoc: Option<&[bool]>) -> Explor
                         };
                         pending.push(Pending {
                             uncertain: p.uncertain,
+                            facts: known,
                             script: Vec::new(),
                             st,
                             from: p.from,
@@ -1051,6 +1249,7 @@ fn explore_with(story: &Story, limits: Limits, havoc: Option<&[bool]>) -> Explor
                     *r = Some(r.map_or((x, x), |(lo, hi)| (lo.min(x), hi.max(x))));
                 }
             }
+            p.facts = known;
             let added = g.add(&st, &mut p);
             if spare.len() < SPARE {
                 spare.push(st);
@@ -1096,6 +1295,7 @@ fn explore_with(story: &Story, limits: Limits, havoc: Option<&[bool]>) -> Explor
         keybuf.clear();
         keybuf.extend_from_slice(g.key(s));
         let key = &keybuf;
+        let known_here = if facts.is_some() { key.last().copied().unwrap_or(0) } else { 0 };
         g.plan.decode(key, &mut scratch);
         let node = story.node(scratch.node);
         for (ci, c) in node.choices.iter().enumerate() {
@@ -1135,7 +1335,16 @@ fn explore_with(story: &Story, limits: Limits, havoc: Option<&[bool]>) -> Explor
                     };
                     st.vars[inp.var as usize] = Value::Str(text);
                 }
-                let to = flow::take(story, &mut st, ci, &mut Broken(&mut hits));
+                let mut known = known_here;
+                if let (true, Some(f), Some(w)) = (unknown, &facts, &c.when) {
+                    known = f.implied(w, true, known);
+                }
+                let to = flow::take(
+                    story,
+                    &mut st,
+                    ci,
+                    &mut Broken { broken: &mut hits, facts: facts.as_ref(), known: &mut known, undecided: &mut undecided },
+                );
                 for site in hits.drain(..) {
                     broken.entry(site).or_insert_with(|| {
                         let mut path = g.path_to(s);
@@ -1145,6 +1354,7 @@ fn explore_with(story: &Story, limits: Limits, havoc: Option<&[bool]>) -> Explor
                 }
                 pending.push(Pending {
                     uncertain: unknown,
+                    facts: known,
                     script: Vec::new(),
                     st,
                     from: s,
@@ -1257,6 +1467,11 @@ fn explore_with(story: &Story, limits: Limits, havoc: Option<&[bool]>) -> Explor
         trap_example,
         stuck,
         broken: broken.into_iter().collect(),
+        undecided: {
+            undecided.sort_unstable();
+            undecided.dedup();
+            undecided
+        },
         ending_ranges: ending_ranges
             .into_iter()
             .zip(range_known)

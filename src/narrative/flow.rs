@@ -2,7 +2,7 @@
 //! the story flows from node to node until it needs the reader again. Shared by the
 //! runner (which renders text on the way) and the explorer (which does not).
 
-use super::expr::Expr;
+use super::expr::{Effect, Expr};
 use super::state::StoryState;
 use super::story::{ExpectSite, Flow, Story};
 
@@ -40,6 +40,16 @@ pub trait Observer {
     fn decide(&mut self, _cond: &Expr, value: bool) -> bool {
         value
     }
+    /// Called just before effects are applied (on arrival, of a choice, of a
+    /// fallback).
+    fn effects(&mut self, _effects: &[Effect]) {}
+    /// Called for every expectation checked, with whether it holds; by default a
+    /// failure goes to [`Observer::broken`].
+    fn expect(&mut self, st: &StoryState, site: ExpectSite, _cond: &Expr, holds: bool) {
+        if !holds {
+            self.broken(st, site);
+        }
+    }
 }
 
 /// Evaluates a flow condition through the observer.
@@ -57,10 +67,8 @@ pub fn available_with(story: &Story, st: &StoryState, i: usize, obs: &mut impl O
 
 /// Checks the expectations of arriving at `n`, before its `do`.
 fn check_node(story: &Story, st: &StoryState, n: u32, obs: &mut impl Observer) {
-    if let Some(e) = &story.node(n).expect
-        && !e.expr.test(&st.env())
-    {
-        obs.broken(st, ExpectSite::Node(n));
+    if let Some(e) = &story.node(n).expect {
+        obs.expect(st, ExpectSite::Node(n), &e.expr, e.expr.test(&st.env()));
     }
 }
 
@@ -71,24 +79,19 @@ fn check_shown(story: &Story, st: &StoryState, n: u32, obs: &mut impl Observer) 
     for (i, p) in node.passages.iter().enumerate() {
         if let Some(e) = &p.expect
             && p.when.as_ref().is_none_or(|w| decide(w, st, obs))
-            && !e.expr.test(&st.env())
         {
-            obs.broken(st, ExpectSite::Passage { node: n, passage: i as u32 });
+            obs.expect(st, ExpectSite::Passage { node: n, passage: i as u32 }, &e.expr, e.expr.test(&st.env()));
         }
     }
     for (i, inv) in story.invariants.iter().enumerate() {
-        if !inv.expr.test(&st.env()) {
-            obs.broken(st, ExpectSite::Invariant(i as u32));
-        }
+        obs.expect(st, ExpectSite::Invariant(i as u32), &inv.expr, inv.expr.test(&st.env()));
     }
 }
 
 /// Checks the expectation of choice `i` of the current node, before its `do`.
 fn check_choice(story: &Story, st: &StoryState, i: usize, obs: &mut impl Observer) {
-    if let Some(e) = story.node(st.node).choices.get(i).and_then(|c| c.expect.as_ref())
-        && !e.expr.test(&st.env())
-    {
-        obs.broken(st, ExpectSite::Choice { node: st.node, choice: i as u32 });
+    if let Some(e) = story.node(st.node).choices.get(i).and_then(|c| c.expect.as_ref()) {
+        obs.expect(st, ExpectSite::Choice { node: st.node, choice: i as u32 }, &e.expr, e.expr.test(&st.env()));
     }
 }
 
@@ -110,6 +113,7 @@ pub fn take(story: &Story, st: &mut StoryState, i: usize, obs: &mut impl Observe
     if let Some(s) = c.once_slot {
         st.take(s);
     }
+    obs.effects(&c.effects);
     st.apply(story, &c.effects);
     st.turn = st.turn.saturating_add(1);
     if let Some(back) = c.returns_to {
@@ -131,6 +135,7 @@ pub fn advance(story: &Story, st: &mut StoryState, mut n: u32, obs: &mut impl Ob
         }
         let node = story.node(n);
         check_node(story, st, n, obs);
+        obs.effects(&node.effects);
         st.apply(story, &node.effects);
         obs.arrive(st, n);
         check_shown(story, st, n, obs);
@@ -165,6 +170,7 @@ pub fn advance(story: &Story, st: &mut StoryState, mut n: u32, obs: &mut impl Ob
                     Some(fi) => {
                         check_choice(story, st, fi, obs);
                         let f = &node.choices[fi];
+                        obs.effects(&f.effects);
                         st.apply(story, &f.effects);
                         n = f.to;
                     }

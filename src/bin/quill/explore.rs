@@ -3,7 +3,7 @@
 
 use crate::random::shell_lines;
 use crate::{Format, render};
-use epistle::narrative::explore::{Bound, CondSite, Exploration, Limits, Step, explore, explore_abstract, reads_abstracted, witness};
+use epistle::narrative::explore::{Bound, CondSite, Exploration, Limits, Step, explore, explore_abstract, witness};
 use epistle::narrative::story::ExpectSite;
 use epistle::narrative::{Loaded, Runner, Story, sample};
 use serde_json::json;
@@ -69,21 +69,26 @@ fn print_abstraction(loaded: &Loaded, story: &Arc<Story>, limits: Limits, dir: &
         return;
     }
     say!("Every path of the story is a path of this over-approximation, so:");
-    let all = count_expectations(story);
-    let undecided = all_sites(story).into_iter().filter(|s| reads_abstracted(story, *s, &left_out)).count();
-    let declared = all - undecided;
+    let declared = count_expectations(story);
+    let undecided = ab.undecided.len();
     if undecided > 0 {
-        say!("  · {undecided} expectation(s) read a counter: checked by `quill random` and `quill test`, not here");
-    }
-    if declared > 0 && undecided > 0 {
-        say!("  (the {declared} others:)");
+        say!(
+            "  · {undecided} expectation(s) on a counter are not implied by the conditions that lead to them: `quill random` and `quill test` check them"
+        );
+        for site in &ab.undecided {
+            let at = site_node(*site).map(|n| format!("  ({})", loaded.node_location(n))).unwrap_or_default();
+            let src = story.expectation(*site).map_or("", |e| e.src.as_str());
+            say!("      `{src}` of {}{at}", story.describe_site(*site));
+        }
     }
     if declared > 0 {
-        let held = declared - ab.broken.len();
-        if ab.broken.is_empty() {
+        let held = declared - ab.broken.len() - undecided;
+        if held == declared {
             say!("  ✓ expectations: all {declared} hold on every path (proved)");
         } else {
             say!("  ✓ expectations: {held} of {declared} hold on every path (proved)");
+        }
+        if !ab.broken.is_empty() {
             say!("  ? {} may fail: the path found ignores the counters, so it is replayed on the story itself:", ab.broken.len());
             for (site, steps) in &ab.broken {
                 let at = site_node(*site).map(|n| format!("  ({})", loaded.node_location(n))).unwrap_or_default();
@@ -278,28 +283,6 @@ fn print_expectations(loaded: &Loaded, story: &Arc<Story>, ex: &Exploration, dir
             say!("      replay: printf '{}\\n' | quill play {} --seed {}", shell_lines(&lines), dir.display(), w.seed);
         }
     }
-}
-
-/// Every expectation and invariant of the story.
-fn all_sites(story: &Story) -> Vec<ExpectSite> {
-    let mut out: Vec<ExpectSite> = (0..story.invariants.len() as u32).map(ExpectSite::Invariant).collect();
-    for (i, n) in story.nodes.iter().enumerate() {
-        let i = i as u32;
-        if n.expect.is_some() {
-            out.push(ExpectSite::Node(i));
-        }
-        out.extend(
-            n.passages
-                .iter()
-                .enumerate()
-                .filter(|(_, p)| p.expect.is_some())
-                .map(|(k, _)| ExpectSite::Passage { node: i, passage: k as u32 }),
-        );
-        out.extend(
-            n.choices.iter().enumerate().filter(|(_, c)| c.expect.is_some()).map(|(k, _)| ExpectSite::Choice { node: i, choice: k as u32 }),
-        );
-    }
-    out
 }
 
 /// How many expectations and invariants the story declares.
