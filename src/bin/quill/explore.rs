@@ -4,6 +4,7 @@
 use crate::random::shell_lines;
 use crate::{Format, render};
 use epistle::narrative::explore::{Bound, CondSite, Exploration, Limits, Step, explore, explore_abstract, witness};
+use epistle::narrative::guided::{Mode, Run, search};
 use epistle::narrative::story::ExpectSite;
 use epistle::narrative::{Loaded, Runner, Story, sample};
 use serde_json::json;
@@ -51,7 +52,7 @@ fn describe(steps: &[Step]) -> String {
 
 /// When the story is too big to explore exactly: explore it without its counters
 /// (every condition on them followed both ways), which proves what holds there.
-fn print_abstraction(loaded: &Loaded, story: &Arc<Story>, limits: Limits, dir: &Path) {
+fn print_abstraction(loaded: &Loaded, story: &Arc<Story>, limits: Limits, dir: &Path, found_len: &[Option<usize>]) {
     let started = std::time::Instant::now();
     let (ab, left_out) = explore_abstract(story, limits);
     let names: Vec<&str> = story.vars.iter().zip(&left_out).filter(|(_, h)| **h).map(|(d, _)| d.name.as_str()).collect();
@@ -124,11 +125,37 @@ fn print_abstraction(loaded: &Loaded, story: &Arc<Story>, limits: Limits, dir: &
             }
         }
     }
-    let unreachable: Vec<&str> = story.endings.iter().zip(&ab.endings).filter(|(_, p)| p.is_none()).map(|(e, _)| e.id.as_str()).collect();
-    if unreachable.is_empty() {
-        say!("  · every ending is reachable here; the witnesses above and below show the ones reachable in the story");
-    } else {
-        say!("  ✗ unreachable (proved): {}", unreachable.join(", "));
+    // A shortest path here is at least as short as any in the story; when it also
+    // plays in the story, it is a shortest path of the story.
+    for (e, (decl, path)) in story.endings.iter().zip(&ab.endings).enumerate() {
+        match path {
+            None => say!("  ✗ {:<20} unreachable (proved)", decl.id),
+            Some(steps) => match replays_to(story, steps, e as u32) {
+                Some(w) => {
+                    let lines: Vec<String> = w.script().lines().map(str::to_string).collect();
+                    say!(
+                        "  ✓ {:<20} shortest path: {} (proved shortest: none is shorter even without the counters)",
+                        decl.id,
+                        describe(steps)
+                    );
+                    say!("      replay: printf '{}\\n' | quill play {} --seed {}", shell_lines(&lines), dir.display(), w.seed);
+                }
+                None => {
+                    let bound = steps.iter().filter(|s| matches!(s, Step::Choose { .. })).count();
+                    match found_len.get(e).copied().flatten() {
+                        // The witness above meets the lower bound: it is a shortest one.
+                        Some(n) if n == bound => {
+                            say!(
+                                "  ✓ {:<20} shortest path: {n} choices, the witness above (proved shortest: none is shorter even without the counters)",
+                                decl.id
+                            )
+                        }
+                        Some(n) => say!("  · {:<20} the witness above takes {n} choices; none can take fewer than {bound}", decl.id),
+                        None => say!("  · {:<20} none can take fewer than {bound} choices; no witness found in the story yet", decl.id),
+                    }
+                }
+            },
+        }
     }
     if ab.traps == 0 {
         say!("  ✓ traps: none — every reader, in every state, has a choice that surely leads on to an ending (proved)");
@@ -225,20 +252,38 @@ fn print_text(loaded: &Loaded, story: &Arc<Story>, ex: &Exploration, dir: &Path,
         }
     } else {
         let missing: Vec<usize> = (0..story.endings.len()).filter(|&e| ex.endings[e].is_none()).collect();
+        // Per ending: the fewest choices a witness found so far takes.
+        let mut found_len: Vec<Option<usize>> =
+            ex.endings.iter().map(|p| p.as_ref().map(|s| s.iter().filter(|x| matches!(x, Step::Choose { .. })).count())).collect();
         if !missing.is_empty() {
-            say!("\nSampling 20000 seeded playthroughs for the endings not yet found (paths not necessarily shortest):");
+            say!("\nSearching for the endings not yet found: 20000 random and 2000 coverage-guided playthroughs, the shortest kept:");
             let found = sample::witnesses(story, 0, 20_000);
+            let mut guided: Vec<Option<Run>> = vec![None; story.endings.len()];
+            search(story, 0, 2_000, Mode::Guided, |run, _| {
+                if let Some(e) = run.ending
+                    && guided[e as usize].as_ref().is_none_or(|b| run.choices.len() < b.choices.len())
+                {
+                    guided[e as usize] = Some(run.clone());
+                }
+            });
             for e in missing {
-                match &found[e] {
-                    Some(p) => {
-                        say!("  ✓ {:<20} reached in {} choices", story.endings[e].id, p.numbers.len());
-                        say!("      replay: printf '{}\\n' | quill play {} --seed {}", shell_lines(&p.script()), dir.display(), p.seed);
+                let sampled = found[e].as_ref().map(|p| (p.numbers.len(), p.script(), p.seed));
+                let steered = guided[e].as_ref().map(|r| (r.choices.len(), r.script(story), r.seed));
+                let best = match (sampled, steered) {
+                    (Some(a), Some(b)) => Some(if b.0 < a.0 { b } else { a }),
+                    (a, b) => a.or(b),
+                };
+                match best {
+                    Some((n, script, seed)) => {
+                        found_len[e] = Some(n);
+                        say!("  ✓ {:<20} reached in {n} choices", story.endings[e].id);
+                        say!("      replay: printf '{}\\n' | quill play {} --seed {seed}", shell_lines(&script), dir.display());
                     }
-                    None => say!("  ? {:<20} not reached by sampling either", story.endings[e].id),
+                    None => say!("  ? {:<20} not reached by either", story.endings[e].id),
                 }
             }
         }
-        print_abstraction(loaded, story, limits, dir);
+        print_abstraction(loaded, story, limits, dir, &found_len);
         let how = match ex.stopped_by {
             Some(Bound::Memory) => "raise --max-memory",
             Some(Bound::Steps) => "raise --max-steps",
@@ -283,6 +328,17 @@ fn print_expectations(loaded: &Loaded, story: &Arc<Story>, ex: &Exploration, dir
             say!("      replay: printf '{}\\n' | quill play {} --seed {}", shell_lines(&lines), dir.display(), w.seed);
         }
     }
+}
+
+/// A witness for `steps` that, played in the story itself, ends at `ending`.
+fn replays_to(story: &Arc<Story>, steps: &[Step], ending: u32) -> Option<epistle::narrative::explore::Witness> {
+    let w = witness(story, steps, 10_000)?;
+    let mut r = Runner::new(Arc::clone(story), w.seed);
+    for (pos, _, typed) in &w.choices {
+        let c = r.choices().get(pos - 1).filter(|c| c.enabled).map(|c| c.index)?;
+        r.choose(c, typed.as_deref()).ok()?;
+    }
+    (r.ended() == Some(ending)).then_some(w)
 }
 
 /// How many expectations and invariants the story declares.
