@@ -122,6 +122,10 @@ pub struct Exploration {
     /// path), in the order of their sites. On a complete exploration, every
     /// expectation not listed holds on every path.
     pub broken: Vec<(ExpectSite, Vec<Step>)>,
+    /// Under the abstraction ([`explore_abstract`]): per ending, whether its path in
+    /// `endings` also plays in the story itself (seed 0). A shortest path of the
+    /// over-approximation that plays in the story is a shortest path of the story.
+    pub confirmed: Vec<bool>,
     /// Under the abstraction ([`explore_abstract`]): expectations on left-out variables
     /// it could not show to hold everywhere (sorted). Empty for an exact exploration.
     pub undecided: Vec<ExpectSite>,
@@ -218,6 +222,78 @@ fn max_literal(e: &Expr, m: &mut i64) {
     }
 }
 
+/// Nodes the reader can come back to: those on a cycle of the story's graph (a
+/// `Return` counted as leading to every place a call returns to). A once-only choice
+/// anywhere else can never be offered again once its node is left, so whether it was
+/// taken matters to no later state. Tarjan's algorithm, without recursion.
+fn revisitable(story: &Story) -> Vec<bool> {
+    let n = story.nodes.len();
+    let returns: Vec<u32> = story.nodes.iter().flat_map(|x| x.choices.iter().filter_map(|c| c.returns_to)).collect();
+    let adj: Vec<Vec<u32>> = story
+        .nodes
+        .iter()
+        .map(|x| {
+            let mut v: Vec<u32> = x.successors().collect();
+            if matches!(x.flow, Flow::Return) {
+                v.extend_from_slice(&returns);
+            }
+            v
+        })
+        .collect();
+    const UNSEEN: u32 = u32::MAX;
+    let mut index = vec![UNSEEN; n];
+    let mut low = vec![0u32; n];
+    let mut on_stack = vec![false; n];
+    let mut stack: Vec<usize> = Vec::new();
+    let mut out = vec![false; n];
+    let mut next_index = 0u32;
+    let mut work: Vec<(usize, usize)> = Vec::new();
+    for root in 0..n {
+        if index[root] != UNSEEN {
+            continue;
+        }
+        work.push((root, 0));
+        while let Some(&mut (v, ref mut k)) = work.last_mut() {
+            if *k == 0 && index[v] == UNSEEN {
+                index[v] = next_index;
+                low[v] = next_index;
+                next_index += 1;
+                stack.push(v);
+                on_stack[v] = true;
+            }
+            if let Some(&w) = adj[v].get(*k) {
+                *k += 1;
+                let w = w as usize;
+                if index[w] == UNSEEN {
+                    work.push((w, 0));
+                } else if on_stack[w] {
+                    low[v] = low[v].min(index[w]);
+                }
+                continue;
+            }
+            work.pop();
+            if let Some(&(parent, _)) = work.last() {
+                low[parent] = low[parent].min(low[v]);
+            }
+            if low[v] == index[v] {
+                let mut comp = Vec::new();
+                while let Some(w) = stack.pop() {
+                    on_stack[w] = false;
+                    comp.push(w);
+                    if w == v {
+                        break;
+                    }
+                }
+                let cyclic = comp.len() > 1 || adj[v].contains(&(v as u32));
+                for w in comp {
+                    out[w] = cyclic;
+                }
+            }
+        }
+    }
+    out
+}
+
 impl Plan {
     fn new(story: &Story, exclude: &[bool]) -> Plan {
         let chapters = story.chapters.len().max(1);
@@ -249,6 +325,7 @@ impl Plan {
         // the chapters it can reach, without walking the nodes again.
         let mut biggest = 1i64;
         let mut gens: Vec<Gen> = Vec::with_capacity(chapters);
+        let again = revisitable(story);
         for nodes in &by_chapter {
             let mut g = Gen::default();
             chapter_exprs(story, nodes, &mut |e| {
@@ -267,8 +344,11 @@ impl Plan {
                     g.deps.push(dep);
                 }
             }
-            for n in nodes.iter().map(|&i| story.node(i)) {
-                for ch in &n.choices {
+            for &i in nodes {
+                if !again[i as usize] {
+                    continue;
+                }
+                for ch in &story.node(i).choices {
                     if let Some(s) = ch.once_slot {
                         g.once.push(s);
                     }
@@ -1435,7 +1515,19 @@ fn explore_with(story: &Story, limits: Limits, havoc: Option<&[bool]>) -> Explor
     } else {
         (0, None)
     };
-    let endings = ending_state.iter().map(|s| s.map(|s| g.path_to(s))).collect();
+    let mut endings: Vec<Option<Vec<Step>>> = ending_state.iter().map(|s| s.map(|s| g.path_to(s))).collect();
+    // Under the abstraction a shortest path may need counter values it does not give;
+    // walk other shortest paths back from the ending until one plays in the story.
+    let mut confirmed = vec![false; story.endings.len()];
+    if let (Some(labels), true) = (&g.labels, complete) {
+        for (e, at) in ending_state.iter().enumerate() {
+            let Some(at) = *at else { continue };
+            if let Some(steps) = shortest_that_plays(story, &g, labels, &starts, &preds, at, e as u32) {
+                endings[e] = Some(steps);
+                confirmed[e] = true;
+            }
+        }
+    }
     let mut constant_conditions = Vec::new();
     for (ni, node) in story.nodes.iter().enumerate() {
         let base = cond_base[ni] as usize;
@@ -1467,6 +1559,7 @@ fn explore_with(story: &Story, limits: Limits, havoc: Option<&[bool]>) -> Explor
         trap_example,
         stuck,
         broken: broken.into_iter().collect(),
+        confirmed,
         undecided: {
             undecided.sort_unstable();
             undecided.dedup();
@@ -1478,6 +1571,64 @@ fn explore_with(story: &Story, limits: Limits, havoc: Option<&[bool]>) -> Explor
             .map(|(rs, known)| rs.into_iter().zip(known).map(|(r, k)| r.filter(|_| k)).collect())
             .collect(),
     }
+}
+
+/// How many shortest paths [`shortest_that_plays`] tries per ending.
+const SHORTEST_TRIES: usize = 3_000;
+
+/// Under the abstraction: random walks back from state `at` (an ending) along edges
+/// that keep every path shortest, each played forward in the story (seed 0) until one
+/// reaches the ending there.
+fn shortest_that_plays(story: &Story, g: &Graph, labels: &[u32], starts: &[u32], preds: &[u32], at: u32, ending: u32) -> Option<Vec<Step>> {
+    let n = g.len();
+    // Choices from the start to each state along the tree of first arrivals.
+    let mut dist = vec![0u32; n];
+    for i in 0..n {
+        let l = &g.links[i];
+        if l.parent != NONE {
+            dist[i] = dist[l.parent as usize] + u32::from(l.choice != NONE);
+        }
+    }
+    // The label of each (from, to) edge, for the steps of a walk.
+    let mut label_of: std::collections::HashMap<(u32, u32), u32> = std::collections::HashMap::new();
+    for (k, &(a, b)) in g.edges.iter().enumerate() {
+        label_of.entry((a, b)).or_insert(labels[k]);
+    }
+    let story_arc = std::sync::Arc::new(story.clone());
+    let mut rng = super::state::StoryRng::seeded(0x5407_7E57 ^ u64::from(at));
+    for _ in 0..SHORTEST_TRIES {
+        let mut rev = Vec::new();
+        let mut here = at;
+        while dist[here as usize] > 0 || g.links[here as usize].parent != NONE {
+            let (a, b) = (starts[here as usize] as usize, starts[here as usize + 1] as usize);
+            let back: Vec<u32> = preds[a..b].iter().copied().filter(|&p| dist[p as usize] + 1 == dist[here as usize]).collect();
+            let Some(&p) = back.get(rng.below(back.len().max(1) as u32) as usize) else { break };
+            let label = label_of.get(&(p, here)).copied().unwrap_or(NONE);
+            let input = ((label >> 16) & 0x7FFF).checked_sub(1).and_then(|i| g.typed.get(i as usize).cloned());
+            rev.push(Step::Choose { node: g.key(p)[0] as u32, choice: label & 0xFFFF, input });
+            here = p;
+            if dist[here as usize] == 0 {
+                break;
+            }
+        }
+        if dist[here as usize] != 0 {
+            continue;
+        }
+        rev.reverse();
+        let mut r = super::runner::Runner::new(std::sync::Arc::clone(&story_arc), 0);
+        let plays = rev.iter().all(|s| match s {
+            Step::Choose { node, choice, input } => {
+                r.state().node == *node
+                    && r.choices().iter().any(|c| c.index == *choice && c.enabled)
+                    && r.choose(*choice, input.as_deref()).is_ok()
+            }
+            Step::Chance { .. } => true,
+        });
+        if plays && r.ended() == Some(ending) {
+            return Some(rev);
+        }
+    }
+    None
 }
 
 /// A path turned into something a person can replay: the seed and, for each choice,

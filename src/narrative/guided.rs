@@ -610,15 +610,29 @@ pub enum Mode {
 }
 
 /// Plays `runs` playthroughs in `mode`, from `seed`; `each` sees every run and the
-/// coverage so far. Deterministic: the same seed gives the same runs.
-pub fn search(story: &Story, seed: u64, runs: u64, mode: Mode, mut each: impl FnMut(&Run, &Coverage)) -> Coverage {
+/// coverage so far. Deterministic: the same seed gives the same runs. At most
+/// [`super::sample::WITNESS_TURNS`] choices are made in all: fewer runs come back
+/// when their playthroughs are very long.
+pub fn search(story: &Story, seed: u64, runs: u64, mode: Mode, each: impl FnMut(&Run, &Coverage)) -> Coverage {
+    search_within(story, seed, runs, mode, super::sample::WITNESS_TURNS, each)
+}
+
+/// [`search`] within `budget` steps of play in all, each option looked at ahead
+/// counted as one.
+pub fn search_within(story: &Story, seed: u64, runs: u64, mode: Mode, budget: usize, mut each: impl FnMut(&Run, &Coverage)) -> Coverage {
     let literals = super::inputs::compared_literals(story);
     let mut total = Coverage::new(story);
     let mut pick = StoryRng::seeded(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0x5EED);
     // Runs that found something new: (seed, choices), replayed as prefixes.
     let mut corpus: Vec<(u64, Vec<Pick>)> = Vec::new();
     let int_max: Vec<Option<i64>> = story.vars.iter().map(|d| matches!(d.default, Value::Int(_)).then_some(d.max).flatten()).collect();
+    // The work is bounded however long each playthrough runs (a story of endless
+    // sticky loops must not keep a tool busy for hours).
+    let mut budget = budget;
     for i in 0..runs {
+        if budget == 0 {
+            break;
+        }
         let (run_seed, prefix) = match mode {
             Mode::Guided if !corpus.is_empty() && pick.below(4) != 0 => {
                 // Recent finds first: half the picks from the newest eighth.
@@ -647,7 +661,8 @@ pub fn search(story: &Story, seed: u64, runs: u64, mode: Mode, mut each: impl Fn
                 }
             }
         };
-        while p.stop == Stop::Wait && chosen.len() < MAX_TURNS {
+        while p.stop == Stop::Wait && chosen.len() < MAX_TURNS && budget > 0 {
+            budget -= 1;
             let opts = options(story, &mut p, &literals);
             if opts.is_empty() {
                 break;
@@ -657,7 +672,8 @@ pub fn search(story: &Story, seed: u64, runs: u64, mode: Mode, mut each: impl Fn
                     Some(k) => k,
                     None => pick.below(opts.len() as u32) as usize,
                 }
-            } else if mode == Mode::Guided && opts.len() > 1 && pick.below(8) != 0 {
+            } else if mode == Mode::Guided && opts.len() > 1 && pick.below(8) != 0 && budget >= opts.len() {
+                budget -= opts.len();
                 // Look one choice ahead: how much new would each option cover?
                 // Score: new coverage first, then closeness to the focus.
                 let mut best = Vec::new();

@@ -4,7 +4,7 @@
 use crate::random::shell_lines;
 use crate::{Format, render};
 use epistle::narrative::explore::{Bound, CondSite, Exploration, Limits, Step, explore, explore_abstract, witness};
-use epistle::narrative::guided::{Mode, Run, search};
+use epistle::narrative::guided::{Mode, Run, search_within};
 use epistle::narrative::story::ExpectSite;
 use epistle::narrative::{Loaded, Runner, Story, sample};
 use serde_json::json;
@@ -53,17 +53,19 @@ fn describe(steps: &[Step]) -> String {
 /// When the story is too big to explore exactly: explore it without its counters
 /// (every condition on them followed both ways), which proves what holds there.
 fn print_abstraction(loaded: &Loaded, story: &Arc<Story>, limits: Limits, dir: &Path, found_len: &[Option<usize>]) {
+    // Nothing to leave out: the over-approximation would be the exploration again.
+    if !epistle::narrative::explore::abstracted_variables(story).contains(&true) {
+        return;
+    }
     let started = std::time::Instant::now();
     let (ab, left_out) = explore_abstract(story, limits);
     let names: Vec<&str> = story.vars.iter().zip(&left_out).filter(|(_, h)| **h).map(|(d, _)| d.name.as_str()).collect();
-    if names.is_empty() {
-        return;
-    }
     say!(
-        "\nWithout its counters ({}), every condition on them followed both ways: {} states in {:.2} s, {}.",
+        "\nWithout its counters ({}), every condition on them followed both ways: {} states in {:.2} s ({} MiB at the most), {}.",
         names.join(", "),
         ab.states,
         started.elapsed().as_secs_f64(),
+        ab.peak_memory.div_ceil(1 << 20),
         if ab.complete { "complete" } else { "also stopped by a bound" }
     );
     if !ab.complete {
@@ -259,7 +261,8 @@ fn print_text(loaded: &Loaded, story: &Arc<Story>, ex: &Exploration, dir: &Path,
             say!("\nSearching for the endings not yet found: 20000 random and 2000 coverage-guided playthroughs, the shortest kept:");
             let found = sample::witnesses(story, 0, 20_000);
             let mut guided: Vec<Option<Run>> = vec![None; story.endings.len()];
-            search(story, 0, 2_000, Mode::Guided, |run, _| {
+            // Bounded in work, not only in runs: a story of endless loops stops early.
+            search_within(story, 0, 2_000, Mode::Guided, 200_000, |run, _| {
                 if let Some(e) = run.ending
                     && guided[e as usize].as_ref().is_none_or(|b| run.choices.len() < b.choices.len())
                 {
