@@ -340,7 +340,15 @@ fn the_abstraction_proves_no_traps_only_when_there_are_none() {
 fn the_dear_someone_shaped_benchmark_gets_a_verdict_on_every_ending() {
     // 250 nodes, six counters 0..10 moved by nearly every choice, seven endings gated
     // on all of them: far beyond exact exploration, decided without the counters.
-    let Some(story) = epistle::narrative::synth::counters_story(250).compile().story else { panic!("the synthetic story loads") };
+    let synthetic = epistle::narrative::synth::counters_story(250);
+    // On disk too, for `quill explore` (the closing figures are measured on it).
+    let dir = scratch("counters-250");
+    write(&dir.join("story.ron"), &synthetic.manifest);
+    for (name, text) in &synthetic.chapters {
+        write(&dir.join(name), text);
+    }
+    println!("counters_story(250) written to {}", dir.display());
+    let Some(story) = synthetic.compile().story else { panic!("the synthetic story loads") };
     let exact = explore(&story, Limits { max_states: 200_000, ..Limits::default() });
     assert!(!exact.complete);
     let (ab, left_out) = epistle::narrative::explore::explore_abstract(&story, Limits::default());

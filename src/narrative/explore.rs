@@ -1628,6 +1628,65 @@ fn shortest_that_plays(story: &Story, g: &Graph, labels: &[u32], starts: &[u32],
             return Some(rev);
         }
     }
+    // Then forwards: from the start, only choices that keep the path shortest and that
+    // the story itself offers at that moment, picked at random.
+    let mut to_end = vec![u32::MAX; n];
+    to_end[at as usize] = 0;
+    let mut queue = std::collections::VecDeque::from([at]);
+    while let Some(b) = queue.pop_front() {
+        let (x, y) = (starts[b as usize] as usize, starts[b as usize + 1] as usize);
+        for &p in &preds[x..y] {
+            if to_end[p as usize] == u32::MAX {
+                to_end[p as usize] = to_end[b as usize] + 1;
+                queue.push_back(p);
+            }
+        }
+    }
+    let start = (0..n as u32).find(|&i| g.links[i as usize].parent == NONE)?;
+    let goal = to_end[start as usize];
+    if goal == u32::MAX || goal != dist[at as usize] {
+        return None;
+    }
+    // Out-edges per state, with their labels.
+    let mut out: Vec<Vec<(u32, u32)>> = vec![Vec::new(); n];
+    for (k, &(a, b)) in g.edges.iter().enumerate() {
+        out[a as usize].push((b, labels[k]));
+    }
+    'walk: for _ in 0..SHORTEST_TRIES {
+        let mut r = super::runner::Runner::new(std::sync::Arc::clone(&story_arc), 0);
+        let mut here = start;
+        let mut steps = Vec::new();
+        while to_end[here as usize] > 0 {
+            let want = to_end[here as usize] - 1;
+            let offered = r.choices();
+            let mut options: Vec<(u32, u32)> = out[here as usize]
+                .iter()
+                .copied()
+                .filter(|&(b, l)| to_end[b as usize] == want && offered.iter().any(|c| c.index == l & 0xFFFF && c.enabled))
+                .collect();
+            options.dedup_by_key(|o| o.1);
+            let Some(&(_, label)) = options.get(rng.below(options.len().max(1) as u32) as usize) else { continue 'walk };
+            let input = ((label >> 16) & 0x7FFF).checked_sub(1).and_then(|i| g.typed.get(i as usize).cloned());
+            let node = r.state().node;
+            if r.choose(label & 0xFFFF, input.as_deref()).is_err() {
+                continue 'walk;
+            }
+            steps.push(Step::Choose { node, choice: label & 0xFFFF, input });
+            // Where the story went, among the outcomes of that choice.
+            let now = r.state().node;
+            let next = out[here as usize]
+                .iter()
+                .find(|&&(b, l)| l == label && to_end[b as usize] == want && g.key(b)[0] as u32 == now)
+                .map(|&(b, _)| b);
+            match next {
+                Some(b) => here = b,
+                None => continue 'walk,
+            }
+        }
+        if r.ended() == Some(ending) {
+            return Some(steps);
+        }
+    }
     None
 }
 
