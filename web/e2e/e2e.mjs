@@ -36,6 +36,9 @@ let failed = false;
 // Screenshots are evidence for a person, not checks: one that the browser cannot take
 // (a compositor not ready, in a context without WebGL2) is retried once, then noted.
 const shot = async (page, path) => {
+  // Two frames first: egui uploads newly drawn glyphs one frame after it first uses
+  // them, so a page caught on its first frame can miss letters.
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r())))).catch(() => {});
   for (let tries = 0; tries < 2; tries++) {
     try {
       await page.screenshot({ path });
@@ -137,6 +140,9 @@ try {
   const played = await choose(2);
   say(`after two choices: ${JSON.stringify(played)}`);
   check(played.turn === 2, "two choices were made");
+  // The page as a reader sees it once the typewriter is done.
+  await page.keyboard.press("Space");
+  await until("the text to be revealed", (st) => st.revealed, null, 10_000).catch(() => {});
   await shot(page, `${out}/played.png`);
 
   await page.reload();
