@@ -240,57 +240,19 @@ fn revisitable(story: &Story) -> Vec<bool> {
             v
         })
         .collect();
-    const UNSEEN: u32 = u32::MAX;
-    let mut index = vec![UNSEEN; n];
-    let mut low = vec![0u32; n];
-    let mut on_stack = vec![false; n];
-    let mut stack: Vec<usize> = Vec::new();
     let mut out = vec![false; n];
-    let mut next_index = 0u32;
-    let mut work: Vec<(usize, usize)> = Vec::new();
-    for root in 0..n {
-        if index[root] != UNSEEN {
-            continue;
-        }
-        work.push((root, 0));
-        while let Some(&mut (v, ref mut k)) = work.last_mut() {
-            if *k == 0 && index[v] == UNSEEN {
-                index[v] = next_index;
-                low[v] = next_index;
-                next_index += 1;
-                stack.push(v);
-                on_stack[v] = true;
+    super::validate::components(
+        n,
+        0..n,
+        |v, k| adj[v].get(k).map(|&w| w as usize),
+        |comp| {
+            let v = comp[comp.len() - 1];
+            let cyclic = comp.len() > 1 || adj[v].contains(&(v as u32));
+            for &w in comp {
+                out[w] = cyclic;
             }
-            if let Some(&w) = adj[v].get(*k) {
-                *k += 1;
-                let w = w as usize;
-                if index[w] == UNSEEN {
-                    work.push((w, 0));
-                } else if on_stack[w] {
-                    low[v] = low[v].min(index[w]);
-                }
-                continue;
-            }
-            work.pop();
-            if let Some(&(parent, _)) = work.last() {
-                low[parent] = low[parent].min(low[v]);
-            }
-            if low[v] == index[v] {
-                let mut comp = Vec::new();
-                while let Some(w) = stack.pop() {
-                    on_stack[w] = false;
-                    comp.push(w);
-                    if w == v {
-                        break;
-                    }
-                }
-                let cyclic = comp.len() > 1 || adj[v].contains(&(v as u32));
-                for w in comp {
-                    out[w] = cyclic;
-                }
-            }
-        }
-    }
+        },
+    );
     out
 }
 
@@ -839,6 +801,11 @@ fn reads_havoc(e: &Expr, havoc: &[bool]) -> bool {
 }
 
 impl Record<'_> {
+    /// The expectation checks, on this record's lists and facts.
+    fn checks(&mut self) -> Broken<'_> {
+        Broken { broken: self.broken, facts: self.facts, known: self.known, undecided: self.undecided }
+    }
+
     /// A node's slots hold its choices first, then its branches.
     fn base_choices(&self, node: u32) -> usize {
         self.choices[node as usize] as usize
@@ -854,8 +821,8 @@ impl Observer for Record<'_> {
         let at = self.base[node as usize] as usize + self.base_choices(node) + branch;
         self.seen[at][usize::from(value)] = true;
     }
-    fn broken(&mut self, _st: &StoryState, site: ExpectSite) {
-        self.broken.push(site);
+    fn broken(&mut self, st: &StoryState, site: ExpectSite) {
+        self.checks().broken(st, site);
     }
     fn decide(&mut self, cond: &Expr, value: bool) -> bool {
         match self.havoc {
@@ -871,22 +838,15 @@ impl Observer for Record<'_> {
         }
     }
     fn effects(&mut self, effects: &[Effect]) {
-        if let Some(f) = self.facts {
-            *self.known &= !f.undone_by(effects);
-        }
+        self.checks().effects(effects);
     }
     fn expect(&mut self, st: &StoryState, site: ExpectSite, cond: &Expr, holds: bool) {
-        match abstract_check(self.facts, *self.known, site) {
-            // Known to hold: so does whatever it implies, further on.
-            Some(true) => *self.known = self.facts.map_or(*self.known, |f| f.implied(cond, true, *self.known)),
-            Some(false) => self.undecided.push(site),
-            None if !holds => self.broken(st, site),
-            None => {}
-        }
+        self.checks().expect(st, site, cond, holds);
     }
 }
 
-/// Collects failed expectations (of a choice being taken).
+/// Collects failed expectations and, under the abstraction, keeps the facts (see
+/// [`Facts`]): on its own while a choice is taken, inside [`Record`] during a flow.
 struct Broken<'a> {
     broken: &'a mut Vec<ExpectSite>,
     facts: Option<&'a Facts<'a>>,

@@ -276,23 +276,55 @@ fn flow_cycles(story: &Story, spans: &Spans<'_>, d: &mut Diags) {
 /// components (Tarjan's algorithm, without recursion) of the choice-free flow graph
 /// that hold a random node; cycles of plain `next` alone are E0123's.
 fn random_cycles(story: &Story, spans: &Spans<'_>, d: &mut Diags) {
-    let n = story.nodes.len();
     // The k-th choice-free edge out of v, in O(1).
     let edge = |v: usize, k: usize| match &story.nodes[v].flow {
         Flow::Goto(t) => (k == 0).then_some(*t as usize),
         Flow::Random(ws) => ws.get(k).map(|w| w.1 as usize),
         _ => None,
     };
+    let roots = (0..story.nodes.len()).filter(|&r| matches!(story.nodes[r].flow, Flow::Random(_) | Flow::Goto(_)));
+    components(story.nodes.len(), roots, edge, |comp| {
+        let v = comp[comp.len() - 1];
+        let cyclic = comp.len() > 1 || (0..).map_while(|k| edge(v, k)).any(|w| w == v);
+        let random = comp.iter().copied().find(|&w| matches!(story.nodes[w].flow, Flow::Random(_)));
+        if let (true, Some(r)) = (cyclic, random) {
+            let mut comp = comp.to_vec();
+            comp.sort_unstable();
+            let ids: Vec<&str> = comp.iter().take(6).map(|&c| story.nodes[c].id.as_str()).collect();
+            let more = if comp.len() > 6 { format!(" and {} more", comp.len() - 6) } else { String::new() };
+            d.push(
+                Diagnostic::new(
+                    Code::RandomCycle,
+                    format!("a random `next` can come back to itself without a choice: {}{more}", ids.join(", ")),
+                )
+                .at(spans.nodes[r], "the random branch is here")
+                .help("give the reader a choice somewhere on the way round, or send every outcome onwards"),
+            );
+        }
+    });
+}
+
+/// The strongly connected components of a graph of `n` nodes reachable from `roots`
+/// (Tarjan's algorithm, without recursion, so a long chain cannot exhaust the stack).
+/// `edge(v, k)` is the k-th edge out of `v`, `None` past the last. Each component is
+/// handed to `found` once, its root (the node it was entered by) last.
+pub(super) fn components(
+    n: usize,
+    roots: impl Iterator<Item = usize>,
+    edge: impl Fn(usize, usize) -> Option<usize>,
+    mut found: impl FnMut(&[usize]),
+) {
     const UNSEEN: u32 = u32::MAX;
     let mut index = vec![UNSEEN; n];
     let mut low = vec![0u32; n];
     let mut on_stack = vec![false; n];
     let mut stack: Vec<usize> = Vec::new();
     let mut next_index = 0u32;
+    let mut comp = Vec::new();
     // (node, how many of its edges were followed)
     let mut work: Vec<(usize, usize)> = Vec::new();
-    for root in 0..n {
-        if index[root] != UNSEEN || !matches!(story.nodes[root].flow, Flow::Random(_) | Flow::Goto(_)) {
+    for root in roots {
+        if index[root] != UNSEEN {
             continue;
         }
         work.push((root, 0));
@@ -318,7 +350,7 @@ fn random_cycles(story: &Story, spans: &Spans<'_>, d: &mut Diags) {
                 low[parent] = low[parent].min(low[v]);
             }
             if low[v] == index[v] {
-                let mut comp = Vec::new();
+                comp.clear();
                 while let Some(w) = stack.pop() {
                     on_stack[w] = false;
                     comp.push(w);
@@ -326,21 +358,7 @@ fn random_cycles(story: &Story, spans: &Spans<'_>, d: &mut Diags) {
                         break;
                     }
                 }
-                let cyclic = comp.len() > 1 || (0..).map_while(|k| edge(v, k)).any(|w| w == v);
-                let random = comp.iter().copied().find(|&w| matches!(story.nodes[w].flow, Flow::Random(_)));
-                if let (true, Some(r)) = (cyclic, random) {
-                    comp.sort_unstable();
-                    let ids: Vec<&str> = comp.iter().take(6).map(|&c| story.nodes[c].id.as_str()).collect();
-                    let more = if comp.len() > 6 { format!(" and {} more", comp.len() - 6) } else { String::new() };
-                    d.push(
-                        Diagnostic::new(
-                            Code::RandomCycle,
-                            format!("a random `next` can come back to itself without a choice: {}{more}", ids.join(", ")),
-                        )
-                        .at(spans.nodes[r], "the random branch is here")
-                        .help("give the reader a choice somewhere on the way round, or send every outcome onwards"),
-                    );
-                }
+                found(&comp);
             }
         }
     }
