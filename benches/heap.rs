@@ -1,7 +1,7 @@
 //! Heap used by a loaded story: counts live bytes through a wrapping allocator.
 //! Run with `cargo bench --no-default-features --bench heap`.
 
-use epistle::narrative::synth;
+use epistle::narrative::{load_dir, synth};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -24,6 +24,9 @@ unsafe impl GlobalAlloc for Counting {
     }
 }
 
+#[path = "peers/common.rs"]
+mod common;
+
 #[global_allocator]
 static A: Counting = Counting;
 
@@ -42,6 +45,17 @@ fn main() {
             peak as f64 / 1e6,
             source_bytes as f64 / 1e6
         );
+        drop(story);
+    }
+    // The stories of the comparison with inkjs and bladeink (benches/peers).
+    for n in [1_000usize, 10_000, 50_000] {
+        let Some(dir) = common::story_dir(n) else { continue };
+        let before = LIVE.load(Ordering::Relaxed);
+        PEAK.store(before, Ordering::Relaxed);
+        let story = load_dir(&dir).story;
+        let live = LIVE.load(Ordering::Relaxed) - before;
+        let peak = PEAK.load(Ordering::Relaxed) - before;
+        println!("heap/peers/{n}: the loaded story holds {:.1} MB (peak while loading {:.1} MB)", live as f64 / 1e6, peak as f64 / 1e6);
         drop(story);
     }
 }

@@ -57,10 +57,10 @@ fn once_only_choices_go_and_sticky_ones_stay() {
 #[test]
 fn variations_advance_and_text_reads_state() {
     let mut r = Runner::new(story("stories/tutorial"), 1);
-    assert!(r.page().passages.iter().any(|p| p.text == "A gull watches you."));
-    assert!(r.page().passages.iter().any(|p| p.text == "You came back."), "the `if` fragment is empty at courage 0");
+    assert!(r.page().passages.iter().any(|p| &*p.text == "A gull watches you."));
+    assert!(r.page().passages.iter().any(|p| &*p.text == "You came back."), "the `if` fragment is empty at courage 0");
     pick(&mut r, "Ask Maren");
-    let page: Vec<&str> = r.page().passages.iter().map(|p| p.text.as_str()).collect();
+    let page: Vec<&str> = r.page().passages.iter().map(|p| &*p.text).collect();
     assert!(page.contains(&"The gull again, unimpressed."), "{page:?}");
     assert!(page.contains(&"You came back. Braver, too, by the look of you."), "{page:?}");
     assert!(page.iter().any(|p| p.starts_with("It wants lighting every night. It has 2 cans")), "{page:?}");
@@ -122,7 +122,7 @@ fn same_seed_same_transcript_and_random_branches_cover_both_ways() {
         for c in ["Ask Maren", "Ask for the key", "Walk out"] {
             pick(&mut r, c);
         }
-        r.page().passages.iter().map(|p| p.text.clone()).collect::<Vec<_>>()
+        r.page().passages.iter().map(|p| p.text.to_string()).collect::<Vec<_>>()
     };
     assert_eq!(play(42), play(42));
     let slipped = (0..64).filter(|&seed| play(seed).iter().any(|t| t.starts_with("You slip"))).count();
@@ -149,7 +149,7 @@ fn fallback_is_taken_when_nothing_else_is_available_and_ints_clamp() {
     assert_eq!(var(&r, "n"), Value::Int(2), "clamped to max");
     pick(&mut r, "Down");
     assert_eq!(r.ended(), Some(0), "both once-only choices taken: the fallback ends it");
-    assert_eq!(r.page().passages.last().map(|p| p.text.as_str()), Some("Out at 1, after 2 turns."));
+    assert_eq!(r.page().passages.last().map(|p| &*p.text), Some("Out at 1, after 2 turns."));
 }
 
 #[test]
@@ -190,7 +190,7 @@ fn a_writer_can_start_at_any_node_with_any_state() {
     let r = Runner::start_at(Arc::clone(&s), 1, "lamp_room", &["oil=0".into(), "lamp_lit=true".into(), "boat_name=Tern".into()])
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(r.story().node(r.state().node).id, "lamp_room");
-    assert!(r.page().passages.iter().any(|p| p.text == "That was the last can."), "{:?}", r.page().passages);
+    assert!(r.page().passages.iter().any(|p| &*p.text == "That was the last can."), "{:?}", r.page().passages);
     assert!(texts(&r).iter().any(|t| t == "Row home"));
     let err = Runner::start_at(Arc::clone(&s), 1, "lamp_rom", &[]).err().map(|e| e.to_string());
     assert_eq!(err.as_deref(), Some("there is no node `lamp_rom` (did you mean `lamp_room`?)"));
@@ -225,6 +225,68 @@ fn an_edited_story_keeps_the_reader_in_place_with_the_new_text() {
     let (r2, m) = r.migrate_to(v2).unwrap_or_else(|e| panic!("{e}"));
     assert!(m.story_changed);
     assert_eq!(r2.story().node(r2.state().node).id, "b");
-    assert_eq!(r2.page().passages.iter().map(|p| p.text.as_str()).collect::<Vec<_>>(), ["B rewritten: n is 2."]);
+    assert_eq!(r2.page().passages.iter().map(|p| &*p.text).collect::<Vec<_>>(), ["B rewritten: n is 2."]);
     assert_eq!(texts(&r2), ["End", "New way"]);
+}
+
+/// Collects the variation sites of a text in the order they are written.
+fn sites(t: &epistle::narrative::text::Text, out: &mut Vec<u32>) {
+    use epistle::narrative::text::Seg;
+    for seg in &t.0 {
+        match seg {
+            Seg::Vary { site, alts, .. } => {
+                out.push(*site);
+                alts.iter().for_each(|a| sites(a, out));
+            }
+            Seg::If(_, a, b) => {
+                sites(a, out);
+                sites(b, out);
+            }
+            Seg::Lit(_) | Seg::Expr(_) => {}
+        }
+    }
+}
+
+#[test]
+fn a_large_story_compiled_in_parallel_is_numbered_as_if_read_in_order() {
+    // Large enough (two files, 3,000 nodes, about 1 MB) for the loader to parse,
+    // compile and check it on every core.
+    let pad = "The lamp burns low and the sea goes on talking to the rocks below the tower. ".repeat(4);
+    let node = |i: usize| {
+        format!(
+            "Node(id: \"n{i}\", text: [\"{pad}{{cycle: one|two|three}}\", \"{{once: first|}} {pad}\"], choices: [\
+             Choice(\"On\", \"n{next}\"), Choice(\"Back\", \"n{back}\"), Choice(text: \"Stay\", to: \"n{i}\", sticky: true)]),\n",
+            next = (i + 1) % 3000,
+            back = i.saturating_sub(1)
+        )
+    };
+    let file = |range: std::ops::Range<usize>| format!("Chapter(nodes: [\n{}])", range.map(node).collect::<String>());
+    let manifest = r#"Story(id: "big", title: "Big", start: "n0", files: ["a.ron", "b.ron"])"#;
+    let chapters = vec![
+        ChapterFile { name: "a.ron".into(), path: "a.ron".into(), text: Ok(file(0..1500)) },
+        ChapterFile { name: "b.ron".into(), path: "b.ron".into(), text: Ok(file(1500..3000)) },
+    ];
+    let loaded = compile(SourceFile::new("story.ron", manifest), chapters);
+    let Some(story) = loaded.story else { panic!("{:?}", loaded.diagnostics.first().map(|d| d.message.clone())) };
+    // Once-only slots: 0, 1, 2, … in node order, then choice order.
+    let slots: Vec<u32> = story.nodes.iter().flat_map(|n| n.choices.iter().filter_map(|c| c.once_slot)).collect();
+    assert_eq!(slots.len(), 6_000);
+    assert!(slots.iter().enumerate().all(|(i, s)| *s as usize == i), "slots out of order");
+    assert_eq!(story.once_slots, 6_000);
+    // Variation sites likewise, each belonging to the node it is written in.
+    let mut all = Vec::new();
+    for (i, n) in story.nodes.iter().enumerate() {
+        let from = all.len();
+        n.passages.iter().for_each(|p| sites(&p.text, &mut all));
+        assert!(all[from..].iter().all(|s| story.vary_site_node[*s as usize] as usize == i));
+    }
+    assert_eq!(all.len(), 6_000);
+    assert!(all.iter().enumerate().all(|(i, s)| *s as usize == i), "sites out of order");
+    // And it plays: each node's cycle turns on its own.
+    let mut r = Runner::new(Arc::new(story), 1);
+    assert!(r.page().passages[0].text.ends_with("one"));
+    pick(&mut r, "On");
+    assert!(r.page().passages[0].text.ends_with("one"), "n1 on its first visit");
+    pick(&mut r, "Back");
+    assert!(r.page().passages[0].text.ends_with("two"), "n0 again: {:?}", r.page().passages[0].text);
 }

@@ -76,7 +76,7 @@ fn restoring_against_an_edited_story_migrates_and_reports() {
     assert!(m.lines().iter().any(|l| l.contains("`new_var`")), "{:?}", m.lines());
     let vars: Vec<&Value> = r.state().vars.iter().collect();
     assert_eq!(vars, [&Value::Int(0), &Value::Int(0), &Value::Int(5)]);
-    assert_eq!(r.page().passages.first().map(|p| p.text.as_str()), Some("B 1."), "the page as the reader left it");
+    assert_eq!(r.page().passages.first().map(|p| &*p.text), Some("B 1."), "the page as the reader left it");
     pick(&mut r, "End");
     assert_eq!(r.ended(), Some(0));
 }

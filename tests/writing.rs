@@ -45,7 +45,7 @@ fn load(dir: &Path) -> Arc<Story> {
 }
 
 fn texts(r: &Runner) -> Vec<String> {
-    r.page().passages.iter().map(|p| p.text.clone()).collect()
+    r.page().passages.iter().map(|p| p.text.to_string()).collect()
 }
 
 fn choice_texts(r: &Runner) -> Vec<String> {

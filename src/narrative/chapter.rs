@@ -585,7 +585,9 @@ impl Compiler<'_> {
         let key = match (&id, text_lit) {
             (Some(Some(id)), _) => id.clone(),
             (_, Some(t)) => t.text.to_string(),
-            _ => format!("fallback-{}", self.once_slots),
+            // Only a fallback may lack text; it has no slot and is never logged, so
+            // its key only has to be unique within the node.
+            _ => format!("fallback@{}", v.span.start),
         };
         let once_slot = (!sticky && !fallback).then(|| {
             self.once_slots += 1;

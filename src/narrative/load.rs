@@ -194,9 +194,10 @@ pub fn compile(manifest_file: SourceFile, chapters: Vec<ChapterFile>) -> Loaded 
     let mut missing_files: Vec<String> = Vec::new();
     // Files that did not parse, with the index of their (root) error.
     let mut unparsed: Vec<(FileId, usize)> = Vec::new();
-    for (file, name) in &trees {
-        let text = sources.get(*file).map(|f| f.text.as_str()).unwrap_or("");
-        match ron_tree::parse(*file, text) {
+    let texts: Vec<(FileId, &str)> =
+        trees.iter().map(|(file, _)| (*file, sources.get(*file).map(|f| f.text.as_str()).unwrap_or(""))).collect();
+    for ((file, name), tree) in trees.iter().zip(parse_all(&texts)) {
+        match tree {
             Ok(v) => parsed.push((*file, name.clone(), v)),
             Err(e) => {
                 unparsed.push((*file, d.list.len()));
@@ -225,8 +226,9 @@ pub fn compile(manifest_file: SourceFile, chapters: Vec<ChapterFile>) -> Loaded 
     let chars_index: HashMap<String, u32> = m.characters.iter().enumerate().map(|(i, c)| (c.decl.id.clone(), i as u32)).collect();
     let endings_index: HashMap<String, u32> = m.endings.iter().enumerate().map(|(i, e)| (e.decl.id.clone(), i as u32)).collect();
 
-    let mut c = Compiler {
-        scope: StoryScope { vars: &vars_index, nodes: &nodes_index },
+    let scope = || StoryScope { vars: &vars_index, nodes: &nodes_index };
+    let compiler = || Compiler {
+        scope: scope(),
         characters: &chars_index,
         endings: &endings_index,
         once_slots: 0,
@@ -234,13 +236,21 @@ pub fn compile(manifest_file: SourceFile, chapters: Vec<ChapterFile>) -> Loaded 
         vary_site_node: Vec::new(),
         writes: Vec::new(),
     };
+    let mut c = compiler();
     let mut nodes = Vec::with_capacity(raw.len());
     let mut complete = true;
-    for (i, r) in raw.iter().enumerate() {
-        match c.node(r, i as u32, &mut d) {
-            Some(n) => nodes.push(n),
-            None => complete = false,
+    for (part, mut nodes_part, part_d) in compile_nodes(&compiler, &raw) {
+        // Each run numbered its once-only slots and variation sites from zero.
+        for n in &mut nodes_part {
+            n.shift_numbering(c.once_slots, c.vary_sites);
         }
+        complete &= nodes_part.len() == part.len;
+        c.once_slots += part.compiler.once_slots;
+        c.vary_sites += part.compiler.vary_sites;
+        c.vary_site_node.extend(part.compiler.vary_site_node);
+        c.writes.extend(part.compiler.writes);
+        d.list.extend(part_d.list);
+        nodes.extend(nodes_part);
     }
     let characters: Vec<Character> = m
         .characters
@@ -339,6 +349,88 @@ pub fn compile(manifest_file: SourceFile, chapters: Vec<ChapterFile>) -> Loaded 
     };
     drop(root);
     finish(story, d, sources, node_spans)
+}
+
+/// A run of nodes compiled together, and the compiler that numbered them.
+struct Run<'a> {
+    compiler: Compiler<'a>,
+    len: usize,
+}
+
+/// Compiles the nodes in runs, one per core off the web (each run numbers its own
+/// slots and sites from zero; the caller shifts them). Returns, per run in order, the
+/// nodes that compiled and the diagnostics.
+fn compile_nodes<'a>(compiler: &(impl Fn() -> Compiler<'a> + Sync), raw: &[RawNode<'_>]) -> Vec<(Run<'a>, Vec<super::story::Node>, Diags)> {
+    let one = |start: usize, run: &[RawNode<'_>]| {
+        let (mut c, mut d) = (compiler(), Diags::default());
+        let nodes: Vec<_> = run.iter().enumerate().filter_map(|(i, r)| c.node(r, (start + i) as u32, &mut d)).collect();
+        (Run { compiler: c, len: run.len() }, nodes, d)
+    };
+    let threads = threads_for(raw.len() / 1_000);
+    if threads < 2 {
+        return vec![one(0, raw)];
+    }
+    let per = raw.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (1..threads)
+            .map(|k| {
+                let start = (k * per).min(raw.len());
+                let run = &raw[start..((k + 1) * per).min(raw.len())];
+                scope.spawn(move || one(start, run))
+            })
+            .collect();
+        let mut out = vec![one(0, &raw[..per.min(raw.len())])];
+        for (k, h) in handles.into_iter().enumerate() {
+            let start = ((k + 1) * per).min(raw.len());
+            let run = &raw[start..((k + 2) * per).min(raw.len())];
+            out.push(h.join().unwrap_or_else(|_| one(start, run)));
+        }
+        out
+    })
+}
+
+/// How many threads to use for `work` units: one per core, never more than units of
+/// work, and always one in the browser.
+fn threads_for(work: usize) -> usize {
+    if cfg!(target_arch = "wasm32") {
+        return 1;
+    }
+    std::thread::available_parallelism().map_or(1, |n| n.get()).min(work).max(1)
+}
+
+/// Parses every chapter file, in file order. Off the web, the files are shared among
+/// the machine's cores (contiguous runs of about equal size, so the result does not
+/// depend on the number of threads); the browser build has one thread.
+fn parse_all<'s>(texts: &[(FileId, &'s str)]) -> Vec<Result<ron_tree::Value<'s>, Diagnostic>> {
+    let parse = |run: &[(FileId, &'s str)]| run.iter().map(|(f, t)| ron_tree::parse(*f, t)).collect::<Vec<_>>();
+    let total: usize = texts.iter().map(|(_, t)| t.len()).sum();
+    // Small stories are not worth a thread (a unit is 256 KiB of source).
+    let threads = threads_for(texts.len().min(total / (256 * 1024)));
+    if threads < 2 {
+        return parse(texts);
+    }
+    // Cut into `threads` runs of roughly equal bytes.
+    let mut runs = Vec::with_capacity(threads);
+    let (mut from, mut acc) = (0, 0);
+    for (i, (_, t)) in texts.iter().enumerate() {
+        acc += t.len();
+        if acc * threads >= total * (runs.len() + 1) && runs.len() + 1 < threads {
+            runs.push(&texts[from..=i]);
+            from = i + 1;
+        }
+    }
+    runs.push(&texts[from..]);
+    std::thread::scope(|scope| {
+        let (first, rest) = runs.split_first().map_or((&texts[..0], &[][..]), |(f, r)| (*f, r));
+        let handles: Vec<_> = rest.iter().map(|run| scope.spawn(move || parse(run))).collect();
+        let mut out = parse(first);
+        for (h, run) in handles.into_iter().zip(rest) {
+            // A parser that panicked (a bug) is retried here, so the panic surfaces
+            // on the caller's thread with its own message.
+            out.extend(h.join().unwrap_or_else(|_| parse(run)));
+        }
+        out
+    })
 }
 
 /// Root cause first: an "unknown node" error whose id is defined in a file that did

@@ -622,17 +622,18 @@ impl<'a> Parser<'a> {
         self.pos += 1;
         let content = self.pos;
         // Fast path: no escapes and no line breaks: the text is a slice of the file.
-        while let Some(b) = self.peek() {
-            match b {
-                b'"' => {
-                    let text = Cow::Borrowed(&self.src[content..self.pos]);
-                    self.pos += 1;
-                    self.last_string = Some((start, self.pos));
-                    let lit = StrLit { text, map: OffsetMap::Identity { base: content as u32 } };
-                    return Ok(Value { kind: Kind::Str(lit), span: self.span(start) });
-                }
-                b'\\' | b'\n' | b'\r' => break,
-                _ => self.pos += 1,
+        // One SIMD scan finds the first quote, backslash or line break; a carriage
+        // return (only ever before a line break, or stray) is looked for in what lies
+        // before it.
+        if let Some(i) = memchr::memchr3(b'"', b'\\', b'\n', &self.bytes[content..]) {
+            let end = content + i;
+            if self.bytes[end] == b'"' && memchr::memchr(b'\r', &self.bytes[content..end]).is_none() {
+                self.pos = end;
+                let text = Cow::Borrowed(&self.src[content..self.pos]);
+                self.pos += 1;
+                self.last_string = Some((start, self.pos));
+                let lit = StrLit { text, map: OffsetMap::Identity { base: content as u32 } };
+                return Ok(Value { kind: Kind::Str(lit), span: self.span(start) });
             }
         }
         self.pos = content;

@@ -19,8 +19,9 @@ pub struct Shown {
     pub passage: u32,
     /// The speaker, by character index.
     pub speaker: Option<u32>,
-    /// The text.
-    pub text: String,
+    /// The text. Shared with the story when the passage is plain text, so showing
+    /// it copies nothing.
+    pub text: Arc<str>,
 }
 
 /// What the reader sees now.
@@ -105,7 +106,8 @@ impl Runner {
     /// A runner in `state` that arrives at node `n` and flows on; undo starts there.
     fn entering(story: Arc<Story>, seed: u64, state: StoryState, n: u32) -> Runner {
         let mut r = Runner {
-            base: (state.clone(), Page::default()),
+            // Filled in once the start is entered.
+            base: (StoryState::new_empty(), Page::default()),
             state,
             page: Page::default(),
             log: Vec::new(),
@@ -364,10 +366,16 @@ impl Observer for Render<'_> {
             if p.when.as_ref().is_some_and(|w| !w.test(&env)) {
                 continue;
             }
-            let mut text = String::with_capacity(128);
-            let mut vary = StateVary { vary: &mut st.vary, rng: &mut st.rng };
-            p.text.render(&env, &mut vary, &mut text);
-            tidy(&mut text);
+            let text: Arc<str> = match p.text.as_literal() {
+                Some(lit) => Arc::clone(lit),
+                None => {
+                    let mut text = String::with_capacity(256);
+                    let mut vary = StateVary { vary: &mut st.vary, rng: &mut st.rng };
+                    p.text.render(&env, &mut vary, &mut text);
+                    tidy(&mut text);
+                    text.into()
+                }
+            };
             if text.is_empty() {
                 continue;
             }

@@ -234,7 +234,7 @@ impl Save {
             .page()
             .passages
             .iter()
-            .map(|p| SavedPassage { speaker: p.speaker.map(|s| story.characters[s as usize].id.clone()), text: p.text.clone() })
+            .map(|p| SavedPassage { speaker: p.speaker.map(|s| story.characters[s as usize].id.clone()), text: p.text.to_string() })
             .collect();
         let preview = page.iter().rev().find(|p| p.speaker.is_none()).or(page.last()).map(|p| preview_line(&p.text)).unwrap_or_default();
         Save {
@@ -401,7 +401,7 @@ impl Save {
                     node,
                     passage: 0,
                     speaker: p.speaker.as_deref().and_then(|s| story.character_id(s)),
-                    text: p.text.clone(),
+                    text: p.text.as_str().into(),
                 })
                 .collect(),
             stuck: None,

@@ -201,6 +201,19 @@ pub struct Node {
 }
 
 impl Node {
+    /// Adds `slots` to every once-only slot and `sites` to every variation site
+    /// (nodes compiled in parallel runs are numbered from zero in each run).
+    pub(crate) fn shift_numbering(&mut self, slots: u32, sites: u32) {
+        for c in &mut self.choices {
+            if let Some(s) = &mut c.once_slot {
+                *s += slots;
+            }
+        }
+        for p in &mut self.passages {
+            p.text.shift_sites(sites);
+        }
+    }
+
     /// Every node this one can lead to, directly.
     pub fn successors(&self) -> impl Iterator<Item = u32> + '_ {
         let flow: Vec<u32> = match &self.flow {

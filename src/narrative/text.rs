@@ -6,6 +6,7 @@ use super::diagnostic::{Code, Diagnostic};
 use super::expr::{Env, Expr, Scope, parse_condition, parse_expr};
 use super::ron_tree::StrLit;
 use super::source::{FileId, Span};
+use std::sync::Arc;
 
 /// The most variation alternatives or markup segments one text may hold.
 pub const MAX_SEGMENTS: usize = 4096;
@@ -30,8 +31,8 @@ pub enum VaryKind {
 /// A piece of compiled text.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Seg {
-    /// Literal text.
-    Lit(Box<str>),
+    /// Literal text (shared: a passage that is one literal is shown without a copy).
+    Lit(Arc<str>),
     /// An interpolated expression.
     Expr(Expr),
     /// `{if c: a | b}`.
@@ -60,9 +61,41 @@ pub trait Varying {
 }
 
 impl Text {
+    /// The text when it is one literal with no markup (already tidied by the
+    /// parser): what a reader sees, shared rather than copied.
+    pub fn as_literal(&self) -> Option<&Arc<str>> {
+        match self.0.as_slice() {
+            [Seg::Lit(s)] => Some(s),
+            _ => None,
+        }
+    }
+
     /// Plain text with no markup.
     pub fn plain(s: &str) -> Text {
-        Text(vec![Seg::Lit(s.into())])
+        let mut tidied = s.to_string();
+        tidy(&mut tidied);
+        Text(vec![Seg::Lit(tidied.into())])
+    }
+
+    /// Adds `by` to every variation site (texts compiled in parallel runs are
+    /// numbered from zero in each run).
+    pub fn shift_sites(&mut self, by: u32) {
+        if by == 0 {
+            return;
+        }
+        for seg in &mut self.0 {
+            match seg {
+                Seg::Vary { site, alts, .. } => {
+                    *site += by;
+                    alts.iter_mut().for_each(|a| a.shift_sites(by));
+                }
+                Seg::If(_, a, b) => {
+                    a.shift_sites(by);
+                    b.shift_sites(by);
+                }
+                Seg::Lit(_) | Seg::Expr(_) => {}
+            }
+        }
     }
 
     /// Whether the text has no variations (so rendering it has no side effects).
@@ -164,7 +197,7 @@ impl Text {
 /// Tidies rendered text: runs of spaces left by empty fragments become one; the ends
 /// are trimmed; a space before punctuation is dropped.
 pub fn tidy(out: &mut String) {
-    if !out.contains("  ") && !out.starts_with(' ') && !out.ends_with(' ') && !out.contains(" ,") && !out.contains(" .") {
+    if !needs_tidy(out) {
         return;
     }
     let mut s = String::with_capacity(out.len());
@@ -178,6 +211,16 @@ pub fn tidy(out: &mut String) {
         s.push(c);
     }
     *out = s;
+}
+
+/// Whether `s` needs [`tidy`]: a doubled space, a space at either end or before `,`
+/// or `.`; one pass over its spaces.
+fn needs_tidy(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.first() == Some(&b' ') || b.last() == Some(&b' ') {
+        return true;
+    }
+    memchr::memchr_iter(b' ', b).any(|i| matches!(b.get(i + 1), Some(b' ' | b',' | b'.')))
 }
 
 /// Parses text markup in `lit.text`.
@@ -206,7 +249,16 @@ impl<'a> TextParser<'a> {
     /// Parses the whole string.
     pub fn parse(mut self) -> Result<Text, Diagnostic> {
         let len = self.lit.text.len();
-        let (text, end) = self.text(0, false)?;
+        let (mut text, end) = self.text(0, false)?;
+        // A text that is one literal renders as itself: tidy it once here, so it can
+        // be shown as it is stored.
+        if let [Seg::Lit(s)] = text.0.as_mut_slice()
+            && needs_tidy(s)
+        {
+            let mut tidied = s.to_string();
+            tidy(&mut tidied);
+            *s = tidied.into();
+        }
         if end < len {
             // `text` stops only at `}` or `|` inside markup, so this is a stray `}`.
             return Err(Diagnostic::new(Code::ExprSyntax, "unmatched `}` in text")
@@ -220,9 +272,21 @@ impl<'a> TextParser<'a> {
     fn text(&mut self, mut pos: usize, nested: bool) -> Result<(Text, usize), Diagnostic> {
         let src: &str = &self.lit.text;
         let bytes = src.as_bytes();
+        // Most texts are plain: one literal, no markup.
+        if !nested && memchr::memchr2(b'{', b'}', &bytes[pos..]).is_none() {
+            let segs = if pos < bytes.len() { vec![Seg::Lit(src[pos..].into())] } else { Vec::new() };
+            return Ok((Text(segs), bytes.len()));
+        }
         let mut segs = Vec::new();
         let mut lit_start = pos;
         while pos < bytes.len() {
+            // Literal text runs at SIMD speed to the next byte that can matter.
+            let next = if nested { memchr::memchr3(b'{', b'}', b'|', &bytes[pos..]) } else { memchr::memchr2(b'{', b'}', &bytes[pos..]) };
+            let Some(skip) = next else {
+                pos = bytes.len();
+                break;
+            };
+            pos += skip;
             match bytes[pos] {
                 b'{' => {
                     if lit_start < pos {

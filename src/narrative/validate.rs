@@ -21,8 +21,50 @@ pub struct Spans<'a> {
     pub writes: &'a [(u32, Span)],
 }
 
-/// Runs every whole-story check.
+/// Runs every whole-story check. Off the web and on a large story, the checks are
+/// shared between two threads; the diagnostics come out in the same order either way.
 pub fn check(story: &Story, spans: &Spans<'_>, d: &mut Diags) {
+    let graph = |d: &mut Diags| {
+        unreachable_nodes(story, spans, d);
+        flow_cycles(story, spans, d);
+        random_cycles(story, spans, d);
+        unused_endings(story, spans, d);
+    };
+    let usage = |d: &mut Diags| {
+        variable_usage(story, spans, d);
+        unused_characters(story, spans, d);
+        same_choices(story, spans, d);
+        constant_comparisons(story, spans, d);
+        dead_fallbacks(story, spans, d);
+        effects_out_of_range(story, spans, d);
+    };
+    let parallel =
+        !cfg!(target_arch = "wasm32") && story.nodes.len() >= 2_000 && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
+    if !parallel {
+        graph(d);
+        usage(d);
+        return;
+    }
+    let mut second = Diags::default();
+    std::thread::scope(|scope| {
+        let h = scope.spawn(|| {
+            let mut own = Diags::default();
+            usage(&mut own);
+            own
+        });
+        graph(d);
+        // A check that panicked (a bug) runs again here, so the panic surfaces on
+        // the caller's thread.
+        second = h.join().unwrap_or_else(|_| {
+            let mut own = Diags::default();
+            usage(&mut own);
+            own
+        });
+    });
+    d.list.append(&mut second.list);
+}
+
+fn unreachable_nodes(story: &Story, spans: &Spans<'_>, d: &mut Diags) {
     let reachable = reachable(story);
     for (i, node) in story.nodes.iter().enumerate() {
         if !reachable[i] {
@@ -33,15 +75,6 @@ pub fn check(story: &Story, spans: &Spans<'_>, d: &mut Diags) {
             );
         }
     }
-    flow_cycles(story, spans, d);
-    random_cycles(story, spans, d);
-    unused_endings(story, spans, d);
-    variable_usage(story, spans, d);
-    unused_characters(story, spans, d);
-    same_choices(story, spans, d);
-    constant_comparisons(story, spans, d);
-    dead_fallbacks(story, spans, d);
-    effects_out_of_range(story, spans, d);
 }
 
 /// A variable's range: its declared `min`/`max`, else the ends of i64.

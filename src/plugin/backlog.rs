@@ -15,8 +15,8 @@ pub enum BacklogEntry {
     Passage {
         /// The speaker, by character index.
         speaker: Option<u32>,
-        /// The text.
-        text: String,
+        /// The text (shared with the page it was shown on).
+        text: std::sync::Arc<str>,
     },
     /// A choice made.
     Choice {

@@ -28,8 +28,8 @@ pub struct SpeakerView {
 pub struct PassageView {
     /// The speaker; `None` is narration.
     pub speaker: Option<SpeakerView>,
-    /// The whole text.
-    pub text: String,
+    /// The whole text (shared with the page).
+    pub text: std::sync::Arc<str>,
     /// How many characters show (`usize::MAX`: all).
     pub shown: usize,
 }
@@ -77,7 +77,7 @@ pub struct EndingView {
 #[derive(Clone, Debug, PartialEq)]
 pub enum HistoryLine {
     /// A passage read.
-    Passage(Option<SpeakerView>, String),
+    Passage(Option<SpeakerView>, std::sync::Arc<str>),
     /// A choice made, with its turn (from 1) and whether undo can reach back to it.
     Choice {
         /// The choice's text.

@@ -162,13 +162,13 @@ fn text_prompt_names_the_voice_and_history_records_it() {
     app.command(StoryCommand::Choose { index: 0, input: Some("  Beacon ".into()) });
     assert_eq!(app.node(), "named");
     let r = app.session().runner().expect("playing");
-    assert_eq!(r.page().passages[0].text, "I am Beacon. Thank you.");
+    assert_eq!(&*r.page().passages[0].text, "I am Beacon. Thank you.");
     assert_eq!(r.character_name(1), "Beacon");
     let backlog = app.session().backlog();
     assert!(
         backlog.iter().any(|e| matches!(e, epistle::plugin::BacklogEntry::Choice { text, turn: 1 } if text == "Name the lamp: “Beacon”"))
     );
-    assert!(backlog.iter().any(|e| matches!(e, epistle::plugin::BacklogEntry::Passage { text, .. } if text == "A hall with one lamp.")));
+    assert!(backlog.iter().any(|e| matches!(e, epistle::plugin::BacklogEntry::Passage { text, .. } if &**text == "A hall with one lamp.")));
     assert_eq!(backlog, epistle::plugin::backlog::transcript(r).as_slice(), "grown turn by turn, as a replay has it");
 }
 
@@ -314,7 +314,7 @@ fn a_save_from_an_older_story_migrates_and_says_what_changed() {
     assert!(migration.iter().any(|l| l.contains("version 1.0.0")), "{migration:?}");
     assert!(migration.iter().any(|l| l.contains("`warmth`")), "{migration:?}");
     new.command(StoryCommand::Choose { index: 0, input: None });
-    assert_eq!(new.session().runner().map(|r| r.page().passages[0].text.clone()), Some("It glows, 3 times warmer.".into()));
+    assert_eq!(new.session().runner().map(|r| r.page().passages[0].text.to_string()), Some("It glows, 3 times warmer.".into()));
 }
 
 #[test]
@@ -414,7 +414,8 @@ fn live_editing_keeps_the_reader_in_place_and_survives_a_broken_save() {
     edit(&mut app, &dir, "I am {lamp_name}. Thank you.", "I am {lamp_name}, and I am listening.");
     assert!(app.until(|w| w.resource::<Heard>().0.iter().any(|n| matches!(n, StoryNotice::Reloaded(_)))), "no reload");
     assert_eq!(app.node(), "named");
-    let text: Vec<String> = app.session().runner().map(|r| r.page().passages.iter().map(|p| p.text.clone()).collect()).unwrap_or_default();
+    let text: Vec<String> =
+        app.session().runner().map(|r| r.page().passages.iter().map(|p| p.text.to_string()).collect()).unwrap_or_default();
     assert_eq!(text, ["I am Ember, and I am listening."]);
     assert_eq!(app.screen(), Screen::Playing);
 

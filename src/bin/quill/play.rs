@@ -217,7 +217,7 @@ fn show(out: &mut impl Write, runner: &Runner, chapter: &mut Option<u32>) {
         }
         let text = match p.speaker {
             Some(s) => format!("{}: {}", runner.character_name(s), p.text),
-            None => p.text.clone(),
+            None => p.text.to_string(),
         };
         let _ = writeln!(out, "{}\n", wrap(&text, 78));
     }
