@@ -1,6 +1,9 @@
 //! Heap used by a loaded story: counts live bytes through a wrapping allocator.
 //! Run with `cargo bench --no-default-features --bench heap`.
 
+// The one `unsafe` in the project: a `GlobalAlloc` must be an unsafe impl.
+#![allow(unsafe_code)]
+
 use epistle::narrative::{load_dir, synth};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -20,6 +20,7 @@ pub enum Severity {
 /// Stable diagnostic codes. Each names one kind of problem; the code never changes
 /// meaning, so writers and tools can search for it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Code {
     /// A file is not valid RON (unbalanced brackets, a missing comma, a bad string).
     Syntax,

@@ -43,9 +43,19 @@ pub enum Kind<'a> {
     /// `{k: v}`.
     Map(Vec<(Value<'a>, Value<'a>)>),
     /// `Name(field: v)` or `(field: v)`.
-    Struct { name: Option<Ident<'a>>, fields: Vec<Field<'a>> },
+    Struct {
+        /// The struct's name, when written.
+        name: Option<Ident<'a>>,
+        /// Its fields, in file order.
+        fields: Vec<Field<'a>>,
+    },
     /// `Name(a, b)` or `(a, b)`.
-    Tuple { name: Option<Ident<'a>>, items: Vec<Value<'a>> },
+    Tuple {
+        /// The tuple's name, when written.
+        name: Option<Ident<'a>>,
+        /// Its items, in file order.
+        items: Vec<Value<'a>>,
+    },
     /// A bare identifier such as `None` or an enum variant.
     Ident(Ident<'a>),
 }

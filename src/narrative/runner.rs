@@ -66,6 +66,7 @@ pub struct LogEntry {
 
 /// Why a choice was refused.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[non_exhaustive]
 pub enum ChooseError {
     /// The story has ended; start again or undo.
     #[error("the story has ended")]
@@ -391,6 +392,7 @@ impl Observer for Render<'_> {
 
 /// Why a story could not be started where asked.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[non_exhaustive]
 pub enum StartError {
     /// No node has that id.
     #[error("there is no node `{node}`{}", suggest(.hint))]

@@ -92,6 +92,7 @@ pub struct SavedPassage {
 
 /// Why a save could not be read or restored.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[non_exhaustive]
 pub enum SaveError {
     /// The file is not a valid save (corrupt, truncated, or not a save at all).
     #[error("not a valid save file (line {line}, column {column}): {message}")]

@@ -74,6 +74,7 @@ impl StoryLoader {
 /// Loading a story never fails for the story's own problems (those become
 /// diagnostics); this is the one thing that can go wrong before that.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum StoryLoadError {
     /// The manifest's bytes could not be read from the asset source.
     #[error("cannot read the story's manifest: {0}")]

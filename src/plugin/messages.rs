@@ -11,6 +11,7 @@ use bevy::prelude::*;
 /// using the plugin). Handled by the plugin's session system (`session.rs`), which
 /// applies it to the runner and answers with [`StoryNotice`]s.
 #[derive(Message, Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum StoryCommand {
     /// Starts the story from the beginning; the autosave is replaced at the first save.
     NewGame,
@@ -51,6 +52,7 @@ pub enum StoryCommand {
 /// Why the page changed, so the front end can choose how to show it: a new page is
 /// revealed with the typewriter, an undone or loaded one appears at once.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum PageReason {
     /// A new game began.
     NewGame,
@@ -68,6 +70,7 @@ pub enum PageReason {
 /// the screens reset the typewriter on `PageChanged`, show toasts for the rest.
 /// Nothing has to handle them; a headless game may ignore them all.
 #[derive(Message, Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum StoryNotice {
     /// The story loaded and can be played.
     StoryReady,
