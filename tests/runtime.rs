@@ -238,9 +238,9 @@ fn sites(t: &epistle::narrative::text::Text, out: &mut Vec<u32>) {
                 out.push(*site);
                 alts.iter().for_each(|a| sites(a, out));
             }
-            Seg::If(_, a, b) => {
-                sites(a, out);
-                sites(b, out);
+            Seg::If(branch) => {
+                sites(&branch.1, out);
+                sites(&branch.2, out);
             }
             Seg::Lit(_) | Seg::Expr(_) => {}
         }
