@@ -14,6 +14,7 @@ use super::text::{Text, TextParser};
 use super::validate;
 use super::value::Type;
 use std::collections::HashMap;
+use std::ops::Range;
 use std::path::Path;
 
 /// The manifest's file name inside a story folder.
@@ -361,76 +362,64 @@ struct Run<'a> {
 /// slots and sites from zero; the caller shifts them). Returns, per run in order, the
 /// nodes that compiled and the diagnostics.
 fn compile_nodes<'a>(compiler: &(impl Fn() -> Compiler<'a> + Sync), raw: &[RawNode<'_>]) -> Vec<(Run<'a>, Vec<super::story::Node>, Diags)> {
-    let one = |start: usize, run: &[RawNode<'_>]| {
+    let threads = threads_for(raw.len() / 1_000);
+    let per = raw.len().div_ceil(threads).max(1);
+    let runs: Vec<Range<usize>> = (0..threads).map(|k| (k * per).min(raw.len())..((k + 1) * per).min(raw.len())).collect();
+    in_parallel(raw, &runs, |start, run| {
         let (mut c, mut d) = (compiler(), Diags::default());
         let nodes: Vec<_> = run.iter().enumerate().filter_map(|(i, r)| c.node(r, (start + i) as u32, &mut d)).collect();
         (Run { compiler: c, len: run.len() }, nodes, d)
-    };
-    let threads = threads_for(raw.len() / 1_000);
-    if threads < 2 {
-        return vec![one(0, raw)];
-    }
-    let per = raw.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = (1..threads)
-            .map(|k| {
-                let start = (k * per).min(raw.len());
-                let run = &raw[start..((k + 1) * per).min(raw.len())];
-                scope.spawn(move || one(start, run))
-            })
-            .collect();
-        let mut out = vec![one(0, &raw[..per.min(raw.len())])];
-        for (k, h) in handles.into_iter().enumerate() {
-            let start = ((k + 1) * per).min(raw.len());
-            let run = &raw[start..((k + 2) * per).min(raw.len())];
-            out.push(h.join().unwrap_or_else(|_| one(start, run)));
-        }
-        out
     })
 }
 
 /// How many threads to use for `work` units: one per core, never more than units of
 /// work, and always one in the browser.
-fn threads_for(work: usize) -> usize {
+pub(crate) fn threads_for(work: usize) -> usize {
     if cfg!(target_arch = "wasm32") {
         return 1;
     }
     std::thread::available_parallelism().map_or(1, |n| n.get()).min(work).max(1)
 }
 
+/// Runs `f` on each run of `items` (ranges, in order; `f` gets the run's start and
+/// its items): the first on this thread, each other on its own. Results come back in
+/// order, so they do not depend on the number of threads. A run whose thread
+/// panicked (a bug) runs again here, so the panic surfaces on the caller's thread.
+fn in_parallel<T: Sync, R: Send>(items: &[T], runs: &[Range<usize>], f: impl Fn(usize, &[T]) -> R + Sync) -> Vec<R> {
+    let one = |r: &Range<usize>| f(r.start, &items[r.clone()]);
+    let Some((first, rest)) = runs.split_first() else { return Vec::new() };
+    if rest.is_empty() {
+        return vec![one(first)];
+    }
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = rest.iter().map(|r| scope.spawn(|| one(r))).collect();
+        let mut out = vec![one(first)];
+        for (h, r) in handles.into_iter().zip(rest) {
+            out.push(h.join().unwrap_or_else(|_| one(r)));
+        }
+        out
+    })
+}
+
 /// Parses every chapter file, in file order. Off the web, the files are shared among
-/// the machine's cores (contiguous runs of about equal size, so the result does not
-/// depend on the number of threads); the browser build has one thread.
+/// the machine's cores (contiguous runs of about equal size); the browser build has
+/// one thread.
 fn parse_all<'s>(texts: &[(FileId, &'s str)]) -> Vec<Result<ron_tree::Value<'s>, Diagnostic>> {
-    let parse = |run: &[(FileId, &'s str)]| run.iter().map(|(f, t)| ron_tree::parse(*f, t)).collect::<Vec<_>>();
     let total: usize = texts.iter().map(|(_, t)| t.len()).sum();
     // Small stories are not worth a thread (a unit is 256 KiB of source).
     let threads = threads_for(texts.len().min(total / (256 * 1024)));
-    if threads < 2 {
-        return parse(texts);
-    }
     // Cut into `threads` runs of roughly equal bytes.
     let mut runs = Vec::with_capacity(threads);
     let (mut from, mut acc) = (0, 0);
     for (i, (_, t)) in texts.iter().enumerate() {
         acc += t.len();
         if acc * threads >= total * (runs.len() + 1) && runs.len() + 1 < threads {
-            runs.push(&texts[from..=i]);
+            runs.push(from..i + 1);
             from = i + 1;
         }
     }
-    runs.push(&texts[from..]);
-    std::thread::scope(|scope| {
-        let (first, rest) = runs.split_first().map_or((&texts[..0], &[][..]), |(f, r)| (*f, r));
-        let handles: Vec<_> = rest.iter().map(|run| scope.spawn(move || parse(run))).collect();
-        let mut out = parse(first);
-        for (h, run) in handles.into_iter().zip(rest) {
-            // A parser that panicked (a bug) is retried here, so the panic surfaces
-            // on the caller's thread with its own message.
-            out.extend(h.join().unwrap_or_else(|_| parse(run)));
-        }
-        out
-    })
+    runs.push(from..texts.len());
+    in_parallel(texts, &runs, |_, run| run.iter().map(|(f, t)| ron_tree::parse(*f, t)).collect::<Vec<_>>()).into_iter().flatten().collect()
 }
 
 /// Root cause first: an "unknown node" error whose id is defined in a file that did

@@ -38,9 +38,7 @@ pub fn check(story: &Story, spans: &Spans<'_>, d: &mut Diags) {
         dead_fallbacks(story, spans, d);
         effects_out_of_range(story, spans, d);
     };
-    let parallel =
-        !cfg!(target_arch = "wasm32") && story.nodes.len() >= 2_000 && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
-    if !parallel {
+    if story.nodes.len() < 2_000 || super::load::threads_for(2) < 2 {
         graph(d);
         usage(d);
         return;
