@@ -12,7 +12,6 @@ pub mod browser;
 pub mod messages;
 pub mod persist;
 pub mod session;
-pub mod settings;
 pub mod store;
 pub mod transfer;
 
@@ -23,30 +22,8 @@ pub use asset::{StoryAsset, StoryLoader};
 pub use backlog::BacklogEntry;
 pub use messages::{PageReason, StoryCommand, StoryNotice};
 pub use persist::{Gallery, SlotId, SlotInfo, SlotList, SlotState};
-pub use session::{LoadErrors, Place, Session, StoryHandle};
-pub use settings::{Settings, TextSpeed, ThemeChoice};
+pub use session::{LoadErrors, Place, Session, StoryHandle, StoryStatus};
 pub use store::DataStore;
-
-/// The screens of the game. The plugin moves between `Loading`, `Title`, `Playing`
-/// and `Error` as the story loads and games start; the front end moves to the others.
-#[derive(States, Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum Screen {
-    /// The story is loading.
-    #[default]
-    Loading,
-    /// The title screen.
-    Title,
-    /// Reading.
-    Playing,
-    /// Save slots (saving is offered only when a game is in progress).
-    Saves,
-    /// The endings gallery.
-    Endings,
-    /// Settings.
-    Settings,
-    /// The story failed to load; every diagnostic is listed.
-    Error,
-}
 
 /// The plugin's system sets, for ordering a front end's systems after them.
 #[derive(SystemSet, Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -54,17 +31,6 @@ pub enum EpistleSet {
     /// Loading the story and carrying out [`StoryCommand`]s (in `Update`). Notices
     /// they send are readable after it.
     Commands,
-}
-
-/// What the front end shows that a page or a test may wait on: the label of the
-/// widget with the keyboard focus, and whether the page's text is all revealed. The
-/// front end fills it; the web build publishes it with the status.
-#[derive(Resource, Clone, Debug, Default, PartialEq, Eq)]
-pub struct FrontStatus {
-    /// The focused widget's label, if a widget has the focus.
-    pub focus: Option<String>,
-    /// On the play screen: the text is revealed and the choices are shown.
-    pub revealed: bool,
 }
 
 /// Configuration the plugin was built with, as a resource for its systems.
@@ -147,13 +113,7 @@ impl Plugin for EpistlePlugin {
     fn build(&self, app: &mut App) {
         let data = DataStore::resolve(self.data_dir.clone());
         app.insert_resource(self.config.clone());
-        let (loaded_settings, problem) = settings::load(&data);
-        app.insert_resource(loaded_settings);
-        app.insert_resource(settings::StartupProblems(problem.into_iter().collect()));
         app.insert_resource(data);
-        app.init_state::<Screen>();
-        app.add_plugins((messages::plugin, asset::plugin, persist::plugin, session::plugin, settings::plugin, transfer::plugin));
-        #[cfg(target_arch = "wasm32")]
-        app.add_plugins(browser::plugin);
+        app.add_plugins((messages::plugin, asset::plugin, persist::plugin, session::plugin));
     }
 }

@@ -7,24 +7,79 @@
 //! never mutates story state directly.
 
 pub mod autoplay;
+pub mod drop;
 pub mod endings;
 pub mod error;
 pub mod idle;
 pub mod play;
+pub mod prefs;
 pub mod reveal;
 pub mod saves;
 pub mod settings;
 pub mod theme;
 pub mod title;
+#[cfg(target_arch = "wasm32")]
+pub mod web;
 pub mod widgets;
 
-use crate::plugin::{Screen, Session, Settings, SlotId, StoryNotice};
+use crate::plugin::{PageReason, Session, SlotId, StoryNotice};
 use bevy::prelude::*;
 use bevy::winit::{UpdateMode, WinitSettings};
 use bevy_egui::egui::{self, Color32};
 use bevy_egui::{EguiContext, EguiContexts, EguiPlugin, EguiPreUpdateSet, EguiPrimaryContextPass};
+pub use prefs::{Settings, TextSpeed, ThemeChoice};
 use std::time::Duration;
 use theme::Palette;
+
+/// The screens of the game. The front end follows the engine's notices: `Loading`
+/// while a story loads, `Title` when it is ready, `Playing` when a page changes,
+/// `Error` when it failed; the player moves to the others.
+#[derive(States, Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Screen {
+    /// The story is loading.
+    #[default]
+    Loading,
+    /// The title screen.
+    Title,
+    /// Reading.
+    Playing,
+    /// Save slots (saving is offered only when a game is in progress).
+    Saves,
+    /// The endings gallery.
+    Endings,
+    /// Settings.
+    Settings,
+    /// The story failed to load; every diagnostic is listed.
+    Error,
+    /// The stories the game ships, when it ships more than one.
+    Library,
+}
+
+/// What the front end shows that a page or a test may wait on: the label of the
+/// widget with the keyboard focus, and whether the page's text is all revealed. The
+/// front end fills it; the web build publishes it with the status.
+#[derive(Resource, Clone, Debug, Default, PartialEq, Eq)]
+pub struct FrontStatus {
+    /// The focused widget's label, if a widget has the focus.
+    pub focus: Option<String>,
+    /// On the play screen: the text is revealed and the choices are shown.
+    pub revealed: bool,
+}
+
+/// Moves between screens as the engine reports: loading, ready, failed, a new page.
+/// A live edit (the page changed under the reader) leaves the screen as it is.
+fn follow_engine(mut notices: MessageReader<StoryNotice>, mut next: ResMut<NextState<Screen>>) {
+    for n in notices.read() {
+        match n {
+            StoryNotice::StoryLoading => next.set(Screen::Loading),
+            StoryNotice::StoryReady => next.set(Screen::Title),
+            StoryNotice::StoryFailed => next.set(Screen::Error),
+            StoryNotice::PageChanged(PageReason::Edited) => {}
+            StoryNotice::PageChanged(_) => next.set(Screen::Playing),
+            _ => {}
+        }
+    }
+}
 
 /// Front-end state that is not the story's: dialogs, panels, messages.
 #[derive(Resource, Debug, Default)]
@@ -46,6 +101,13 @@ pub struct UiState {
     pub toasts: Vec<(String, f64)>,
     /// What a loaded save's migration changed, shown on the play screen until dismissed.
     pub migration: Vec<String>,
+}
+
+impl UiState {
+    /// Shows a short message for a few seconds.
+    pub fn toast(&mut self, text: impl Into<String>) {
+        self.toasts.push((text.into(), f64::NEG_INFINITY));
+    }
 }
 
 /// A question the player must answer before something irreversible happens.
@@ -227,7 +289,7 @@ fn notices(mut reader: MessageReader<StoryNotice>, mut ui: ResMut<UiState>, sess
             StoryNotice::Deleted(slot) => format!("{} deleted", slot.label()),
             StoryNotice::Exported { slot, to } => format!("{} exported to {to}", slot.label()),
             StoryNotice::Imported(slot) => format!("Imported into {}", slot.label().to_lowercase()),
-            StoryNotice::Problem(p) => capitalise(p),
+            StoryNotice::Problem(p) => capitalise(&p.to_string()),
             StoryNotice::EndingReached { id, first: true } => {
                 let title = session.story().and_then(|s| s.endings.iter().find(|e| &e.id == id)).map_or(id.clone(), |e| e.title.clone());
                 format!("New ending found: {title}")
@@ -251,12 +313,15 @@ fn notices(mut reader: MessageReader<StoryNotice>, mut ui: ResMut<UiState>, sess
         };
         ui.toasts.push((text, now + 4.0));
     }
+    for t in ui.toasts.iter_mut().filter(|t| t.1 == f64::NEG_INFINITY) {
+        t.1 = now + 4.0;
+    }
     if ui.toasts.iter().any(|t| t.1 <= now) {
         ui.toasts.retain(|t| t.1 > now);
     }
 }
 
-fn capitalise(s: &str) -> String {
+pub(crate) fn capitalise(s: &str) -> String {
     let mut c = s.chars();
     c.next().map_or(String::new(), |f| f.to_uppercase().chain(c).collect())
 }
@@ -276,7 +341,7 @@ fn front_status(
     mut contexts: EguiContexts,
     reveal: Res<reveal::Reveal>,
     screen: Res<State<Screen>>,
-    mut status: ResMut<crate::plugin::FrontStatus>,
+    mut status: ResMut<FrontStatus>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?;
     let mut next = status.clone();
@@ -343,7 +408,9 @@ fn plugin(app: &mut App) {
     app.add_systems(PreUpdate, fonts_for_new_contexts.after(EguiPreUpdateSet::InitContexts).before(EguiPreUpdateSet::BeginPass));
     app.add_systems(EguiPrimaryContextPass, style.before(ScreenPass));
     app.add_systems(EguiPrimaryContextPass, (show_toasts, front_status).after(ScreenPass));
-    app.init_resource::<crate::plugin::FrontStatus>();
+    app.init_resource::<FrontStatus>();
+    app.init_state::<Screen>();
+    app.add_systems(Update, follow_engine.after(crate::plugin::EpistleSet::Commands));
     app.configure_sets(EguiPrimaryContextPass, ScreenPass);
     app.add_plugins((
         reveal::plugin,
@@ -355,7 +422,11 @@ fn plugin(app: &mut App) {
         error::plugin,
         autoplay::plugin,
         idle::plugin,
+        prefs::plugin,
+        drop::plugin,
     ));
+    #[cfg(target_arch = "wasm32")]
+    app.add_plugins(web::plugin);
 }
 
 /// The system set the screens draw in (after the style is set, before the toasts).

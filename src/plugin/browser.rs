@@ -1,6 +1,7 @@
 //! The page around the game, in a browser: `localStorage` for the player's data,
-//! downloads and uploads for exported saves, and the signals the page listens for
-//! (the first frame, where the story is). Only built for `wasm32`.
+//! downloads and uploads for exported saves, and the story the page asks for. Only
+//! built for `wasm32`. (The signals the page listens for are the front end's:
+//! `ui/web.rs`.)
 //!
 //! Browser callbacks (a picked file arriving) happen outside Bevy's schedule: they
 //! leave what they bring in a queue and wake the app, whose systems drain it.
@@ -133,88 +134,10 @@ pub fn pick_file() -> Result<(), String> {
     Ok(())
 }
 
-/// Tells the page where the game is: `window.epistleStatus` holds this JSON text
-/// (the end-to-end test reads it), and the page's `epistle-status` event fires.
-pub fn publish_status(json: &str) {
-    let Some(window) = web_sys::window() else { return };
-    let _ = js_sys::Reflect::set(&window, &JsValue::from_str("epistleStatus"), &JsValue::from_str(json));
-    if let Ok(event) = web_sys::Event::new("epistle-status") {
-        let _ = window.dispatch_event(&event);
-    }
-}
-
-/// Tells the page the first screen is drawn (its `epistle-ready` event): the page
-/// hides its loading indicator and records the time.
-pub fn mark_ready() {
-    let Some(window) = web_sys::window() else { return };
-    if let Ok(event) = web_sys::Event::new("epistle-ready") {
-        let _ = window.dispatch_event(&event);
-    }
-}
-
 /// The story the page asks for with `?story=<folder>`, if it names one safely.
 pub fn requested_story() -> Option<String> {
     let search = web_sys::window()?.location().search().ok()?;
     let name = search.trim_start_matches('?').split('&').find_map(|kv| kv.strip_prefix("story="))?;
     let ok = !name.is_empty() && name.len() <= 64 && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
     ok.then(|| name.to_string())
-}
-
-/// Where the game is, for the page: the screen, and the story's place.
-#[derive(serde::Serialize)]
-struct Status<'a> {
-    screen: String,
-    #[serde(flatten)]
-    place: super::session::Place<'a>,
-    /// The focused widget's label (a test waits for it before pressing Enter).
-    focus: Option<&'a str>,
-    /// The page's text is revealed and its choices shown.
-    revealed: bool,
-}
-
-/// Publishes the status when the page, the screen or the front end's state changes.
-fn publish(
-    mut notices: MessageReader<super::StoryNotice>,
-    session: Res<super::Session>,
-    screen: Res<State<super::Screen>>,
-    front: Res<super::FrontStatus>,
-    mut last: Local<Option<super::Screen>>,
-) {
-    let mut page_changed = false;
-    for n in notices.read() {
-        match n {
-            super::StoryNotice::PageChanged(_) => page_changed = true,
-            // The player sees these as messages on the canvas; the console keeps them.
-            super::StoryNotice::Problem(p) => warn!("{p}"),
-            _ => {}
-        }
-    }
-    if !page_changed && *last == Some(*screen.get()) && !front.is_changed() {
-        return;
-    }
-    *last = Some(*screen.get());
-    let status =
-        Status { screen: format!("{:?}", screen.get()), place: session.place(), focus: front.focus.as_deref(), revealed: front.revealed };
-    if let Ok(json) = serde_json::to_string(&status) {
-        publish_status(&json);
-    }
-}
-
-/// Tells the page when the first screen after loading has been built: this update
-/// drew it, and renders it before it hands control back to the browser (no
-/// pipelined rendering on the web), so the page's next task sees it on the canvas.
-fn ready_when_drawn(screen: Res<State<super::Screen>>, mut told: Local<bool>) {
-    if *told || *screen.get() == super::Screen::Loading {
-        return;
-    }
-    *told = true;
-    mark_ready();
-}
-
-pub(super) fn plugin(app: &mut App) {
-    app.init_resource::<super::FrontStatus>();
-    // Last: after the front end has drawn this frame and noted its focus and reveal,
-    // so the status never pairs a new page with the old page's state.
-    app.add_systems(Last, publish);
-    app.add_systems(Last, ready_when_drawn);
 }

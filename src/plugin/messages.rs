@@ -62,6 +62,9 @@ pub enum PageReason {
     Undo,
     /// A save was loaded.
     Loaded,
+    /// The story's files were edited while it was being read (live editing): the
+    /// same place in the new version. A front end keeps its screen.
+    Edited,
 }
 
 /// What happened, for the front end to show.
@@ -72,6 +75,9 @@ pub enum PageReason {
 #[derive(Message, Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum StoryNotice {
+    /// A story began loading (at startup, on [`StoryCommand::Reload`], or when another
+    /// is opened).
+    StoryLoading,
     /// The story loaded and can be played.
     StoryReady,
     /// The story failed to load; [`super::LoadErrors`] holds every diagnostic.

@@ -215,7 +215,7 @@ impl Gallery {
 }
 
 /// Sets an unreadable entry aside and says so, in one sentence for the player.
-pub(super) fn set_aside_report(store: &DataStore, key: &str, what: &str, why: &str) -> String {
+pub fn set_aside_report(store: &DataStore, key: &str, what: &str, why: &str) -> String {
     match store.set_aside(key) {
         Ok(to) => format!("{what} could not be read ({why}); it was kept as {to} and a new one started"),
         Err(e) => format!("{what} could not be read ({why}) nor set aside ({e}); it is left as it is"),

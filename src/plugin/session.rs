@@ -4,7 +4,7 @@
 use super::backlog::{BacklogEntry, transcript};
 use super::messages::{PageReason, StoryCommand, StoryNotice};
 use super::persist::{self, DataStore, Gallery, SlotId, SlotList, read_slot, slot_text};
-use super::{EpistleConfig, Screen, StoryAsset};
+use super::{EpistleConfig, StoryAsset};
 use crate::narrative::{LocatedDiagnostic, Runner, Save, SaveError, Story};
 use bevy::asset::AssetLoadFailedEvent;
 use bevy::prelude::*;
@@ -33,6 +33,20 @@ pub struct Session {
     /// A writer is at work: the story was edited while playing, or the game began at
     /// a chosen node. Failed expectations are shown then, never to a player.
     writing: bool,
+    status: StoryStatus,
+}
+
+/// Whether the story is loading, ready or broken: see [`Session::status`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StoryStatus {
+    /// Not loaded yet (or reloading).
+    #[default]
+    Loading,
+    /// Loaded: a game can start (or is in progress: [`Session::runner`]).
+    Ready,
+    /// It could not be loaded; [`LoadErrors`] says why.
+    Failed,
 }
 
 /// Where a playthrough is, by ids: see [`Session::place`].
@@ -52,6 +66,11 @@ impl Session {
     /// The loaded story.
     pub fn story(&self) -> Option<&Arc<Story>> {
         self.story.as_ref()
+    }
+
+    /// Whether the story is loading, ready or broken.
+    pub fn status(&self) -> StoryStatus {
+        self.status
     }
 
     /// The playthrough in progress.
@@ -114,6 +133,7 @@ impl Session {
     /// Replaces the story (a new load); any playthrough of the old one ends.
     pub fn set_story(&mut self, story: Arc<Story>) {
         self.story = Some(story);
+        self.status = StoryStatus::Ready;
         self.runner = None;
         self.backlog.clear();
     }
@@ -138,8 +158,9 @@ impl Session {
     }
 }
 
-fn start_loading(mut commands: Commands, config: Res<EpistleConfig>, assets: Res<AssetServer>) {
+fn start_loading(mut commands: Commands, config: Res<EpistleConfig>, assets: Res<AssetServer>, mut notices: MessageWriter<StoryNotice>) {
     commands.insert_resource(StoryHandle(assets.load::<StoryAsset>(config.story.clone())));
+    notices.write(StoryNotice::StoryLoading);
 }
 
 /// Moves to the title screen or the error screen when the story finishes loading (or
@@ -157,7 +178,6 @@ fn watch_story(
     mut slots: ResMut<SlotList>,
     mut gallery: ResMut<Gallery>,
     mut notices: MessageWriter<StoryNotice>,
-    mut next: ResMut<NextState<Screen>>,
 ) {
     let Some(handle) = handle else { return };
     for e in failed.read() {
@@ -170,7 +190,7 @@ fn watch_story(
         };
         *errors = LoadErrors { story: config.display_dir.clone(), diagnostics: vec![reader_diagnostic(&config, message)] };
         notices.write(StoryNotice::StoryFailed);
-        next.set(Screen::Error);
+        session.status = StoryStatus::Failed;
     }
     for e in events.read() {
         let id = match e {
@@ -189,7 +209,7 @@ fn watch_story(
                     Ok(lines) => {
                         info!("reloaded the edited story");
                         notices.write(StoryNotice::Reloaded(lines));
-                        notices.write(StoryNotice::PageChanged(PageReason::Loaded));
+                        notices.write(StoryNotice::PageChanged(PageReason::Edited));
                     }
                     Err(why) => {
                         notices.write(StoryNotice::Problem(format!("the edited story cannot continue this game: {why}")));
@@ -227,7 +247,6 @@ fn watch_story(
                                 session.set_runner(r);
                                 session.writing = true;
                                 notices.write(StoryNotice::PageChanged(PageReason::NewGame));
-                                next.set(Screen::Playing);
                             }
                             Err(err) => {
                                 *errors = LoadErrors {
@@ -235,17 +254,17 @@ fn watch_story(
                                     diagnostics: vec![reader_diagnostic(&config, format!("cannot start there: {err}"))],
                                 };
                                 notices.write(StoryNotice::StoryFailed);
-                                next.set(Screen::Error);
+                                session.status = StoryStatus::Failed;
                             }
                         }
                     }
-                    None => next.set(Screen::Title),
+                    None => {}
                 }
             }
             None => {
                 *errors = LoadErrors { story: config.display_dir.clone(), diagnostics: asset.diagnostics.clone() };
                 notices.write(StoryNotice::StoryFailed);
-                next.set(Screen::Error);
+                session.status = StoryStatus::Failed;
             }
         }
     }
@@ -288,7 +307,6 @@ fn apply_commands(
     mut slots: ResMut<SlotList>,
     mut gallery: ResMut<Gallery>,
     mut notices: MessageWriter<StoryNotice>,
-    mut next: ResMut<NextState<Screen>>,
     handle: Option<Res<StoryHandle>>,
     assets: Res<AssetServer>,
 ) {
@@ -296,7 +314,8 @@ fn apply_commands(
         if *command == StoryCommand::Reload {
             if let Some(h) = &handle {
                 assets.reload(h.0.path().cloned().unwrap_or_else(|| config.story.clone().into()));
-                next.set(Screen::Loading);
+                session.status = StoryStatus::Loading;
+                notices.write(StoryNotice::StoryLoading);
             }
             continue;
         }
@@ -319,7 +338,6 @@ fn apply_commands(
         }
         if let Some(reason) = outcome.page {
             notices.write(StoryNotice::PageChanged(reason));
-            next.set(Screen::Playing);
             record_ending(&session, &story, &data, &mut gallery, &mut notices);
         }
         // Choices, undo and a new game change only the autosave; anything else may

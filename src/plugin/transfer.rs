@@ -2,10 +2,7 @@
 //! another machine or browser. Export: a download in a browser, a file in the
 //! Downloads folder on the desktop. Import: the browser's file picker, or a file
 //! dropped on the desktop window. Either way the file becomes a
-//! [`StoryCommand::Import`], which checks it before anything is written.
-
-use super::messages::{StoryCommand, StoryNotice};
-use bevy::prelude::*;
+//! [`super::StoryCommand::Import`], which checks it before anything is written.
 
 /// The largest file taken as a save (a long playthrough's save is a few KB).
 pub const MAX_IMPORT_BYTES: u64 = 4 * 1024 * 1024;
@@ -57,7 +54,7 @@ pub fn can_pick() -> bool {
     cfg!(target_arch = "wasm32")
 }
 
-/// Opens the file picker; the file arrives as a [`StoryCommand::Import`].
+/// Opens the file picker; the file arrives as a [`super::StoryCommand::Import`].
 pub fn pick() -> Result<(), String> {
     #[cfg(target_arch = "wasm32")]
     {
@@ -67,50 +64,4 @@ pub fn pick() -> Result<(), String> {
     {
         Err("drop the save file on the window instead".to_string())
     }
-}
-
-/// Turns picked and dropped files into import commands.
-fn receive(
-    mut dropped: MessageReader<bevy::window::FileDragAndDrop>,
-    mut commands: MessageWriter<StoryCommand>,
-    mut notices: MessageWriter<StoryNotice>,
-) {
-    for event in dropped.read() {
-        if let bevy::window::FileDragAndDrop::DroppedFile { path_buf, .. } = event {
-            let name = path_buf.file_name().map_or_else(|| path_buf.display().to_string(), |n| n.to_string_lossy().into_owned());
-            match read_limited(path_buf) {
-                Ok(bytes) => {
-                    commands.write(StoryCommand::Import { name, bytes });
-                }
-                Err(e) => {
-                    notices.write(StoryNotice::Problem(format!("{name} cannot be imported: {e}")));
-                }
-            }
-        }
-    }
-    #[cfg(target_arch = "wasm32")]
-    for (name, bytes) in super::browser::take_picked() {
-        commands.write(StoryCommand::Import { name, bytes });
-    }
-}
-
-/// Reads a dropped file: a regular file only (a dropped FIFO would block), refusing
-/// one too large to be a save.
-fn read_limited(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
-    crate::narrative::fsio::read_capped(path, MAX_IMPORT_BYTES as usize).map_err(|e| match e {
-        crate::narrative::fsio::ReadError::TooBig { .. } => std::io::Error::other("too large to be a save"),
-        other => std::io::Error::other(other.to_string()),
-    })
-}
-
-pub(super) fn plugin(app: &mut App) {
-    // Registered by the window plugin; a headless app has none, and no drops.
-    app.add_message::<bevy::window::FileDragAndDrop>();
-    app.add_systems(PreUpdate, receive);
-    #[cfg(target_arch = "wasm32")]
-    app.add_systems(Startup, |proxy: Option<Res<bevy::winit::EventLoopProxyWrapper>>| {
-        if let Some(p) = proxy {
-            super::browser::set_waker((**p).clone());
-        }
-    });
 }

@@ -4,8 +4,9 @@
 //! It drives the game only through what a player could do: [`StoryCommand`]s and the
 //! typewriter's "press".
 
+use super::Screen;
 use super::reveal::{Reveal, passage_lengths};
-use crate::plugin::{Screen, Session, StoryCommand};
+use crate::plugin::{Session, StoryCommand};
 use bevy::prelude::*;
 use bevy::render::view::screenshot::{Screenshot, save_to_disk};
 use bevy::winit::{UpdateMode, WinitSettings};

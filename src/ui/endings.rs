@@ -1,10 +1,11 @@
 //! The endings gallery: every ending found in any playthrough, with its description;
 //! locked ones with their hint; secret ones hidden until found; and the count.
 
+use super::Screen;
 use super::theme::{Palette, story_font};
 use super::widgets::{centred_column, screen_header, small_caps};
 use super::{MoodPalette, ScreenPass, UiState, page, palette_now};
-use crate::plugin::{Gallery, Screen, Session};
+use crate::plugin::{Gallery, Session};
 use bevy::prelude::*;
 use bevy_egui::egui::{self, FontId, RichText, Ui};
 use bevy_egui::{EguiContexts, EguiPrimaryContextPass};

@@ -1,11 +1,12 @@
 //! The error screen: a story that failed to load, with every diagnostic (file, line,
 //! column, message, the likely fix), rendered from the same data as `quill check`.
 
+use super::Screen;
 use super::theme::{Palette, story_font};
 use super::widgets::{button, centred_column, small_caps};
 use super::{MoodPalette, ScreenPass, page, palette_now};
 use crate::narrative::{LocatedDiagnostic, Severity};
-use crate::plugin::{LoadErrors, Screen, StoryCommand};
+use crate::plugin::{LoadErrors, StoryCommand};
 use bevy::prelude::*;
 use bevy_egui::egui::{self, Color32, FontId, RichText, Ui};
 use bevy_egui::{EguiContexts, EguiPrimaryContextPass};

@@ -2,7 +2,8 @@
 //! current one types out at the player's speed; a press completes it, the next press
 //! moves on to the next passage. When the last passage is complete the choices show.
 
-use crate::plugin::{PageReason, Session, Settings, StoryNotice};
+use super::Settings;
+use crate::plugin::{PageReason, Session, StoryNotice};
 use bevy::prelude::*;
 
 /// How much of the page is revealed.
@@ -97,7 +98,7 @@ pub(super) fn tick(
         if let StoryNotice::PageChanged(reason) = n {
             *reveal = match reason {
                 PageReason::NewGame | PageReason::Chose => Reveal::start(),
-                PageReason::Undo | PageReason::Loaded => Reveal::all(lens.len()),
+                PageReason::Undo | PageReason::Loaded | PageReason::Edited => Reveal::all(lens.len()),
             };
         }
     }

@@ -3,12 +3,13 @@
 //! says where saves are kept (a folder, or the browser's storage) and how to import a
 //! save file. A file that cannot be read is shown with the reason and left alone.
 
+use super::Screen;
 use super::theme::{Palette, story_font};
 use super::widgets::{button, centred_column, confirm, small_caps};
 use super::{Confirm, MoodPalette, ScreenPass, UiState, page, palette_now};
 use crate::plugin::persist::format_date;
 use crate::plugin::transfer;
-use crate::plugin::{DataStore, Screen, SlotId, SlotInfo, SlotList, SlotState, StoryCommand, StoryNotice};
+use crate::plugin::{DataStore, SlotId, SlotInfo, SlotList, SlotState, StoryCommand, StoryNotice};
 use bevy::prelude::*;
 use bevy_egui::egui::{self, FontId, Key, RichText, Ui};
 use bevy_egui::{EguiContexts, EguiPrimaryContextPass};

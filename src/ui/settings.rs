@@ -4,7 +4,7 @@
 use super::theme::Palette;
 use super::widgets::{button, centred_column, paragraph, screen_header};
 use super::{MoodPalette, ScreenPass, UiState, page, palette_now};
-use crate::plugin::{Screen, Settings, TextSpeed, ThemeChoice};
+use super::{Screen, Settings, TextSpeed, ThemeChoice};
 use bevy::prelude::*;
 use bevy_egui::egui::{self, RichText, Ui};
 use bevy_egui::{EguiContexts, EguiPrimaryContextPass};

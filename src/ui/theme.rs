@@ -1,7 +1,7 @@
 //! Colours and type: a palette per scene mood and theme, the fonts, and the egui
 //! style built from them.
 
-use crate::plugin::ThemeChoice;
+use super::ThemeChoice;
 use bevy_egui::egui::{self, Color32, FontFamily, FontId, Stroke};
 
 /// The colours of one screen.

@@ -1,9 +1,10 @@
 //! The title screen: the story's title and author, and the way in.
 
+use super::Screen;
 use super::theme::{Palette, story_font};
 use super::widgets::{confirm, menu_button, small_caps};
 use super::{Confirm, MoodPalette, ScreenPass, UiState, page, palette_now};
-use crate::plugin::{Gallery, Screen, Session, SlotId, SlotList, SlotState, StoryCommand};
+use crate::plugin::{Gallery, Session, SlotId, SlotList, SlotState, StoryCommand};
 use bevy::prelude::*;
 use bevy_egui::egui::{self, Align, FontId, Layout, RichText, Ui};
 use bevy_egui::{EguiContexts, EguiPrimaryContextPass};

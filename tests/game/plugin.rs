@@ -6,9 +6,9 @@ use bevy::asset::AssetPlugin;
 use bevy::prelude::*;
 use bevy::state::app::StatesPlugin;
 use epistle::plugin::{
-    EpistlePlugin, EpistleSet, Gallery, LoadErrors, Screen, Session, Settings, SlotId, SlotList, SlotState, StoryCommand, StoryNotice,
-    TextSpeed,
+    DataStore, EpistlePlugin, EpistleSet, Gallery, LoadErrors, Session, SlotId, SlotList, SlotState, StoryCommand, StoryNotice, StoryStatus,
 };
+use epistle::ui::{Settings, TextSpeed, prefs};
 use std::path::Path;
 
 /// Every notice sent, for assertions.
@@ -33,7 +33,8 @@ trait AppExt {
     fn until(&mut self, done: impl Fn(&World) -> bool) -> bool;
     /// Sends a command and lets the plugin carry it out.
     fn command(&mut self, c: StoryCommand);
-    fn screen(&self) -> Screen;
+    /// Whether a game is in progress.
+    fn playing(&self) -> bool;
     fn session(&self) -> &Session;
     fn node(&self) -> String;
     fn heard(&self) -> &[StoryNotice];
@@ -57,8 +58,8 @@ impl AppExt for App {
         self.update();
     }
 
-    fn screen(&self) -> Screen {
-        *self.world().resource::<State<Screen>>().get()
+    fn playing(&self) -> bool {
+        self.session().runner().is_some()
     }
 
     fn session(&self) -> &Session {
@@ -77,7 +78,7 @@ impl AppExt for App {
 
 fn at_title(story: &str, data: &Path) -> App {
     let mut app = app(story, data);
-    assert!(app.until(|w| *w.resource::<State<Screen>>().get() == Screen::Title), "the story never reached the title screen");
+    assert!(app.until(|w| w.resource::<Session>().status() == StoryStatus::Ready), "the story never reached the title screen");
     app
 }
 
@@ -96,7 +97,7 @@ fn plays_to_an_ending_through_messages() {
     let data = data_dir("ending");
     let mut app = at_title("tiny", &data);
     app.command(StoryCommand::NewGame);
-    assert_eq!(app.screen(), Screen::Playing);
+    assert!(app.playing());
     assert_eq!(app.node(), "hall");
     // "Walk away" is the third choice of the hall.
     app.command(StoryCommand::Choose { index: 2, input: None });
@@ -133,7 +134,11 @@ fn a_corrupt_gallery_or_settings_file_is_reported_and_kept_aside() {
         })
         .collect();
     assert!(problems.iter().any(|p| p.contains("endings gallery") && p.contains("endings.ron.corrupt-1")), "{problems:?}");
-    assert!(problems.iter().any(|p| p.contains("settings file") && p.contains("settings.ron.corrupt-1")), "{problems:?}");
+    // Settings are the front end's: it reads them through the same store.
+    let (settings, problem) = prefs::load(&DataStore::dir(&data));
+    assert_eq!(settings, Settings::default());
+    let problem = problem.unwrap_or_default();
+    assert!(problem.contains("settings file") && problem.contains("settings.ron.corrupt-1"), "{problem}");
     // The player's files are kept, renamed; the game goes on with fresh ones.
     assert_eq!(std::fs::read_to_string(data.join("tiny/endings.ron.corrupt-1")).unwrap_or_default(), "Gallery(reached: [\"dark\"");
     assert!(data.join("settings.ron.corrupt-1").is_file());
@@ -320,7 +325,7 @@ fn a_save_from_an_older_story_migrates_and_says_what_changed() {
 #[test]
 fn a_broken_story_lists_every_diagnostic() {
     let mut app = app("broken", &data_dir("broken-story"));
-    assert!(app.until(|w| *w.resource::<State<Screen>>().get() == Screen::Error));
+    assert!(app.until(|w| w.resource::<Session>().status() == StoryStatus::Failed));
     let errors = app.world().resource::<LoadErrors>();
     assert_eq!(errors.diagnostics.len(), 2, "{:?}", errors.diagnostics);
     let where_: Vec<String> = errors.diagnostics.iter().map(|d| d.location()).collect();
@@ -333,7 +338,7 @@ fn a_broken_story_lists_every_diagnostic() {
 #[test]
 fn a_missing_story_shows_the_error_screen() {
     let mut app = app("no-such-story", &data_dir("missing"));
-    assert!(app.until(|w| *w.resource::<State<Screen>>().get() == Screen::Error));
+    assert!(app.until(|w| w.resource::<Session>().status() == StoryStatus::Failed));
     let errors = app.world().resource::<LoadErrors>();
     assert_eq!(errors.diagnostics.len(), 1);
     assert_eq!(errors.diagnostics[0].code, "E0004");
@@ -342,18 +347,16 @@ fn a_missing_story_shows_the_error_screen() {
 
 #[test]
 fn settings_persist_and_old_files_load() {
-    let data = data_dir("settings");
-    let mut app = at_title("tiny", &data);
-    app.world_mut().resource_mut::<Settings>().text_speed = TextSpeed::Fast;
-    app.update();
-    let text = std::fs::read_to_string(data.join("settings.ron")).expect("written");
+    let data = DataStore::dir(data_dir("settings"));
+    let settings = Settings { text_speed: TextSpeed::Fast, ..Settings::default() };
+    prefs::save(&data, &settings).expect("written");
+    let text = data.read(Settings::FILE).expect("readable").expect("written");
     assert!(text.contains("Fast"));
-    let again = at_title("tiny", &data);
-    assert_eq!(again.world().resource::<Settings>().text_speed, TextSpeed::Fast);
+    assert_eq!(prefs::load(&data), (settings, None));
     // A file with fewer fields (an older version) keeps loading; the rest default.
-    std::fs::write(data.join("settings.ron"), "(font_size: 99.0)").expect("write");
-    let old = at_title("tiny", &data);
-    let s = old.world().resource::<Settings>();
+    data.write(Settings::FILE, "(font_size: 99.0)").expect("write");
+    let (s, problem) = prefs::load(&data);
+    assert_eq!(problem, None);
     assert_eq!(s.font_size, 32.0, "clamped into range");
     assert_eq!(s.text_speed, TextSpeed::Normal);
 }
@@ -370,12 +373,12 @@ fn try_again_reloads_a_fixed_story() {
     let mut app = App::new();
     app.add_plugins((MinimalPlugins, StatesPlugin, AssetPlugin { file_path: root.display().to_string(), ..default() }));
     app.add_plugins(EpistlePlugin::new("story/story.ron").with_data_dir(data_dir("reload-data")));
-    assert!(app.until(|w| *w.resource::<State<Screen>>().get() == Screen::Error));
+    assert!(app.until(|w| w.resource::<Session>().status() == StoryStatus::Failed));
     let fixed =
         std::fs::read_to_string(dir.join("01-a.ron")).expect("read").replace("\"nowhere\"", "\"begin\"").replace("{missing_var}", "Bye.");
     std::fs::write(dir.join("01-a.ron"), fixed).expect("write");
     app.world_mut().write_message(StoryCommand::Reload);
-    assert!(app.until(|w| *w.resource::<State<Screen>>().get() == Screen::Title), "the fixed story should load");
+    assert!(app.until(|w| w.resource::<Session>().status() == StoryStatus::Ready), "the fixed story should load");
 }
 
 /// A copy of the tiny story in a folder of its own, to edit while the game runs.
@@ -390,7 +393,7 @@ fn editable(test: &str) -> (App, std::path::PathBuf) {
     app.add_plugins((MinimalPlugins, StatesPlugin, AssetPlugin { file_path: root.display().to_string(), ..default() }));
     app.add_plugins(EpistlePlugin::new("story/story.ron").with_data_dir(data_dir(&format!("{test}-data"))).with_seed(7));
     app.init_resource::<Heard>().add_systems(Update, hear.after(EpistleSet::Commands));
-    assert!(app.until(|w| *w.resource::<State<Screen>>().get() == Screen::Title));
+    assert!(app.until(|w| w.resource::<Session>().status() == StoryStatus::Ready));
     (app, dir)
 }
 
@@ -417,7 +420,7 @@ fn live_editing_keeps_the_reader_in_place_and_survives_a_broken_save() {
     let text: Vec<String> =
         app.session().runner().map(|r| r.page().passages.iter().map(|p| p.text.to_string()).collect()).unwrap_or_default();
     assert_eq!(text, ["I am Ember, and I am listening."]);
-    assert_eq!(app.screen(), Screen::Playing);
+    assert!(app.playing());
 
     // A broken edit: the old version keeps running, and the errors are listed.
     edit(&mut app, &dir, "to: \"light_end\"", "to: \"lite_end\"");
@@ -440,7 +443,7 @@ fn a_writer_can_begin_at_any_node_with_any_state() {
     let mut app = App::new();
     app.add_plugins((MinimalPlugins, StatesPlugin, AssetPlugin { file_path: fixtures().display().to_string(), ..default() }));
     app.add_plugins(EpistlePlugin::new("tiny/story.ron").with_data_dir(data_dir("start")).with_start("hall", vec!["lit=true".into()]));
-    assert!(app.until(|w| *w.resource::<State<Screen>>().get() == Screen::Playing), "did not begin playing");
+    assert!(app.until(|w| w.resource::<Session>().runner().is_some()), "did not begin playing");
     assert_eq!(app.node(), "hall");
     let secret = app.session().runner().map(|r| r.choices().into_iter().any(|c| c.text.starts_with("Open the secret") && c.enabled));
     assert_eq!(secret, Some(true), "`lit=true` unlocks the secret door");
@@ -448,7 +451,7 @@ fn a_writer_can_begin_at_any_node_with_any_state() {
     let mut bad = App::new();
     bad.add_plugins((MinimalPlugins, StatesPlugin, AssetPlugin { file_path: fixtures().display().to_string(), ..default() }));
     bad.add_plugins(EpistlePlugin::new("tiny/story.ron").with_data_dir(data_dir("start-bad")).with_start("hal", vec![]));
-    assert!(bad.until(|w| *w.resource::<State<Screen>>().get() == Screen::Error));
+    assert!(bad.until(|w| w.resource::<Session>().status() == StoryStatus::Failed));
     let errors = bad.world().resource::<LoadErrors>();
     assert!(errors.diagnostics.iter().any(|d| d.message.contains("did you mean `hall`?")), "{:?}", errors.diagnostics);
 }

@@ -5,7 +5,7 @@ use bevy_egui::egui;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use epistle::narrative::{LocatedDiagnostic, Severity, source::LineCol};
-use epistle::plugin::{Settings, SlotId, SlotInfo, SlotState, TextSpeed};
+use epistle::plugin::{SlotId, SlotInfo, SlotState};
 use epistle::ui::endings::{EndingEntry, EndingsAction, EndingsView, endings_screen};
 use epistle::ui::error::{ErrorAction, ErrorView, error_screen};
 use epistle::ui::play::{ChoiceView, EndingView, HistoryLine, PassageView, PlayAction, PlayView, PromptView, SpeakerView, play_screen};
@@ -13,6 +13,7 @@ use epistle::ui::saves::{SavesAction, SavesView, saves_screen};
 use epistle::ui::settings::{SettingsAction, SettingsView, settings_screen};
 use epistle::ui::title::{TitleAction, TitleView, title_screen};
 use epistle::ui::{Confirm, theme::Palette};
+use epistle::ui::{Settings, TextSpeed};
 
 /// A harness showing `screen` for `view`, keeping the last action it returned.
 fn harness<'a, V: 'a, A: 'a>(view: V, screen: impl Fn(&mut egui::Ui, &V) -> Option<A> + 'a) -> Harness<'a, Option<A>> {
@@ -346,7 +347,7 @@ fn settings_change_speed_and_theme() {
     assert_eq!(s.text_speed, TextSpeed::Fast);
     h.get_by_label("High contrast").click();
     h.run();
-    assert!(matches!(h.state(), Some(SettingsAction::Change(s)) if s.theme == epistle::plugin::ThemeChoice::HighContrast));
+    assert!(matches!(h.state(), Some(SettingsAction::Change(s)) if s.theme == epistle::ui::ThemeChoice::HighContrast));
     h.get_by_label("Reduce motion (no glow, waveform or colour fades)");
     h.get_by_label("Full screen");
 }

@@ -1,8 +1,9 @@
-//! The player's settings, persisted as `settings.ron` in the [`DataStore`]. Every
+//! The player's settings (text speed and size, theme, motion, full screen): the front
+//! end's, not the engine's. Persisted as `settings.ron` in the engine's [`DataStore`]. Every
 //! field has a default (`#[serde(default)]`), so a file from an older version, or a
 //! hand-edited one missing fields, still loads.
 
-use super::store::DataStore;
+use crate::plugin::DataStore;
 use bevy::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -122,18 +123,18 @@ pub fn load(data: &DataStore) -> (Settings, Option<String>) {
         },
         Err(e) => e,
     };
-    (Settings::default(), Some(super::persist::set_aside_report(data, Settings::FILE, "the settings file", &why)))
+    (Settings::default(), Some(crate::plugin::persist::set_aside_report(data, Settings::FILE, "the settings file", &why)))
 }
 
-/// Problems found while the plugin was built (before messages exist), reported as
-/// [`StoryNotice::Problem`] on the first update.
-#[derive(Resource, Default)]
-pub struct StartupProblems(pub Vec<String>);
-
-fn report_startup_problems(mut problems: ResMut<StartupProblems>, mut notices: MessageWriter<super::StoryNotice>) {
-    for p in problems.0.drain(..) {
+/// Reads the settings from the engine's store before the first frame; a file that
+/// cannot be read is reported on screen and kept aside.
+fn load_at_startup(mut commands: Commands, data: Option<Res<DataStore>>, mut ui: ResMut<super::UiState>) {
+    let Some(data) = data else { return };
+    let (settings, problem) = load(&data);
+    commands.insert_resource(settings);
+    if let Some(p) = problem {
         warn!("{p}");
-        notices.write(super::StoryNotice::Problem(p));
+        ui.toast(super::capitalise(&p));
     }
 }
 
@@ -148,20 +149,20 @@ fn persist(settings: Res<Settings>, data: Res<DataStore>, mut last: Local<Option
         return;
     }
     *last = Some(settings.clone());
-    let text = match ron::ser::to_string_pretty(&*settings, ron::ser::PrettyConfig::default()) {
-        Ok(t) => t,
-        Err(e) => {
-            warn!("cannot encode settings: {e}");
-            return;
-        }
-    };
-    if let Err(e) = data.write(Settings::FILE, &text) {
+    if let Err(e) = save(&data, &settings) {
         warn!("cannot save settings: {e}");
     }
 }
 
+/// Writes the settings, all at once.
+pub fn save(data: &DataStore, settings: &Settings) -> Result<(), String> {
+    let text =
+        ron::ser::to_string_pretty(settings, ron::ser::PrettyConfig::default()).map_err(|e| format!("cannot encode settings: {e}"))?;
+    data.write(Settings::FILE, &text).map_err(|e| e.to_string())
+}
+
 pub(super) fn plugin(app: &mut App) {
-    app.init_resource::<StartupProblems>();
+    app.init_resource::<Settings>();
+    app.add_systems(PreStartup, load_at_startup);
     app.add_systems(Last, persist.run_if(resource_changed::<Settings>));
-    app.add_systems(Update, report_startup_problems.run_if(|p: Res<StartupProblems>| !p.0.is_empty()));
 }
