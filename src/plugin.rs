@@ -20,10 +20,10 @@ use std::path::PathBuf;
 
 pub use asset::{StoryAsset, StoryLoader};
 pub use backlog::BacklogEntry;
-pub use messages::{PageReason, StoryCommand, StoryNotice};
-pub use persist::{Gallery, SlotId, SlotInfo, SlotList, SlotState};
+pub use messages::{EngineError, PageReason, StoryCommand, StoryNotice};
+pub use persist::{Gallery, SlotError, SlotId, SlotInfo, SlotList, SlotState};
 pub use session::{LoadErrors, Place, Session, StoryHandle, StoryStatus};
-pub use store::DataStore;
+pub use store::{DataStore, Storage, StoreError};
 
 /// The plugin's system sets, for ordering a front end's systems after them.
 #[derive(SystemSet, Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -66,6 +66,7 @@ pub struct EpistleConfig {
 pub struct EpistlePlugin {
     config: EpistleConfig,
     data_dir: Option<PathBuf>,
+    store: Option<DataStore>,
 }
 
 impl EpistlePlugin {
@@ -73,7 +74,7 @@ impl EpistlePlugin {
     pub fn new(story: impl Into<String>) -> EpistlePlugin {
         let story = story.into();
         let display_dir = story.rsplit_once('/').map_or(String::new(), |(d, _)| d.to_string());
-        EpistlePlugin { config: EpistleConfig { story, display_dir, seed: None, start: None }, data_dir: None }
+        EpistlePlugin { config: EpistleConfig { story, display_dir, seed: None, start: None }, data_dir: None, store: None }
     }
 
     /// Names the story's folder in diagnostics (the asset path is relative to the
@@ -90,6 +91,15 @@ impl EpistlePlugin {
     #[must_use]
     pub fn with_data_dir(mut self, dir: impl Into<PathBuf>) -> EpistlePlugin {
         self.data_dir = Some(dir.into());
+        self
+    }
+
+    /// Keeps saves and the gallery in a store of the game's own ([`DataStore::custom`]
+    /// with a [`Storage`] you implement), or in memory ([`DataStore::memory`]), or
+    /// nowhere ([`DataStore::off`]: no autosave, nothing read or written).
+    #[must_use]
+    pub fn with_store(mut self, store: DataStore) -> EpistlePlugin {
+        self.store = Some(store);
         self
     }
 
@@ -111,7 +121,7 @@ impl EpistlePlugin {
 
 impl Plugin for EpistlePlugin {
     fn build(&self, app: &mut App) {
-        let data = DataStore::resolve(self.data_dir.clone());
+        let data = self.store.clone().unwrap_or_else(|| DataStore::resolve(self.data_dir.clone()));
         app.insert_resource(self.config.clone());
         app.insert_resource(data);
         app.add_plugins((messages::plugin, asset::plugin, persist::plugin, session::plugin));

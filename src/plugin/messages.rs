@@ -2,7 +2,8 @@
 //! never touches the runner: it sends a [`StoryCommand`] and reacts to the
 //! [`StoryNotice`]s that come back.
 
-use super::persist::SlotId;
+use super::persist::{SlotError, SlotId, StoreError};
+use crate::narrative::ChooseError;
 use bevy::prelude::*;
 
 /// What the player asked for.
@@ -113,8 +114,9 @@ pub enum StoryNotice {
     },
     /// A save file was checked and put in this slot.
     Imported(SlotId),
-    /// A command could not be carried out; the message says why, for the player.
-    Problem(String),
+    /// Something could not be done; its `Display` says why, in a sentence for the
+    /// player.
+    Problem(EngineError),
     /// The story's files changed while a game was in progress (live editing) and the
     /// game goes on in the new version at the same place; the lines say what the
     /// migration changed.
@@ -123,6 +125,90 @@ pub enum StoryNotice {
     /// keeps running and [`super::Session::reload_errors`] lists the problems until
     /// they are fixed.
     ReloadFailed,
+}
+
+/// Why the engine could not do what was asked, or something it noticed on its own.
+/// Each reads as a sentence for the player (`Display`), and a game can match on it.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EngineError {
+    /// No story has loaded yet.
+    #[error("the story has not loaded")]
+    NotLoaded,
+    /// The command needs a game in progress.
+    #[error("no game is in progress")]
+    NoGame,
+    /// The runner refused the choice.
+    #[error("that choice cannot be made: {0}")]
+    Choice(ChooseError),
+    /// Undo at the first page.
+    #[error("there is nothing to undo")]
+    NothingToUndo,
+    /// The slot holds no save.
+    #[error("{} is empty", .0.label())]
+    EmptySlot(SlotId),
+    /// The slot could not be loaded.
+    #[error("{} cannot be loaded: {why}", slot.label())]
+    Load {
+        /// The slot.
+        slot: SlotId,
+        /// Why.
+        why: SlotError,
+    },
+    /// The slot could not be written.
+    #[error("{} could not be written: {why}", slot.label())]
+    Save {
+        /// The slot.
+        slot: SlotId,
+        /// Why.
+        why: StoreError,
+    },
+    /// The slot could not be deleted.
+    #[error("{} could not be deleted: {why}", slot.label())]
+    Delete {
+        /// The slot.
+        slot: SlotId,
+        /// Why.
+        why: StoreError,
+    },
+    /// The slot could not be exported.
+    #[error("{} cannot be exported: {why}", slot.label())]
+    Export {
+        /// The slot.
+        slot: SlotId,
+        /// Why.
+        why: SlotError,
+    },
+    /// A file brought in could not be imported.
+    #[error("{name} cannot be imported: {why}")]
+    Import {
+        /// The file's name.
+        name: String,
+        /// Why.
+        why: SlotError,
+    },
+    /// Every manual slot holds a save.
+    #[error("every slot holds a save: delete one, then import {name} again")]
+    NoFreeSlot {
+        /// The file's name.
+        name: String,
+    },
+    /// The autosave after a command could not be written.
+    #[error("the autosave could not be written: {0}")]
+    Autosave(StoreError),
+    /// A newly reached ending could not be recorded.
+    #[error("the endings gallery could not be saved: {0}")]
+    Gallery(StoreError),
+    /// The endings gallery could not be read and was set aside (the sentence says
+    /// where).
+    #[error("{0}")]
+    GalleryUnreadable(String),
+    /// A live edit cannot carry the game in progress over; the old version goes on.
+    #[error("the edited story cannot continue this game: {0}")]
+    EditedStory(String),
+    /// Another story was asked for that the library does not hold.
+    #[error("there is no story `{0}` in this game")]
+    UnknownStory(String),
 }
 
 pub(super) fn plugin(app: &mut App) {

@@ -3,7 +3,7 @@
 //! share slots. A broken or foreign entry is reported and left alone; nothing here
 //! ever deletes or rewrites an entry the player did not ask to change.
 
-pub use super::store::{DataStore, now, write_atomic};
+pub use super::store::{DataStore, StoreError, now, write_atomic};
 use crate::narrative::{Save, SaveError, Story};
 use bevy::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -68,7 +68,7 @@ pub enum SlotState {
         ended: Option<String>,
     },
     /// A file that cannot be loaded: corrupt, from a newer game, or another story's.
-    Broken(String),
+    Broken(SlotError),
 }
 
 /// One slot and its state.
@@ -112,17 +112,39 @@ pub fn parse_slot(text: &str) -> Result<(Save, Option<u64>), SaveError> {
     Ok((Save::from_ron(text)?, saved_at))
 }
 
+/// Why a save file cannot be used.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SlotError {
+    /// The store could not read or write it.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// It is not a save, or one this version cannot read, or it does not fit.
+    #[error(transparent)]
+    Save(#[from] SaveError),
+    /// It is a save of another story (its id).
+    #[error("this save belongs to another story, `{0}`")]
+    OtherStory(String),
+    /// A file brought in is not text.
+    #[error("it is not text")]
+    NotText,
+    /// The system would not take the copy (the browser's download, the Downloads
+    /// folder).
+    #[error("{0}")]
+    HandOver(String),
+}
+
 /// Checks a save's text belongs to `story`: the save and when it was written.
-pub fn check_slot(text: &str, story: &Story) -> Result<(Save, Option<u64>), String> {
-    let (save, at) = parse_slot(text).map_err(|e| e.to_string())?;
+pub fn check_slot(text: &str, story: &Story) -> Result<(Save, Option<u64>), SlotError> {
+    let (save, at) = parse_slot(text)?;
     if save.story_id != story.id {
-        return Err(format!("this save belongs to another story, `{}`", save.story_id));
+        return Err(SlotError::OtherStory(save.story_id));
     }
     Ok((save, at))
 }
 
 /// Reads one slot of `story`.
-pub fn read_slot(store: &DataStore, id: SlotId, story: &Story) -> Result<Option<(Save, Option<u64>)>, String> {
+pub fn read_slot(store: &DataStore, id: SlotId, story: &Story) -> Result<Option<(Save, Option<u64>)>, SlotError> {
     match store.read(&id.key(&story.id))? {
         None => Ok(None),
         Some(text) => check_slot(&text, story).map(Some),
@@ -202,14 +224,14 @@ impl Gallery {
                 Ok(g) => return (g, None),
                 Err(e) => e.to_string(),
             },
-            Err(e) => e,
+            Err(e) => e.to_string(),
         };
         (Gallery::default(), Some(set_aside_report(store, &key, "the endings gallery", &why)))
     }
 
     /// Writes the gallery, all at once.
-    pub fn write(&self, store: &DataStore, story_id: &str) -> Result<(), String> {
-        let text = ron::ser::to_string_pretty(self, ron::ser::PrettyConfig::default()).map_err(|e| e.to_string())?;
+    pub fn write(&self, store: &DataStore, story_id: &str) -> Result<(), StoreError> {
+        let text = ron::ser::to_string_pretty(self, ron::ser::PrettyConfig::default()).map_err(|e| StoreError::Refused(e.to_string()))?;
         store.write(&Gallery::key(story_id), &text)
     }
 }

@@ -2,8 +2,8 @@
 //! systems that load the story and carry out [`StoryCommand`]s.
 
 use super::backlog::{BacklogEntry, transcript};
-use super::messages::{PageReason, StoryCommand, StoryNotice};
-use super::persist::{self, DataStore, Gallery, SlotId, SlotList, read_slot, slot_text};
+use super::messages::{EngineError, PageReason, StoryCommand, StoryNotice};
+use super::persist::{self, DataStore, Gallery, SlotError, SlotId, SlotList, read_slot, slot_text};
 use super::{EpistleConfig, StoryAsset};
 use crate::narrative::{LocatedDiagnostic, Runner, Save, SaveError, Story};
 use bevy::asset::AssetLoadFailedEvent;
@@ -212,7 +212,7 @@ fn watch_story(
                         notices.write(StoryNotice::PageChanged(PageReason::Edited));
                     }
                     Err(why) => {
-                        notices.write(StoryNotice::Problem(format!("the edited story cannot continue this game: {why}")));
+                        notices.write(StoryNotice::Problem(EngineError::EditedStory(why)));
                     }
                 },
                 None => {
@@ -232,7 +232,7 @@ fn watch_story(
                 *gallery = read;
                 if let Some(p) = problem {
                     warn!("{p}");
-                    notices.write(StoryNotice::Problem(p));
+                    notices.write(StoryNotice::Problem(EngineError::GalleryUnreadable(p)));
                 }
                 session.set_story(Arc::clone(story));
                 notices.write(StoryNotice::StoryReady);
@@ -320,7 +320,7 @@ fn apply_commands(
             continue;
         }
         let Some(story) = session.story.clone() else {
-            notices.write(StoryNotice::Problem("the story has not loaded".into()));
+            notices.write(StoryNotice::Problem(EngineError::NotLoaded));
             continue;
         };
         let outcome = match run(command, &mut session, &story, &config, &data, &mut notices) {
@@ -331,10 +331,11 @@ fn apply_commands(
             }
         };
         if outcome.autosave
+            && !data.is_off()
             && let Some(r) = session.runner()
             && let Err(e) = data.write(&SlotId::Auto.key(&story.id), &slot_text(&Save::capture(r), persist::now()))
         {
-            notices.write(StoryNotice::Problem(format!("the autosave could not be written: {e}")));
+            notices.write(StoryNotice::Problem(EngineError::Autosave(e)));
         }
         if let Some(reason) = outcome.page {
             notices.write(StoryNotice::PageChanged(reason));
@@ -358,7 +359,7 @@ fn run(
     config: &EpistleConfig,
     data: &DataStore,
     notices: &mut MessageWriter<StoryNotice>,
-) -> Result<Outcome, String> {
+) -> Result<Outcome, EngineError> {
     let page = |reason| Outcome { page: Some(reason), autosave: true };
     match command {
         StoryCommand::NewGame => {
@@ -369,58 +370,57 @@ fn run(
         StoryCommand::Continue => load(session, story, data, SlotId::Auto, notices),
         StoryCommand::Load(slot) => load(session, story, data, *slot, notices),
         StoryCommand::Choose { index, input } => {
-            let Some(mut runner) = session.runner.take() else { return Err("no game is in progress".into()) };
+            let Some(mut runner) = session.runner.take() else { return Err(EngineError::NoGame) };
             let text = runner.choices().into_iter().find(|c| c.index == *index).map(|c| c.text).unwrap_or_default();
             match runner.choose(*index, input.as_deref()) {
                 Ok(()) => session.chose(runner, text),
                 Err(e) => {
                     session.runner = Some(runner);
-                    return Err(format!("that choice cannot be made: {e}"));
+                    return Err(EngineError::Choice(e));
                 }
             }
             Ok(page(PageReason::Chose))
         }
         StoryCommand::Undo(steps) => {
-            let Some(mut runner) = session.runner.take() else { return Err("no game is in progress".into()) };
+            let Some(mut runner) = session.runner.take() else { return Err(EngineError::NoGame) };
             let undone = runner.undo(*steps);
             session.set_runner(runner);
             if undone == 0 {
-                return Err("there is nothing to undo".into());
+                return Err(EngineError::NothingToUndo);
             }
             Ok(page(PageReason::Undo))
         }
         StoryCommand::Save(slot) => {
-            let Some(runner) = session.runner() else { return Err("no game is in progress".into()) };
+            let Some(runner) = session.runner() else { return Err(EngineError::NoGame) };
             data.write(&slot.key(&story.id), &slot_text(&Save::capture(runner), persist::now()))
-                .map_err(|e| format!("{} could not be written: {e}", slot.label()))?;
+                .map_err(|why| EngineError::Save { slot: *slot, why })?;
             notices.write(StoryNotice::Saved(*slot));
             Ok(Outcome { page: None, autosave: false })
         }
         StoryCommand::Delete(slot) => {
-            data.remove(&slot.key(&story.id)).map_err(|e| format!("{} could not be deleted: {e}", slot.label()))?;
+            data.remove(&slot.key(&story.id)).map_err(|why| EngineError::Delete { slot: *slot, why })?;
             notices.write(StoryNotice::Deleted(*slot));
             Ok(Outcome { page: None, autosave: false })
         }
         StoryCommand::Reload => Ok(Outcome { page: None, autosave: false }),
         StoryCommand::Export(slot) => {
-            let text = data
-                .read(&slot.key(&story.id))
-                .map_err(|e| format!("{} cannot be exported: {e}", slot.label()))?
-                .ok_or_else(|| format!("{} is empty", slot.label()))?;
-            persist::check_slot(&text, story).map_err(|e| format!("{} cannot be exported: {e}", slot.label()))?;
+            let export = |why: SlotError| EngineError::Export { slot: *slot, why };
+            let text = data.read(&slot.key(&story.id)).map_err(|e| export(e.into()))?.ok_or(EngineError::EmptySlot(*slot))?;
+            persist::check_slot(&text, story).map_err(export)?;
             let name = export_name(&story.id, *slot);
-            let to = super::transfer::hand_over(&name, &text).map_err(|e| format!("{} could not be exported: {e}", slot.label()))?;
+            let to = super::transfer::hand_over(&name, &text).map_err(|e| export(SlotError::HandOver(e)))?;
             notices.write(StoryNotice::Exported { slot: *slot, to });
             Ok(Outcome { page: None, autosave: false })
         }
         StoryCommand::Import { name, bytes } => {
-            let text = std::str::from_utf8(bytes).map_err(|_| format!("{name} is not a save file (it is not text)"))?;
-            persist::check_slot(text, story).map_err(|e| format!("{name} cannot be imported: {e}"))?;
+            let import = |why: SlotError| EngineError::Import { name: name.clone(), why };
+            let text = std::str::from_utf8(bytes).map_err(|_| import(SlotError::NotText))?;
+            persist::check_slot(text, story).map_err(import)?;
             let free = (1..=persist::MANUAL_SLOTS)
                 .map(SlotId::Manual)
                 .find(|s| matches!(data.read(&s.key(&story.id)), Ok(None)))
-                .ok_or_else(|| format!("every slot holds a save: delete one, then import {name} again"))?;
-            data.write(&free.key(&story.id), text).map_err(|e| format!("{name} could not be imported: {e}"))?;
+                .ok_or_else(|| EngineError::NoFreeSlot { name: name.clone() })?;
+            data.write(&free.key(&story.id), text).map_err(|e| import(e.into()))?;
             notices.write(StoryNotice::Imported(free));
             Ok(Outcome { page: None, autosave: false })
         }
@@ -436,15 +436,13 @@ fn load(
     data: &DataStore,
     slot: SlotId,
     notices: &mut MessageWriter<StoryNotice>,
-) -> Result<Outcome, String> {
-    let (save, _) = read_slot(data, slot, story)
-        .map_err(|e| format!("{} cannot be loaded: {e}", slot.label()))?
-        .ok_or_else(|| format!("{} is empty", slot.label()))?;
+) -> Result<Outcome, EngineError> {
+    let (save, _) = read_slot(data, slot, story).map_err(|why| EngineError::Load { slot, why })?.ok_or(EngineError::EmptySlot(slot))?;
     let restored = match save.restore(Arc::clone(story)) {
         Err(SaveError::NodeGone { .. }) => save.replay(Arc::clone(story)),
         other => other,
     };
-    let (runner, migration) = restored.map_err(|e| format!("{} cannot be loaded: {e}", slot.label()))?;
+    let (runner, migration) = restored.map_err(|e| EngineError::Load { slot, why: e.into() })?;
     session.set_runner(runner);
     notices.write(StoryNotice::Loaded { slot, migration: migration.lines() });
     Ok(Outcome { page: Some(PageReason::Loaded), autosave: slot != SlotId::Auto })
@@ -464,8 +462,11 @@ fn record_ending(session: &Session, story: &Story, data: &DataStore, gallery: &m
     let Some(ending) = session.runner().and_then(Runner::ended) else { return };
     let Some(decl) = story.endings.get(ending as usize) else { return };
     let first = gallery.reached.insert(decl.id.clone());
-    if first && let Err(e) = gallery.write(data, &story.id) {
-        notices.write(StoryNotice::Problem(format!("the endings gallery could not be saved: {e}")));
+    if first
+        && !data.is_off()
+        && let Err(e) = gallery.write(data, &story.id)
+    {
+        notices.write(StoryNotice::Problem(EngineError::Gallery(e)));
     }
     notices.write(StoryNotice::EndingReached { id: decl.id.clone(), first });
 }

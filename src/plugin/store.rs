@@ -7,39 +7,105 @@
 //!
 //! Everything is addressed by a key such as `settings.ron` or
 //! `dear_someone/slot-1.ron`: a relative path on disk, an entry name in the browser.
+//!
+//! Persistence is a replaceable part: a game gives the plugin its own [`Storage`]
+//! (a cloud save service, an encrypted file) with `EpistlePlugin::with_store`, or turns
+//! it off with [`DataStore::off`] (nothing is read or written: no autosave, no
+//! gallery).
 
 use bevy::prelude::*;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-/// The player's data: a folder, the browser's storage, or memory.
-#[derive(Resource, Clone, Debug)]
-pub struct DataStore {
-    backend: Backend,
+/// Why the store could not do what was asked.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The entry is not text (a save or settings file is).
+    #[error("not a text file")]
+    NotText,
+    /// The system refused: the operating system's or the browser's own words.
+    #[error("{0}")]
+    Refused(String),
+    /// Setting an unreadable entry aside found every name taken.
+    #[error("too many set-aside copies already")]
+    TooManyCopies,
 }
 
-#[derive(Clone, Debug)]
-enum Backend {
-    /// A folder on disk.
-    Dir(PathBuf),
-    /// The browser's `localStorage`, entries named `epistle/<key>`.
-    #[cfg(target_arch = "wasm32")]
-    Browser,
-    /// Nothing outlives the app; `why` says why to the player.
-    Memory { entries: Arc<Mutex<BTreeMap<String, String>>>, why: String },
+/// Where a game's data is kept: entries of text addressed by keys such as
+/// `settings.ron` or `dear_someone/slot-1.ron`. Implement it to keep saves somewhere
+/// of your own, and pass it to `EpistlePlugin::with_store` through
+/// [`DataStore::custom`].
+pub trait Storage: Send + Sync + 'static {
+    /// An entry's text; `None` when there is none.
+    fn read(&self, key: &str) -> Result<Option<String>, StoreError>;
+    /// Replaces an entry, all at once or not at all.
+    fn write(&self, key: &str, text: &str) -> Result<(), StoreError>;
+    /// Removes an entry; removing one that is not there is not an error.
+    fn remove(&self, key: &str) -> Result<(), StoreError>;
+    /// Moves an entry that cannot be read out of the way, to `<key>.corrupt-<n>` (the
+    /// first `n` not taken, so nothing is overwritten), and returns the new key.
+    fn set_aside(&self, key: &str) -> Result<String, StoreError> {
+        let text = self.read(key)?.unwrap_or_default();
+        let mut to = None;
+        for n in 1..10_000 {
+            let k = format!("{key}.corrupt-{n}");
+            if self.read(&k)?.is_none() {
+                to = Some(k);
+                break;
+            }
+        }
+        let to = to.ok_or(StoreError::TooManyCopies)?;
+        self.write(&to, &text)?;
+        self.remove(key)?;
+        Ok(to)
+    }
+    /// Where saves are kept, in words for the saves screen.
+    fn location(&self) -> String {
+        "Saves are kept by the game.".to_string()
+    }
+    /// Whether nothing will outlive the app (the player should be told).
+    fn is_temporary(&self) -> bool {
+        false
+    }
+}
+
+/// The player's data: a folder, the browser's storage, memory, a [`Storage`] of the
+/// game's own, or nothing at all.
+#[derive(Resource, Clone)]
+pub struct DataStore {
+    backend: Arc<dyn Storage>,
+    off: bool,
+}
+
+impl std::fmt::Debug for DataStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DataStore").field("location", &self.backend.location()).field("off", &self.off).finish()
+    }
 }
 
 impl DataStore {
-    /// A folder on disk.
+    /// A folder on disk; every write is atomic and durable.
     pub fn dir(path: impl Into<PathBuf>) -> DataStore {
-        DataStore { backend: Backend::Dir(path.into()) }
+        DataStore::custom(DirStore(path.into()))
     }
 
     /// Memory only, for tests and for browsers that refuse storage; `why` is shown on
     /// the saves screen.
     pub fn memory(why: impl Into<String>) -> DataStore {
-        DataStore { backend: Backend::Memory { entries: Arc::default(), why: why.into() } }
+        DataStore::custom(MemoryStore { entries: Mutex::default(), why: why.into() })
+    }
+
+    /// A store of the game's own.
+    pub fn custom(storage: impl Storage) -> DataStore {
+        DataStore { backend: Arc::new(storage), off: false }
+    }
+
+    /// No persistence: nothing is read or written, no autosave is made and the
+    /// gallery lasts as long as the app.
+    pub fn off() -> DataStore {
+        DataStore { backend: Arc::new(OffStore), off: true }
     }
 
     /// The store a game uses. On the desktop: `explicit` if given, else
@@ -51,7 +117,7 @@ impl DataStore {
         {
             let _ = explicit;
             match super::browser::storage_works() {
-                Ok(()) => DataStore { backend: Backend::Browser },
+                Ok(()) => DataStore::custom(BrowserStore),
                 Err(why) => {
                     warn!("browser storage is unavailable: {why}");
                     DataStore::memory(
@@ -71,105 +137,155 @@ impl DataStore {
         }
     }
 
-    /// The folder, for a store on disk.
-    pub fn path(&self) -> Option<&Path> {
-        match &self.backend {
-            Backend::Dir(p) => Some(p),
-            _ => None,
-        }
+    /// Whether persistence is off ([`DataStore::off`]).
+    pub fn is_off(&self) -> bool {
+        self.off
     }
 
     /// Where saves are kept, in words for the saves screen.
     pub fn location(&self) -> String {
-        match &self.backend {
-            Backend::Dir(p) => format!("Saves are kept in {}", p.display()),
-            #[cfg(target_arch = "wasm32")]
-            Backend::Browser => {
-                "Saves are kept in this browser's storage for this site; clearing the site's data deletes them.".to_string()
-            }
-            Backend::Memory { why, .. } => why.clone(),
-        }
+        self.backend.location()
     }
 
     /// Whether nothing will outlive the app (the player should be told).
     pub fn is_temporary(&self) -> bool {
-        matches!(self.backend, Backend::Memory { .. })
+        self.backend.is_temporary()
     }
 
     /// An entry's text; `None` when there is none.
-    pub fn read(&self, key: &str) -> Result<Option<String>, String> {
-        match &self.backend {
-            // Capped and regular files only: a slot that is a link to a device or a
-            // FIFO is reported, never read without end.
-            Backend::Dir(root) => match crate::narrative::fsio::read_capped(&root.join(key), MAX_ENTRY_BYTES) {
-                Ok(bytes) => String::from_utf8(bytes).map(Some).map_err(|_| "not a text file".to_string()),
-                Err(crate::narrative::fsio::ReadError::NotFound) => Ok(None),
-                Err(e) => Err(format!("cannot read the file: {e}")),
-            },
-            #[cfg(target_arch = "wasm32")]
-            Backend::Browser => super::browser::storage_get(key),
-            Backend::Memory { entries, .. } => Ok(lock(entries).get(key).cloned()),
-        }
+    pub fn read(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.backend.read(key)
     }
 
     /// Replaces an entry, all at once or not at all.
-    pub fn write(&self, key: &str, text: &str) -> Result<(), String> {
-        match &self.backend {
-            Backend::Dir(root) => write_atomic(&root.join(key), text).map_err(|e| e.to_string()),
-            #[cfg(target_arch = "wasm32")]
-            Backend::Browser => super::browser::storage_set(key, text),
-            Backend::Memory { entries, .. } => {
-                lock(entries).insert(key.to_string(), text.to_string());
-                Ok(())
-            }
-        }
+    pub fn write(&self, key: &str, text: &str) -> Result<(), StoreError> {
+        self.backend.write(key, text)
     }
 
-    /// Moves an entry that cannot be read out of the way, to `<key>.corrupt-<n>` (the
-    /// first `n` not taken, so nothing is overwritten), and returns the new key. The
-    /// player's data is kept for them to inspect; a fresh entry can take its place.
-    pub fn set_aside(&self, key: &str) -> Result<String, String> {
-        let free = |taken: &dyn Fn(&str) -> bool| (1..10_000).map(|n| format!("{key}.corrupt-{n}")).find(|k| !taken(k));
-        match &self.backend {
-            Backend::Dir(root) => {
-                let to = free(&|k| root.join(k).exists()).ok_or("too many set-aside copies already")?;
-                std::fs::rename(root.join(key), root.join(&to)).map_err(|e| e.to_string())?;
-                Ok(to)
-            }
-            #[cfg(target_arch = "wasm32")]
-            Backend::Browser => {
-                let text = super::browser::storage_get(key)?.unwrap_or_default();
-                let to = free(&|k| super::browser::storage_get(k).ok().flatten().is_some()).ok_or("too many set-aside copies already")?;
-                super::browser::storage_set(&to, &text)?;
-                super::browser::storage_remove(key)?;
-                Ok(to)
-            }
-            Backend::Memory { entries, .. } => {
-                let mut map = lock(entries);
-                let to = free(&|k| map.contains_key(k)).ok_or("too many set-aside copies already")?;
-                if let Some(text) = map.remove(key) {
-                    map.insert(to.clone(), text);
-                }
-                Ok(to)
-            }
-        }
+    /// Moves an entry that cannot be read out of the way (see [`Storage::set_aside`]).
+    pub fn set_aside(&self, key: &str) -> Result<String, StoreError> {
+        self.backend.set_aside(key)
     }
 
     /// Removes an entry; removing one that is not there is not an error.
-    pub fn remove(&self, key: &str) -> Result<(), String> {
-        match &self.backend {
-            Backend::Dir(root) => match std::fs::remove_file(root.join(key)) {
-                Ok(()) => Ok(()),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-                Err(e) => Err(e.to_string()),
-            },
-            #[cfg(target_arch = "wasm32")]
-            Backend::Browser => super::browser::storage_remove(key),
-            Backend::Memory { entries, .. } => {
-                lock(entries).remove(key);
-                Ok(())
-            }
+    pub fn remove(&self, key: &str) -> Result<(), StoreError> {
+        self.backend.remove(key)
+    }
+}
+
+/// A folder on disk.
+struct DirStore(PathBuf);
+
+impl Storage for DirStore {
+    fn read(&self, key: &str) -> Result<Option<String>, StoreError> {
+        // Capped and regular files only: a slot that is a link to a device or a FIFO
+        // is reported, never read without end.
+        match crate::narrative::fsio::read_capped(&self.0.join(key), MAX_ENTRY_BYTES) {
+            Ok(bytes) => String::from_utf8(bytes).map(Some).map_err(|_| StoreError::NotText),
+            Err(crate::narrative::fsio::ReadError::NotFound) => Ok(None),
+            Err(e) => Err(StoreError::Refused(format!("cannot read the file: {e}"))),
         }
+    }
+
+    fn write(&self, key: &str, text: &str) -> Result<(), StoreError> {
+        write_atomic(&self.0.join(key), text).map_err(|e| StoreError::Refused(e.to_string()))
+    }
+
+    fn remove(&self, key: &str) -> Result<(), StoreError> {
+        match std::fs::remove_file(self.0.join(key)) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(StoreError::Refused(e.to_string())),
+        }
+    }
+
+    fn set_aside(&self, key: &str) -> Result<String, StoreError> {
+        // A rename: the bytes are kept exactly, even ones that are not text.
+        let to = (1..10_000).map(|n| format!("{key}.corrupt-{n}")).find(|k| !self.0.join(k).exists()).ok_or(StoreError::TooManyCopies)?;
+        std::fs::rename(self.0.join(key), self.0.join(&to)).map_err(|e| StoreError::Refused(e.to_string()))?;
+        Ok(to)
+    }
+
+    fn location(&self) -> String {
+        format!("Saves are kept in {}", self.0.display())
+    }
+}
+
+/// The browser's `localStorage`, entries named `epistle/<key>`.
+#[cfg(target_arch = "wasm32")]
+struct BrowserStore;
+
+#[cfg(target_arch = "wasm32")]
+impl Storage for BrowserStore {
+    fn read(&self, key: &str) -> Result<Option<String>, StoreError> {
+        super::browser::storage_get(key).map_err(StoreError::Refused)
+    }
+
+    fn write(&self, key: &str, text: &str) -> Result<(), StoreError> {
+        super::browser::storage_set(key, text).map_err(StoreError::Refused)
+    }
+
+    fn remove(&self, key: &str) -> Result<(), StoreError> {
+        super::browser::storage_remove(key).map_err(StoreError::Refused)
+    }
+
+    fn location(&self) -> String {
+        "Saves are kept in this browser's storage for this site; clearing the site's data deletes them.".to_string()
+    }
+}
+
+/// Nothing outlives the app; `why` says why to the player.
+struct MemoryStore {
+    entries: Mutex<BTreeMap<String, String>>,
+    why: String,
+}
+
+impl Storage for MemoryStore {
+    fn read(&self, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(lock(&self.entries).get(key).cloned())
+    }
+
+    fn write(&self, key: &str, text: &str) -> Result<(), StoreError> {
+        lock(&self.entries).insert(key.to_string(), text.to_string());
+        Ok(())
+    }
+
+    fn remove(&self, key: &str) -> Result<(), StoreError> {
+        lock(&self.entries).remove(key);
+        Ok(())
+    }
+
+    fn location(&self) -> String {
+        self.why.clone()
+    }
+
+    fn is_temporary(&self) -> bool {
+        true
+    }
+}
+
+/// Persistence off: reads find nothing, writes are let go.
+struct OffStore;
+
+impl Storage for OffStore {
+    fn read(&self, _: &str) -> Result<Option<String>, StoreError> {
+        Ok(None)
+    }
+
+    fn write(&self, _: &str, _: &str) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    fn remove(&self, _: &str) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    fn location(&self) -> String {
+        "This game keeps no saves.".to_string()
+    }
+
+    fn is_temporary(&self) -> bool {
+        true
     }
 }
 
@@ -221,5 +337,23 @@ mod tests {
         store.remove("a/b.ron").unwrap();
         assert_eq!(store.read("a/b.ron"), Ok(None));
         assert!(store.is_temporary());
+    }
+
+    #[test]
+    fn a_custom_store_sets_aside_through_its_own_reads_and_writes() {
+        let store = DataStore::custom(MemoryStore { entries: Mutex::default(), why: String::new() });
+        store.write("k", "broken").unwrap();
+        store.write("k.corrupt-1", "older").unwrap();
+        assert_eq!(store.set_aside("k"), Ok("k.corrupt-2".to_string()));
+        assert_eq!(store.read("k"), Ok(None));
+        assert_eq!(store.read("k.corrupt-2"), Ok(Some("broken".into())));
+    }
+
+    #[test]
+    fn an_off_store_keeps_nothing() {
+        let store = DataStore::off();
+        store.write("a", "x").unwrap();
+        assert_eq!(store.read("a"), Ok(None));
+        assert!(store.is_off());
     }
 }

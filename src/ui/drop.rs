@@ -3,15 +3,15 @@
 //! checks before anything is written). Drag and drop belongs to the front end: a game
 //! with its own screens decides for itself what a dropped file means.
 
+use crate::plugin::StoryCommand;
 use crate::plugin::transfer::MAX_IMPORT_BYTES;
-use crate::plugin::{StoryCommand, StoryNotice};
 use bevy::prelude::*;
 
 /// Turns picked and dropped files into import commands.
 fn receive(
     mut dropped: MessageReader<bevy::window::FileDragAndDrop>,
     mut commands: MessageWriter<StoryCommand>,
-    mut notices: MessageWriter<StoryNotice>,
+    mut ui: ResMut<super::UiState>,
 ) {
     for event in dropped.read() {
         if let bevy::window::FileDragAndDrop::DroppedFile { path_buf, .. } = event {
@@ -21,7 +21,7 @@ fn receive(
                     commands.write(StoryCommand::Import { name, bytes });
                 }
                 Err(e) => {
-                    notices.write(StoryNotice::Problem(format!("{name} cannot be imported: {e}")));
+                    ui.toast(format!("{name} cannot be imported: {e}"));
                 }
             }
         }

@@ -121,7 +121,7 @@ pub fn load(data: &DataStore) -> (Settings, Option<String>) {
             Ok(s) => return (s.sanitised(), None),
             Err(e) => e.to_string(),
         },
-        Err(e) => e,
+        Err(e) => e.to_string(),
     };
     (Settings::default(), Some(crate::plugin::persist::set_aside_report(data, Settings::FILE, "the settings file", &why)))
 }

@@ -9,7 +9,7 @@ use super::widgets::{button, centred_column, confirm, small_caps};
 use super::{Confirm, MoodPalette, ScreenPass, UiState, page, palette_now};
 use crate::plugin::persist::format_date;
 use crate::plugin::transfer;
-use crate::plugin::{DataStore, SlotId, SlotInfo, SlotList, SlotState, StoryCommand, StoryNotice};
+use crate::plugin::{DataStore, SlotId, SlotInfo, SlotList, SlotState, StoryCommand};
 use bevy::prelude::*;
 use bevy_egui::egui::{self, FontId, Key, RichText, Ui};
 use bevy_egui::{EguiContexts, EguiPrimaryContextPass};
@@ -145,7 +145,7 @@ fn slot_row(ui: &mut Ui, slot: &SlotInfo, view: &SavesView) -> Option<SavesActio
                     }
                     SlotState::Broken(why) => {
                         ui.label(RichText::new("This file cannot be loaded").color(p.text));
-                        ui.label(RichText::new(why).small().color(p.muted));
+                        ui.label(RichText::new(why.to_string()).small().color(p.muted));
                     }
                 }
             });
@@ -176,7 +176,6 @@ fn show(
     mut contexts: EguiContexts,
     slots: Res<SlotList>,
     store: Res<DataStore>,
-    mut notices: MessageWriter<StoryNotice>,
     mood: Res<MoodPalette>,
     mut ui_state: ResMut<UiState>,
     mut commands: MessageWriter<StoryCommand>,
@@ -217,7 +216,7 @@ fn show(
         }
         SavesAction::Import => {
             if let Err(e) = transfer::pick() {
-                notices.write(StoryNotice::Problem(format!("cannot open the file picker: {e}")));
+                ui_state.toast(format!("Cannot open the file picker: {e}"));
             }
         }
         SavesAction::Confirmed(Confirm::NewGame) | SavesAction::Cancelled => ui_state.confirm = None,

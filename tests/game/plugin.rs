@@ -6,7 +6,8 @@ use bevy::asset::AssetPlugin;
 use bevy::prelude::*;
 use bevy::state::app::StatesPlugin;
 use epistle::plugin::{
-    DataStore, EpistlePlugin, EpistleSet, Gallery, LoadErrors, Session, SlotId, SlotList, SlotState, StoryCommand, StoryNotice, StoryStatus,
+    DataStore, EngineError, EpistlePlugin, EpistleSet, Gallery, LoadErrors, Session, SlotError, SlotId, SlotList, SlotState, StoryCommand,
+    StoryNotice, StoryStatus,
 };
 use epistle::ui::{Settings, TextSpeed, prefs};
 use std::path::Path;
@@ -118,6 +119,52 @@ fn plays_to_an_ending_through_messages() {
 }
 
 #[test]
+fn persistence_is_replaceable_or_off() {
+    // Off: the game plays to an ending, nothing is written, the gallery lives in memory.
+    let data = data_dir("off");
+    let mut app = App::new();
+    app.add_plugins((MinimalPlugins, StatesPlugin, AssetPlugin { file_path: fixtures().display().to_string(), ..default() }));
+    app.add_plugins(EpistlePlugin::new("tiny/story.ron").with_data_dir(&data).with_store(DataStore::off()).with_seed(7));
+    app.init_resource::<Heard>().add_systems(Update, hear.after(EpistleSet::Commands));
+    assert!(app.until(|w| w.resource::<Session>().status() == StoryStatus::Ready));
+    app.command(StoryCommand::NewGame);
+    app.command(StoryCommand::Choose { index: 2, input: None });
+    assert!(app.heard().contains(&StoryNotice::EndingReached { id: "dark".into(), first: true }));
+    assert!(app.world().resource::<Gallery>().reached.contains("dark"));
+    assert!(!app.world().resource::<SlotList>().loadable(SlotId::Auto), "no autosave");
+    assert_eq!(std::fs::read_dir(&data).map(|d| d.count()).unwrap_or(0), 0, "nothing was written");
+    assert!(!app.heard().iter().any(|n| matches!(n, StoryNotice::Problem(_))), "{:?}", app.heard());
+
+    // A store of the game's own: every write goes through it.
+    #[derive(Default, Clone)]
+    struct Counting(std::sync::Arc<std::sync::Mutex<std::collections::BTreeMap<String, String>>>);
+    impl epistle::plugin::Storage for Counting {
+        fn read(&self, key: &str) -> Result<Option<String>, epistle::plugin::StoreError> {
+            Ok(self.0.lock().map_err(|_| epistle::plugin::StoreError::Refused("poisoned".into()))?.get(key).cloned())
+        }
+        fn write(&self, key: &str, text: &str) -> Result<(), epistle::plugin::StoreError> {
+            self.0.lock().map_err(|_| epistle::plugin::StoreError::Refused("poisoned".into()))?.insert(key.into(), text.into());
+            Ok(())
+        }
+        fn remove(&self, key: &str) -> Result<(), epistle::plugin::StoreError> {
+            self.0.lock().map_err(|_| epistle::plugin::StoreError::Refused("poisoned".into()))?.remove(key);
+            Ok(())
+        }
+    }
+    let mine = Counting::default();
+    let mut app = App::new();
+    app.add_plugins((MinimalPlugins, StatesPlugin, AssetPlugin { file_path: fixtures().display().to_string(), ..default() }));
+    app.add_plugins(EpistlePlugin::new("tiny/story.ron").with_store(DataStore::custom(mine.clone())).with_seed(7));
+    assert!(app.until(|w| w.resource::<Session>().status() == StoryStatus::Ready));
+    app.command(StoryCommand::NewGame);
+    app.command(StoryCommand::Save(SlotId::Manual(1)));
+    app.command(StoryCommand::Choose { index: 2, input: None });
+    let keys: Vec<String> = mine.0.lock().map(|m| m.keys().cloned().collect()).unwrap_or_default();
+    assert_eq!(keys, ["tiny/autosave.ron", "tiny/endings.ron", "tiny/slot-1.ron"]);
+    assert!(app.world().resource::<SlotList>().loadable(SlotId::Manual(1)));
+}
+
+#[test]
 fn a_corrupt_gallery_or_settings_file_is_reported_and_kept_aside() {
     let data = data_dir("corrupt-gallery");
     std::fs::create_dir_all(data.join("tiny")).ok();
@@ -125,11 +172,11 @@ fn a_corrupt_gallery_or_settings_file_is_reported_and_kept_aside() {
     std::fs::write(data.join("settings.ron"), "Settings(font_size: twelve)").ok();
     let mut app = at_title("tiny", &data);
     app.update();
-    let problems: Vec<&String> = app
+    let problems: Vec<String> = app
         .heard()
         .iter()
         .filter_map(|n| match n {
-            StoryNotice::Problem(p) => Some(p),
+            StoryNotice::Problem(p) => Some(p.to_string()),
             _ => None,
         })
         .collect();
@@ -155,7 +202,11 @@ fn a_refused_choice_is_a_problem_not_a_panic() {
     // The secret door is locked until the lamp is lit.
     app.command(StoryCommand::Choose { index: 1, input: None });
     assert_eq!(app.node(), "hall");
-    assert!(app.heard().iter().any(|n| matches!(n, StoryNotice::Problem(p) if p.contains("not available"))));
+    assert!(
+        app.heard().iter().any(
+            |n| matches!(n, StoryNotice::Problem(p) if matches!(p, EngineError::Choice(_)) && p.to_string().contains("not available"))
+        )
+    );
     app.command(StoryCommand::Choose { index: 99, input: None });
     assert_eq!(app.node(), "hall");
 }
@@ -204,7 +255,7 @@ fn save_load_and_undo() {
     app.command(StoryCommand::Undo(1));
     assert_eq!(app.node(), "hall");
     app.command(StoryCommand::Undo(1));
-    assert!(app.heard().iter().any(|n| matches!(n, StoryNotice::Problem(p) if p.contains("nothing to undo"))));
+    assert!(app.heard().iter().any(|n| matches!(n, StoryNotice::Problem(EngineError::NothingToUndo))));
     // Continue resumes the autosave, which followed the undo.
     app.command(StoryCommand::Choose { index: 2, input: None });
     let mut fresh = at_title("tiny", &data);
@@ -231,12 +282,15 @@ fn broken_and_foreign_files_are_reported_and_left_alone() {
     std::fs::write(dir.join("slot-5.ron"), foreign).expect("write");
     app.command(StoryCommand::Save(SlotId::Manual(6)));
     let slots = app.world().resource::<SlotList>().clone();
-    assert!(matches!(slots.get(SlotId::Manual(2)), Some(SlotState::Broken(why)) if why.contains("not a valid save")), "{slots:?}");
+    assert!(
+        matches!(slots.get(SlotId::Manual(2)), Some(SlotState::Broken(why @ SlotError::Save(_))) if why.to_string().contains("not a valid save")),
+        "{slots:?}"
+    );
     assert!(matches!(slots.get(SlotId::Manual(3)), Some(SlotState::Broken(_))));
-    assert!(matches!(slots.get(SlotId::Manual(5)), Some(SlotState::Broken(why)) if why.contains("another story, `other`")));
+    assert!(matches!(slots.get(SlotId::Manual(5)), Some(SlotState::Broken(SlotError::OtherStory(id))) if id == "other"));
     assert!(slots.loadable(SlotId::Manual(4)) && slots.loadable(SlotId::Manual(6)));
     app.command(StoryCommand::Load(SlotId::Manual(2)));
-    assert!(app.heard().iter().any(|n| matches!(n, StoryNotice::Problem(p) if p.contains("Slot 2 cannot be loaded"))));
+    assert!(app.heard().iter().any(|n| matches!(n, StoryNotice::Problem(p @ EngineError::Load { slot: SlotId::Manual(2), .. }) if p.to_string().contains("Slot 2 cannot be loaded"))));
     // Nothing touched the broken files.
     assert_eq!(std::fs::read(dir.join("slot-3.ron")).expect("still there"), [0xff, 0xfe, 0x00, 0x12]);
     assert!(std::fs::read_to_string(dir.join("slot-2.ron")).expect("still there").ends_with("oops"));
@@ -275,7 +329,11 @@ fn an_imported_save_is_checked_then_goes_to_the_first_empty_slot() {
         ("photo.png", vec![0x89, 0x50, 0xff, 0xfe], "not text"),
     ] {
         other.command(StoryCommand::Import { name: name.into(), bytes });
-        assert!(other.heard().iter().any(|n| matches!(n, StoryNotice::Problem(p) if p.contains(why))), "{name}: {:?}", other.heard());
+        assert!(
+            other.heard().iter().any(|n| matches!(n, StoryNotice::Problem(p @ EngineError::Import { .. }) if p.to_string().contains(why))),
+            "{name}: {:?}",
+            other.heard()
+        );
     }
     assert_eq!(other.world().resource::<SlotList>().get(SlotId::Manual(3)), Some(&SlotState::Empty));
 
@@ -284,7 +342,7 @@ fn an_imported_save_is_checked_then_goes_to_the_first_empty_slot() {
         other.command(StoryCommand::Save(SlotId::Manual(n)));
     }
     other.command(StoryCommand::Import { name: "backup.ron".into(), bytes: exported });
-    assert!(other.heard().iter().any(|n| matches!(n, StoryNotice::Problem(p) if p.contains("every slot holds a save"))));
+    assert!(other.heard().iter().any(|n| matches!(n, StoryNotice::Problem(EngineError::NoFreeSlot { .. }))));
 }
 
 #[test]

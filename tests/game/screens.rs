@@ -5,7 +5,7 @@ use bevy_egui::egui;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use epistle::narrative::{LocatedDiagnostic, Severity, source::LineCol};
-use epistle::plugin::{SlotId, SlotInfo, SlotState};
+use epistle::plugin::{SlotError, SlotId, SlotInfo, SlotState};
 use epistle::ui::endings::{EndingEntry, EndingsAction, EndingsView, endings_screen};
 use epistle::ui::error::{ErrorAction, ErrorView, error_screen};
 use epistle::ui::play::{ChoiceView, EndingView, HistoryLine, PassageView, PlayAction, PlayView, PromptView, SpeakerView, play_screen};
@@ -232,7 +232,7 @@ fn slots() -> Vec<SlotInfo> {
                 ended: None,
             },
         },
-        SlotInfo { id: SlotId::Manual(2), state: SlotState::Broken("not a valid save file (line 1, column 9): oops".into()) },
+        SlotInfo { id: SlotId::Manual(2), state: SlotState::Broken(SlotError::OtherStory("other".into())) },
         SlotInfo { id: SlotId::Manual(3), state: SlotState::Empty },
     ]
 }
@@ -245,7 +245,7 @@ fn saves_show_slots_dates_and_broken_files() {
     h.get_by_label("The Hall");
     h.get_by_label("1970-01-01 00:00 UTC · 2 choices made");
     h.get_by_label("This file cannot be loaded");
-    h.get_by_label("not a valid save file (line 1, column 9): oops");
+    h.get_by_label("this save belongs to another story, `other`");
     assert_eq!(h.get_all_by_label("Save here").count(), 3, "every manual slot can be saved to, not the autosave");
     assert_eq!(h.get_all_by_label("Load").count(), 1, "only the good save loads");
     h.get_all_by_label("Save here").next().expect("a button").click();
