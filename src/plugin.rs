@@ -9,6 +9,7 @@ pub mod asset;
 pub mod backlog;
 #[cfg(target_arch = "wasm32")]
 pub mod browser;
+pub mod library;
 pub mod messages;
 pub mod persist;
 pub mod session;
@@ -20,6 +21,7 @@ use std::path::PathBuf;
 
 pub use asset::{StoryAsset, StoryLoader};
 pub use backlog::BacklogEntry;
+pub use library::{Library, LibraryEntry, StorySource};
 pub use messages::{EngineError, PageReason, StoryCommand, StoryNotice};
 pub use persist::{Gallery, SlotError, SlotId, SlotInfo, SlotList, SlotState};
 pub use session::{LoadErrors, Place, Session, StoryHandle, StoryStatus};
@@ -36,10 +38,8 @@ pub enum EpistleSet {
 /// Configuration the plugin was built with, as a resource for its systems.
 #[derive(Resource, Clone, Debug)]
 pub struct EpistleConfig {
-    /// The story's manifest, as an asset path (e.g. `dear-someone/story.ron`).
-    pub story: String,
-    /// How the story's folder is named in diagnostics (e.g. `stories/dear-someone`).
-    pub display_dir: String,
+    /// The stories of the library; the first is opened at startup.
+    pub stories: Vec<StorySource>,
     /// A fixed seed for new games, for tests; `None` seeds from the clock.
     pub seed: Option<u64>,
     /// For writers: begin at this node with these `name=value` settings instead of
@@ -72,16 +72,30 @@ pub struct EpistlePlugin {
 impl EpistlePlugin {
     /// Plays the story whose manifest is at this asset path.
     pub fn new(story: impl Into<String>) -> EpistlePlugin {
-        let story = story.into();
-        let display_dir = story.rsplit_once('/').map_or(String::new(), |(d, _)| d.to_string());
-        EpistlePlugin { config: EpistleConfig { story, display_dir, seed: None, start: None }, data_dir: None, store: None }
+        EpistlePlugin::from_source(StorySource::asset(story))
     }
 
-    /// Names the story's folder in diagnostics (the asset path is relative to the
-    /// asset root, which players do not know).
+    /// Plays this story: a folder read as an asset, or one held in memory
+    /// ([`StorySource::memory`]).
+    pub fn from_source(story: StorySource) -> EpistlePlugin {
+        EpistlePlugin { config: EpistleConfig { stories: vec![story], seed: None, start: None }, data_dir: None, store: None }
+    }
+
+    /// Adds another story to the [`Library`]; the front end opens it with
+    /// [`StoryCommand::Open`].
+    #[must_use]
+    pub fn with_story(mut self, story: StorySource) -> EpistlePlugin {
+        self.config.stories.push(story);
+        self
+    }
+
+    /// Names the folder of the story added last in diagnostics (the asset path is
+    /// relative to the asset root, which players do not know).
     #[must_use]
     pub fn with_display_dir(mut self, dir: impl Into<String>) -> EpistlePlugin {
-        self.config.display_dir = dir.into();
+        if let Some(last) = self.config.stories.pop() {
+            self.config.stories.push(last.shown_as(dir));
+        }
         self
     }
 

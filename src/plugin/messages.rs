@@ -37,6 +37,11 @@ pub enum StoryCommand {
     Delete(SlotId),
     /// Reloads the story from disk (the error screen's "Try again").
     Reload,
+    /// Opens the library's story at this place in [`super::Library::entries`]; a game
+    /// in progress is left (its autosave stays).
+    Open(usize),
+    /// Adds a story to the library and opens it.
+    OpenSource(super::StorySource),
     /// Hands a copy of a slot to the player: a download in a browser, a file in the
     /// Downloads folder on the desktop.
     Export(SlotId),

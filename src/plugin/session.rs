@@ -2,6 +2,7 @@
 //! systems that load the story and carry out [`StoryCommand`]s.
 
 use super::backlog::{BacklogEntry, transcript};
+use super::library::{Library, LibraryEntry, StorySource};
 use super::messages::{EngineError, PageReason, StoryCommand, StoryNotice};
 use super::persist::{self, DataStore, Gallery, SlotError, SlotId, SlotList, read_slot, slot_text};
 use super::{EpistleConfig, StoryAsset};
@@ -34,6 +35,10 @@ pub struct Session {
     /// a chosen node. Failed expectations are shown then, never to a player.
     writing: bool,
     status: StoryStatus,
+    /// A story was opened from the library and has not been taken up yet.
+    opening: bool,
+    /// The writer's `start` was used (it applies once, to the first story).
+    started_at: bool,
 }
 
 /// Whether the story is loading, ready or broken: see [`Session::status`].
@@ -130,6 +135,18 @@ impl Session {
         Ok(lines)
     }
 
+    /// Leaves the open story for another: the playthrough ends (its autosave stays)
+    /// and the next story is taken up when its asset is ready.
+    fn close(&mut self) {
+        self.story = None;
+        self.runner = None;
+        self.backlog.clear();
+        self.reload_errors.clear();
+        self.writing = false;
+        self.status = StoryStatus::Loading;
+        self.opening = true;
+    }
+
     /// Replaces the story (a new load); any playthrough of the old one ends.
     pub fn set_story(&mut self, story: Arc<Story>) {
         self.story = Some(story);
@@ -158,9 +175,40 @@ impl Session {
     }
 }
 
-fn start_loading(mut commands: Commands, config: Res<EpistleConfig>, assets: Res<AssetServer>, mut notices: MessageWriter<StoryNotice>) {
-    commands.insert_resource(StoryHandle(assets.load::<StoryAsset>(config.story.clone())));
-    notices.write(StoryNotice::StoryLoading);
+/// Starts loading every story of the library; the first is opened.
+fn start_loading(
+    mut commands: Commands,
+    config: Res<EpistleConfig>,
+    assets: Res<AssetServer>,
+    mut stories: ResMut<Assets<StoryAsset>>,
+    mut library: ResMut<Library>,
+    mut notices: MessageWriter<StoryNotice>,
+) {
+    for source in &config.stories {
+        let handle = load_source(source, &assets, &mut stories);
+        library.push(LibraryEntry { source: source.clone(), handle });
+    }
+    if let Some(first) = library.current_entry() {
+        commands.insert_resource(StoryHandle(first.handle.clone()));
+        notices.write(StoryNotice::StoryLoading);
+    }
+}
+
+/// Starts loading a story: through the asset server, or compiled from memory.
+fn load_source(source: &StorySource, assets: &AssetServer, stories: &mut Assets<StoryAsset>) -> Handle<StoryAsset> {
+    match source {
+        StorySource::Asset { path, .. } => assets.load::<StoryAsset>(path.clone()),
+        StorySource::Memory { .. } => {
+            stories.add(source.compile_in_memory().unwrap_or(StoryAsset { story: None, diagnostics: Vec::new() }))
+        }
+    }
+}
+
+/// What happened to the open story's asset this frame.
+enum Happened {
+    Failed(String),
+    Loaded,
+    Modified,
 }
 
 /// Moves to the title screen or the error screen when the story finishes loading (or
@@ -171,7 +219,9 @@ fn watch_story(
     mut failed: MessageReader<AssetLoadFailedEvent<StoryAsset>>,
     handle: Option<Res<StoryHandle>>,
     stories: Res<Assets<StoryAsset>>,
+    assets: Res<AssetServer>,
     config: Res<EpistleConfig>,
+    library: Res<Library>,
     data: Res<DataStore>,
     mut session: ResMut<Session>,
     mut errors: ResMut<LoadErrors>,
@@ -180,30 +230,45 @@ fn watch_story(
     mut notices: MessageWriter<StoryNotice>,
 ) {
     let Some(handle) = handle else { return };
+    let display_dir = library.current_entry().map(|e| e.source.display_dir().to_string()).unwrap_or_default();
+    let mut happened: Vec<Happened> = Vec::new();
     for e in failed.read() {
         if e.id != handle.0.id() {
             continue;
         }
-        let message = match &e.error {
+        happened.push(Happened::Failed(match &e.error {
             bevy::asset::AssetLoadError::AssetReaderError(r) => format!("cannot read the story: {r}"),
             other => other.to_string(),
-        };
-        *errors = LoadErrors { story: config.display_dir.clone(), diagnostics: vec![reader_diagnostic(&config, message)] };
-        notices.write(StoryNotice::StoryFailed);
-        session.status = StoryStatus::Failed;
+        }));
     }
     for e in events.read() {
-        let id = match e {
-            AssetEvent::Added { id } | AssetEvent::Modified { id } => *id,
-            _ => continue,
-        };
-        if id != handle.0.id() {
+        match e {
+            AssetEvent::Added { id } if *id == handle.0.id() => happened.push(Happened::Loaded),
+            AssetEvent::Modified { id } if *id == handle.0.id() => happened.push(Happened::Modified),
+            _ => {}
+        }
+    }
+    // A story opened from the library may have loaded long ago: no event will come.
+    if session.opening && happened.is_empty() {
+        if stories.get(handle.0.id()).is_some() {
+            happened.push(Happened::Loaded);
+        } else if let Some(bevy::asset::LoadState::Failed(e)) = assets.get_load_state(handle.0.id()) {
+            happened.push(Happened::Failed(e.to_string()));
+        }
+    }
+    for what in happened {
+        session.opening = false;
+        let id = handle.0.id();
+        if let Happened::Failed(message) = what {
+            *errors = LoadErrors { story: display_dir.clone(), diagnostics: vec![reader_diagnostic(&display_dir, message)] };
+            session.status = StoryStatus::Failed;
+            notices.write(StoryNotice::StoryFailed);
             continue;
         }
         let Some(asset) = stories.get(id) else { continue };
         // Live editing: a file of the story changed while a game is in progress. The
         // game goes on in the new version, or, if it is broken, in the old one.
-        if matches!(e, AssetEvent::Modified { .. }) && session.runner().is_some() {
+        if matches!(what, Happened::Modified) && session.runner().is_some() {
             match &asset.story {
                 Some(story) => match session.live_reload(Arc::clone(story)) {
                     Ok(lines) => {
@@ -236,35 +301,34 @@ fn watch_story(
                 }
                 session.set_story(Arc::clone(story));
                 notices.write(StoryNotice::StoryReady);
-                match &config.start {
-                    // A writer asked to begin somewhere: straight into the scene.
-                    Some((node, sets)) => {
-                        let seed = config.seed.unwrap_or_else(clock_seed);
-                        // An empty node means the story's own start.
-                        let node = if node.is_empty() { story.node(story.start).id.as_str() } else { node.as_str() };
-                        match Runner::start_at(Arc::clone(story), seed, node, sets) {
-                            Ok(r) => {
-                                session.set_runner(r);
-                                session.writing = true;
-                                notices.write(StoryNotice::PageChanged(PageReason::NewGame));
-                            }
-                            Err(err) => {
-                                *errors = LoadErrors {
-                                    story: config.display_dir.clone(),
-                                    diagnostics: vec![reader_diagnostic(&config, format!("cannot start there: {err}"))],
-                                };
-                                notices.write(StoryNotice::StoryFailed);
-                                session.status = StoryStatus::Failed;
-                            }
+                // A writer asked to begin somewhere (the first story only): straight
+                // into the scene.
+                if let Some((node, sets)) = config.start.as_ref().filter(|_| library.current() == 0 && !session.started_at) {
+                    session.started_at = true;
+                    let seed = config.seed.unwrap_or_else(clock_seed);
+                    // An empty node means the story's own start.
+                    let node = if node.is_empty() { story.node(story.start).id.as_str() } else { node.as_str() };
+                    match Runner::start_at(Arc::clone(story), seed, node, sets) {
+                        Ok(r) => {
+                            session.set_runner(r);
+                            session.writing = true;
+                            notices.write(StoryNotice::PageChanged(PageReason::NewGame));
+                        }
+                        Err(err) => {
+                            *errors = LoadErrors {
+                                story: display_dir.clone(),
+                                diagnostics: vec![reader_diagnostic(&display_dir, format!("cannot start there: {err}"))],
+                            };
+                            session.status = StoryStatus::Failed;
+                            notices.write(StoryNotice::StoryFailed);
                         }
                     }
-                    None => {}
                 }
             }
             None => {
-                *errors = LoadErrors { story: config.display_dir.clone(), diagnostics: asset.diagnostics.clone() };
-                notices.write(StoryNotice::StoryFailed);
+                *errors = LoadErrors { story: display_dir.clone(), diagnostics: asset.diagnostics.clone() };
                 session.status = StoryStatus::Failed;
+                notices.write(StoryNotice::StoryFailed);
             }
         }
     }
@@ -272,9 +336,9 @@ fn watch_story(
 
 /// A diagnostic for a story that could not even be opened (no manifest, an
 /// unreadable folder), so the error screen lists it like any other.
-fn reader_diagnostic(config: &EpistleConfig, message: String) -> LocatedDiagnostic {
+fn reader_diagnostic(display_dir: &str, message: String) -> LocatedDiagnostic {
     use crate::narrative::{Severity, source::LineCol};
-    let file = format!("{}/{}", config.display_dir, crate::narrative::load::MANIFEST);
+    let file = format!("{display_dir}/{}", crate::narrative::load::MANIFEST);
     LocatedDiagnostic {
         severity: Severity::Error,
         code: crate::narrative::Code::FileUnreadable.as_str(),
@@ -307,16 +371,46 @@ fn apply_commands(
     mut slots: ResMut<SlotList>,
     mut gallery: ResMut<Gallery>,
     mut notices: MessageWriter<StoryNotice>,
-    handle: Option<Res<StoryHandle>>,
+    mut handle: Option<ResMut<StoryHandle>>,
     assets: Res<AssetServer>,
+    mut library: ResMut<Library>,
+    mut stories: ResMut<Assets<StoryAsset>>,
+    display_dirs: Res<super::asset::DisplayDirs>,
 ) {
     for command in commands.read() {
-        if *command == StoryCommand::Reload {
-            if let Some(h) = &handle {
-                assets.reload(h.0.path().cloned().unwrap_or_else(|| config.story.clone().into()));
-                session.status = StoryStatus::Loading;
-                notices.write(StoryNotice::StoryLoading);
+        let open = match command {
+            StoryCommand::Reload => {
+                if let Some(h) = &handle
+                    && let Some(path) = h.0.path()
+                {
+                    assets.reload(path.clone());
+                    session.status = StoryStatus::Loading;
+                    notices.write(StoryNotice::StoryLoading);
+                }
+                continue;
             }
+            StoryCommand::Open(index) => Some(*index),
+            StoryCommand::OpenSource(source) => {
+                if let StorySource::Asset { path, display_dir } = source {
+                    display_dirs.insert(path, display_dir);
+                }
+                let handle = load_source(source, &assets, &mut stories);
+                Some(library.push(LibraryEntry { source: source.clone(), handle }))
+            }
+            _ => None,
+        };
+        if let Some(index) = open {
+            if !library.open(index) {
+                notices.write(StoryNotice::Problem(EngineError::UnknownStory(index.to_string())));
+                continue;
+            }
+            let Some(entry) = library.current_entry() else { continue };
+            match handle.as_mut() {
+                Some(h) => h.0 = entry.handle.clone(),
+                None => continue,
+            }
+            session.close();
+            notices.write(StoryNotice::StoryLoading);
             continue;
         }
         let Some(story) = session.story.clone() else {
@@ -402,7 +496,7 @@ fn run(
             notices.write(StoryNotice::Deleted(*slot));
             Ok(Outcome { page: None, autosave: false })
         }
-        StoryCommand::Reload => Ok(Outcome { page: None, autosave: false }),
+        StoryCommand::Reload | StoryCommand::Open(_) | StoryCommand::OpenSource(_) => Ok(Outcome { page: None, autosave: false }),
         StoryCommand::Export(slot) => {
             let export = |why: SlotError| EngineError::Export { slot: *slot, why };
             let text = data.read(&slot.key(&story.id)).map_err(|e| export(e.into()))?.ok_or(EngineError::EmptySlot(*slot))?;
@@ -477,7 +571,7 @@ fn clock_seed() -> u64 {
 }
 
 pub(super) fn plugin(app: &mut App) {
-    app.init_resource::<Session>().init_resource::<LoadErrors>();
+    app.init_resource::<Session>().init_resource::<LoadErrors>().init_resource::<Library>();
     app.add_systems(Startup, start_loading);
     app.add_systems(Update, (watch_story, apply_commands).chain().in_set(super::EpistleSet::Commands));
 }

@@ -6,8 +6,8 @@ use bevy::asset::AssetPlugin;
 use bevy::prelude::*;
 use bevy::state::app::StatesPlugin;
 use epistle::plugin::{
-    DataStore, EngineError, EpistlePlugin, EpistleSet, Gallery, LoadErrors, Session, SlotError, SlotId, SlotList, SlotState, StoryCommand,
-    StoryNotice, StoryStatus,
+    DataStore, EngineError, EpistlePlugin, EpistleSet, Gallery, Library, LoadErrors, Session, SlotError, SlotId, SlotList, SlotState,
+    StoryCommand, StoryNotice, StorySource, StoryStatus,
 };
 use epistle::ui::{Settings, TextSpeed, prefs};
 use std::path::Path;
@@ -162,6 +162,61 @@ fn persistence_is_replaceable_or_off() {
     let keys: Vec<String> = mine.0.lock().map(|m| m.keys().cloned().collect()).unwrap_or_default();
     assert_eq!(keys, ["tiny/autosave.ron", "tiny/endings.ron", "tiny/slot-1.ron"]);
     assert!(app.world().resource::<SlotList>().loadable(SlotId::Manual(1)));
+}
+
+/// A story held in memory: one choice, one ending.
+fn pocket_story() -> StorySource {
+    let manifest = r#"Story(id: "pocket", title: "Pocket", start: "a", files: ["a.ron"], endings: [Ending(id: "done", title: "Done")])"#;
+    let chapter = r#"Chapter(title: "One", nodes: [
+        Node(id: "a", text: ["A pocket story."], choices: [Choice(text: "Close it", to: "b")]),
+        Node(id: "b", text: ["Closed."], ending: "done"),
+    ])"#;
+    StorySource::memory("pocket", manifest, [("a.ron".to_string(), chapter.to_string())])
+}
+
+#[test]
+fn several_stories_from_folders_and_memory_switch_at_runtime() {
+    let data = data_dir("library");
+    let mut app = App::new();
+    app.add_plugins((MinimalPlugins, StatesPlugin, AssetPlugin { file_path: fixtures().display().to_string(), ..default() }));
+    app.add_plugins(
+        EpistlePlugin::from_source(pocket_story()).with_story(StorySource::asset("tiny/story.ron")).with_data_dir(&data).with_seed(7),
+    );
+    app.init_resource::<Heard>().add_systems(Update, hear.after(EpistleSet::Commands));
+    // The story from memory opens first and plays to its ending.
+    assert!(app.until(|w| w.resource::<Session>().status() == StoryStatus::Ready));
+    assert_eq!(app.session().story().map(|s| s.title.as_str()), Some("Pocket"));
+    app.command(StoryCommand::NewGame);
+    app.command(StoryCommand::Choose { index: 0, input: None });
+    assert!(app.heard().contains(&StoryNotice::EndingReached { id: "done".into(), first: true }));
+
+    // Switching: the folder story opens, with its own slots and gallery.
+    app.command(StoryCommand::Open(1));
+    assert!(app.until(|w| w.resource::<Session>().status() == StoryStatus::Ready));
+    assert_eq!(app.session().story().map(|s| s.title.as_str()), Some("The Little Lamp"));
+    assert!(!app.playing(), "the pocket story's game was left");
+    assert!(app.world().resource::<Gallery>().reached.is_empty(), "each story has its own gallery");
+    app.command(StoryCommand::NewGame);
+    assert_eq!(app.node(), "hall");
+
+    // And back: the pocket story's autosave and gallery are still there.
+    app.command(StoryCommand::Open(0));
+    assert!(app.until(|w| w.resource::<Session>().story().is_some_and(|s| s.id == "pocket")));
+    assert!(app.world().resource::<Gallery>().reached.contains("done"));
+    assert!(app.world().resource::<SlotList>().loadable(SlotId::Auto));
+
+    // A story added while the game runs; a place the library does not have is refused.
+    let mut broken = pocket_story();
+    if let StorySource::Memory { manifest, .. } = &mut broken {
+        *manifest = manifest.replace("start: \"a\"", "start: \"nowhere\"");
+    }
+    app.command(StoryCommand::OpenSource(broken));
+    assert!(app.until(|w| w.resource::<Session>().status() == StoryStatus::Failed));
+    let errors = app.world().resource::<LoadErrors>();
+    assert!(errors.diagnostics.iter().any(|d| d.location().starts_with("pocket/story.ron:1:")), "{:?}", errors.diagnostics);
+    assert_eq!(app.world().resource::<Library>().entries().len(), 3);
+    app.command(StoryCommand::Open(7));
+    assert!(app.heard().iter().any(|n| matches!(n, StoryNotice::Problem(EngineError::UnknownStory(_)))));
 }
 
 #[test]
