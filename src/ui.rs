@@ -11,6 +11,7 @@ pub mod drop;
 pub mod endings;
 pub mod error;
 pub mod idle;
+pub mod library;
 pub mod play;
 pub mod prefs;
 pub mod reveal;
@@ -424,6 +425,7 @@ fn plugin(app: &mut App) {
         idle::plugin,
         prefs::plugin,
         drop::plugin,
+        library::plugin,
     ));
     #[cfg(target_arch = "wasm32")]
     app.add_plugins(web::plugin);

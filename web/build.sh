@@ -41,8 +41,19 @@ if [ "$OPT" != 1 ]; then
     fi
 fi
 
+# Lighter (see web/slim.py): Bevy's crates without automatic reflection registration,
+# and bevy_egui without every system's name kept as a string; built with WebAssembly
+# SIMD (every current browser has it; the page says so when one does not).
+command -v python3 >/dev/null || { say "python3 is needed (apt-get install python3)"; exit 1; }
+say "preparing the slimmed Bevy crates"
+PATCH=$(python3 web/slim.py "$TARGET/web-slim")
+# Patching rewrites Cargo.lock's entries for those crates: keep the real one.
+cp Cargo.lock "$TARGET/web-slim/Cargo.lock.kept"
+trap 'cp "$TARGET/web-slim/Cargo.lock.kept" "$ROOT/Cargo.lock"' EXIT
 say "building the game for wasm32 (profile web)"
-cargo build --profile web --target wasm32-unknown-unknown --bin epistle
+CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-Ctarget-feature=+simd128" \
+    cargo build --config "$PATCH" --profile web --target wasm32-unknown-unknown --bin epistle
+cp "$TARGET/web-slim/Cargo.lock.kept" Cargo.lock
 WASM="$TARGET/wasm32-unknown-unknown/web/epistle.wasm"
 
 # Assemble beside the old build, then swap, so a failed build leaves dist/ as it was.

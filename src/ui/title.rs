@@ -4,7 +4,7 @@ use super::Screen;
 use super::theme::{Palette, story_font};
 use super::widgets::{confirm, menu_button, small_caps};
 use super::{Confirm, MoodPalette, ScreenPass, UiState, page, palette_now};
-use crate::plugin::{Gallery, Session, SlotId, SlotList, SlotState, StoryCommand};
+use crate::plugin::{Gallery, Library, Session, SlotId, SlotList, SlotState, StoryCommand};
 use bevy::prelude::*;
 use bevy_egui::egui::{self, Align, FontId, Layout, RichText, Ui};
 use bevy_egui::{EguiContexts, EguiPrimaryContextPass};
@@ -22,6 +22,8 @@ pub struct TitleView {
     pub endings: (usize, usize),
     /// Ask before a new game replaces the autosave.
     pub confirm_new: bool,
+    /// The game ships other stories: offer the library.
+    pub library: bool,
     /// The colours.
     pub palette: Palette,
 }
@@ -43,6 +45,8 @@ pub enum TitleAction {
     Endings,
     /// Open the settings.
     Settings,
+    /// Open the library of stories.
+    Library,
     /// Leave the game.
     Quit,
 }
@@ -80,6 +84,9 @@ pub fn title_screen(ui: &mut Ui, view: &TitleView) -> Option<TitleAction> {
             ("Endings", true, TitleAction::Endings),
             ("Settings", true, TitleAction::Settings),
         ]);
+        if view.library {
+            buttons.push(("Other stories", true, TitleAction::Library));
+        }
         // A page is left by closing its tab; quitting would only freeze the canvas.
         if !cfg!(target_arch = "wasm32") {
             buttons.push(("Quit", true, TitleAction::Quit));
@@ -113,7 +120,7 @@ pub fn title_screen(ui: &mut Ui, view: &TitleView) -> Option<TitleAction> {
 }
 
 /// Builds the title view from the resources.
-pub fn view(session: &Session, slots: &SlotList, gallery: &Gallery, confirm_new: bool, palette: Palette) -> TitleView {
+pub fn view(session: &Session, slots: &SlotList, gallery: &Gallery, confirm_new: bool, palette: Palette, library: bool) -> TitleView {
     let Some(story) = session.story() else { return TitleView { palette, ..Default::default() } };
     let continue_from = match slots.get(SlotId::Auto) {
         Some(SlotState::Saved { chapter, preview, .. }) => {
@@ -129,6 +136,7 @@ pub fn view(session: &Session, slots: &SlotList, gallery: &Gallery, confirm_new:
         endings: (found, story.endings.len()),
         confirm_new,
         palette,
+        library,
     }
 }
 
@@ -143,10 +151,11 @@ fn show(
     mut commands: MessageWriter<StoryCommand>,
     mut next: ResMut<NextState<Screen>>,
     mut exit: MessageWriter<AppExit>,
+    library: Res<Library>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?;
     let palette = palette_now(ctx, &mood);
-    let v = view(&session, &slots, &gallery, ui_state.confirm == Some(Confirm::NewGame), palette);
+    let v = view(&session, &slots, &gallery, ui_state.confirm == Some(Confirm::NewGame), palette, library.entries().len() > 1);
     let Some(action) = page(ctx, &palette, |ui| title_screen(ui, &v)) else { return Ok(()) };
     match action {
         TitleAction::NewGame if v.continue_from.is_some() => ui_state.confirm = Some(Confirm::NewGame),
@@ -171,6 +180,7 @@ fn show(
             ui_state.back_to = Some(Screen::Title);
             next.set(Screen::Settings);
         }
+        TitleAction::Library => next.set(Screen::Library),
         TitleAction::Quit => {
             exit.write(AppExit::Success);
         }

@@ -8,6 +8,7 @@ use epistle::narrative::{LocatedDiagnostic, Severity, source::LineCol};
 use epistle::plugin::{SlotError, SlotId, SlotInfo, SlotState};
 use epistle::ui::endings::{EndingEntry, EndingsAction, EndingsView, endings_screen};
 use epistle::ui::error::{ErrorAction, ErrorView, error_screen};
+use epistle::ui::library::{LibraryAction, LibraryView, Shelved, library_screen};
 use epistle::ui::play::{ChoiceView, EndingView, HistoryLine, PassageView, PlayAction, PlayView, PromptView, SpeakerView, play_screen};
 use epistle::ui::saves::{SavesAction, SavesView, saves_screen};
 use epistle::ui::settings::{SettingsAction, SettingsView, settings_screen};
@@ -35,6 +36,7 @@ fn title(continue_from: Option<&str>) -> TitleView {
         endings: (1, 3),
         confirm_new: false,
         palette: Palette::for_mood(Default::default(), None),
+        library: false,
     }
 }
 
@@ -390,4 +392,49 @@ fn play_says_what_a_migrated_save_changed() {
     h.get_by_label("Got it").click();
     h.run_steps(2);
     assert_eq!(*h.state(), Some(PlayAction::DismissMigration));
+}
+
+#[test]
+fn the_library_lists_the_stories_and_opens_another() {
+    // The title offers the library only when the game ships more than one story.
+    let mut h = harness(title(None), title_screen);
+    h.run();
+    assert!(h.query_by_label("Other stories").is_none());
+    let mut h = harness(TitleView { library: true, ..title(None) }, title_screen);
+    h.run();
+    h.get_by_label("Other stories").click();
+    h.run();
+    assert_eq!(h.state(), &Some(TitleAction::Library));
+
+    let shelf = LibraryView {
+        stories: vec![
+            Shelved {
+                title: "Dear Someone".into(),
+                author: "Epistle".into(),
+                note: "2 of 7 endings found".into(),
+                playable: true,
+                current: true,
+            },
+            Shelved {
+                title: "The Tutorial".into(),
+                author: String::new(),
+                note: "0 of 2 endings found".into(),
+                playable: true,
+                current: false,
+            },
+            Shelved { title: "broken".into(), note: "Cannot be read: 3 problems".into(), ..Shelved::default() },
+        ],
+        palette: Palette::for_mood(Default::default(), None),
+    };
+    let mut h = harness(shelf, library_screen);
+    h.run();
+    h.get_by_label("2 of 7 endings found");
+    h.get_by_label("Cannot be read: 3 problems");
+    assert!(h.get_by_label("Read broken").accesskit_node().is_disabled(), "a story with errors cannot be opened");
+    h.get_by_label("Read The Tutorial").click();
+    h.run();
+    assert_eq!(h.state(), &Some(LibraryAction::Open(1)));
+    h.get_by_label("Back to Dear Someone").click();
+    h.run();
+    assert_eq!(h.state(), &Some(LibraryAction::Back));
 }

@@ -7,7 +7,7 @@ use bevy::prelude::*;
 use bevy::window::{Window, WindowPlugin, WindowResolution};
 use bevy::winit::{EventLoopProxy, EventLoopProxyWrapper, WinitUserEvent};
 use clap::Parser;
-use epistle::plugin::EpistlePlugin;
+use epistle::plugin::{EpistlePlugin, StorySource};
 use epistle::ui::EpistleUiPlugin;
 use epistle::ui::autoplay::Autoplay;
 use std::path::{Path, PathBuf};
@@ -49,51 +49,64 @@ struct Args {
     no_watch: bool,
 }
 
-/// The bundled story: beside the sources when run with cargo, beside the executable
-/// when installed.
-fn bundled_story() -> PathBuf {
-    let rel = Path::new("stories").join("dear-someone");
+/// The stories the game ships (`stories/` beside the executable, or in the source
+/// tree), *Dear Someone* first.
+fn bundled_stories() -> Vec<PathBuf> {
+    let rel = Path::new("stories");
     let candidates = [
-        Some(Path::new(env!("CARGO_MANIFEST_DIR")).join(&rel)),
-        std::env::current_exe().ok().and_then(|e| e.parent().map(|d| d.join(&rel))),
-        Some(rel.clone()),
+        Some(Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)),
+        std::env::current_exe().ok().and_then(|e| e.parent().map(|d| d.join(rel))),
+        Some(rel.to_path_buf()),
     ];
-    candidates.into_iter().flatten().find(|p| p.join("story.ron").is_file()).unwrap_or(rel)
+    let root = candidates.into_iter().flatten().find(|p| p.join("dear-someone").join("story.ron").is_file());
+    let Some(root) = root else { return vec![rel.join("dear-someone")] };
+    let mut found: Vec<PathBuf> = std::fs::read_dir(&root)
+        .map(|rd| rd.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.join("story.ron").is_file()).collect())
+        .unwrap_or_default();
+    found.sort_by_key(|p| (p.file_name() != Some("dear-someone".as_ref()), p.clone()));
+    if found.is_empty() {
+        found.push(root.join("dear-someone"));
+    }
+    found
 }
 
-/// Live editing: the window sleeps while nothing happens, so a saved chapter would
-/// wait for the next key press. A small thread notices the story's files changing
-/// (a few `stat` calls four times a second: the folder, and every file the manifest
-/// lists, subfolders included) and keeps the app awake for the two seconds the asset
-/// server needs to reload them.
-fn wake_on_edits(dir: PathBuf, proxy: EventLoopProxy<WinitUserEvent>) {
-    fn stamp(dir: &Path) -> Vec<(PathBuf, Option<std::time::SystemTime>)> {
-        let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
-        let mut files: Vec<_> = std::fs::read_dir(dir)
-            .map(|rd| rd.filter_map(Result::ok).map(|e| (e.path(), modified(&e.path()))).collect())
-            .unwrap_or_default();
-        // Chapters the manifest lists in subfolders (`parts/03.ron`) are watched too.
-        let manifest = epistle::narrative::fsio::read_text_capped(&dir.join("story.ron"), epistle::narrative::ron_tree::MAX_FILE_BYTES);
-        for name in manifest.map(|m| epistle::narrative::manifest::listed_files(&m)).unwrap_or_default() {
-            let p = dir.join(name);
-            files.push((p.clone(), modified(&p)));
+/// Wakes the sleeping game when a file under `root` changes (subfolders included),
+/// for a couple of seconds, so Bevy's file watcher can reload the story and the game
+/// redraws. The watcher is the operating system's (inotify, FSEvents, ...): nothing
+/// is polled.
+fn wake_on_edits(root: PathBuf, proxy: EventLoopProxy<WinitUserEvent>) {
+    use notify::Watcher;
+    let (tx, rx) = std::sync::mpsc::channel::<notify::Result<notify::Event>>();
+    let mut watcher = match notify::recommended_watcher(tx) {
+        Ok(w) => w,
+        Err(e) => {
+            warn!("live editing: cannot watch the story's files: {e}");
+            return;
         }
-        files.sort();
-        files.dedup();
-        files
+    };
+    if let Err(e) = watcher.watch(&root, notify::RecursiveMode::Recursive) {
+        warn!("live editing: cannot watch {}: {e}", root.display());
+        return;
     }
     std::thread::spawn(move || {
-        let mut last = stamp(&dir);
-        loop {
-            std::thread::sleep(std::time::Duration::from_millis(250));
-            let now = stamp(&dir);
-            if now != last {
-                last = now;
-                for _ in 0..20 {
-                    if proxy.send_event(WinitUserEvent::WakeUp).is_err() {
-                        return; // The window is gone.
-                    }
-                    std::thread::sleep(std::time::Duration::from_millis(100));
+        // The watcher lives as long as this thread.
+        let _watcher = watcher;
+        while let Ok(event) = rx.recv() {
+            let Ok(event) = event else { continue };
+            if event.kind.is_access() {
+                continue;
+            }
+            // Wake now and for two seconds after the last change: Bevy debounces its
+            // own events, and the reload finishes on a later frame.
+            let mut until = std::time::Instant::now() + std::time::Duration::from_secs(2);
+            while std::time::Instant::now() < until {
+                if proxy.send_event(WinitUserEvent::WakeUp).is_err() {
+                    return; // The window is gone.
+                }
+                if let Ok(Ok(e)) = rx.recv_timeout(std::time::Duration::from_millis(100))
+                    && !e.kind.is_access()
+                {
+                    until = std::time::Instant::now() + std::time::Duration::from_secs(2);
                 }
             }
         }
@@ -102,11 +115,17 @@ fn wake_on_edits(dir: PathBuf, proxy: EventLoopProxy<WinitUserEvent>) {
 
 pub fn main() -> ExitCode {
     let args = Args::parse();
-    let story_dir = args.story.clone().unwrap_or_else(bundled_story);
+    // The story named on the command line, or every story the game ships (the library
+    // screen lists them). They share a parent folder, the asset root.
+    let stories = match args.story.clone() {
+        Some(dir) => vec![dir],
+        None => bundled_stories(),
+    };
     // A missing folder is not an error here: the game shows it on its error screen.
-    let absolute = std::fs::canonicalize(&story_dir).unwrap_or_else(|_| std::env::current_dir().unwrap_or_default().join(&story_dir));
-    let root = absolute.parent().map(Path::to_path_buf).unwrap_or_default();
-    let folder = absolute.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let absolute = |dir: &Path| std::fs::canonicalize(dir).unwrap_or_else(|_| std::env::current_dir().unwrap_or_default().join(dir));
+    let first = absolute(&stories[0]);
+    let root = first.parent().map(Path::to_path_buf).unwrap_or_default();
+    let folder = |dir: &Path| absolute(dir).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
 
     let mut app = App::new();
     if let Some(choices) = args.autoplay.clone() {
@@ -138,7 +157,10 @@ pub fn main() -> ExitCode {
             })
             .set(LogPlugin { filter: "warn,epistle=info,wgpu=error,naga=warn".into(), ..default() }),
     );
-    let mut plugin = EpistlePlugin::new(format!("{folder}/story.ron")).with_display_dir(story_dir.display().to_string());
+    let mut plugin = EpistlePlugin::new(format!("{}/story.ron", folder(&stories[0]))).with_display_dir(stories[0].display().to_string());
+    for dir in &stories[1..] {
+        plugin = plugin.with_story(StorySource::asset(format!("{}/story.ron", folder(dir))).shown_as(dir.display().to_string()));
+    }
     if let Some(dir) = args.data_dir {
         plugin = plugin.with_data_dir(dir);
     }
@@ -153,10 +175,10 @@ pub fn main() -> ExitCode {
     }
     app.add_plugins((plugin, EpistleUiPlugin));
     if !args.no_watch {
-        let dir = absolute.clone();
+        let watched = if args.story.is_some() { first.clone() } else { root.clone() };
         app.add_systems(Startup, move |proxy: Option<Res<EventLoopProxyWrapper>>| {
             if let Some(proxy) = proxy {
-                wake_on_edits(dir.clone(), (**proxy).clone());
+                wake_on_edits(watched.clone(), (**proxy).clone());
             }
         });
     }

@@ -20,8 +20,9 @@ fn main() {
     use bevy::log::LogPlugin;
     use bevy::prelude::*;
     use bevy::window::{Window, WindowPlugin};
-    use epistle::plugin::EpistlePlugin;
+    use epistle::plugin::{EpistlePlugin, StorySource};
     use epistle::ui::EpistleUiPlugin;
+    const SHIPPED: [&str; 2] = ["dear-someone", "tutorial"];
 
     let story = epistle::plugin::browser::requested_story().unwrap_or_else(|| "dear-someone".to_string());
     let mut app = App::new();
@@ -41,6 +42,12 @@ fn main() {
             .set(AssetPlugin { file_path: "stories".into(), meta_check: AssetMetaCheck::Never, ..default() })
             .set(LogPlugin { filter: "warn,epistle=info,wgpu=error,naga=warn".into(), ..default() }),
     );
-    app.add_plugins((EpistlePlugin::new(format!("{story}/story.ron")).with_display_dir(format!("stories/{story}")), EpistleUiPlugin));
+    // The stories the web build ships (web/build.sh bundles every folder of `stories/`);
+    // the one the page asks for opens first, the library screen lists the others.
+    let mut plugin = EpistlePlugin::new(format!("{story}/story.ron")).with_display_dir(format!("stories/{story}"));
+    for other in SHIPPED.iter().filter(|s| **s != story.as_str()) {
+        plugin = plugin.with_story(StorySource::asset(format!("{other}/story.ron")).shown_as(format!("stories/{other}")));
+    }
+    app.add_plugins((plugin, EpistleUiPlugin));
     app.run();
 }
