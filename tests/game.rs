@@ -1,6 +1,7 @@
 //! Tests of the game front end (feature `game`): the Bevy plugin run headless, and
 //! every egui screen driven through its AccessKit tree.
 
+mod example;
 mod plugin;
 mod screens;
 
