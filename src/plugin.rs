@@ -6,6 +6,7 @@
 //! messages in [`messages`].
 
 pub mod asset;
+pub mod autosave;
 pub mod backlog;
 #[cfg(target_arch = "wasm32")]
 pub mod browser;
@@ -138,6 +139,6 @@ impl Plugin for EpistlePlugin {
         let data = self.store.clone().unwrap_or_else(|| DataStore::resolve(self.data_dir.clone()));
         app.insert_resource(self.config.clone());
         app.insert_resource(data);
-        app.add_plugins((messages::plugin, asset::plugin, persist::plugin, session::plugin));
+        app.add_plugins((messages::plugin, asset::plugin, persist::plugin, session::plugin, autosave::plugin));
     }
 }

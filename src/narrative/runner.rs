@@ -85,7 +85,9 @@ pub struct Runner {
     story: Arc<Story>,
     state: StoryState,
     page: Page,
-    log: Vec<LogEntry>,
+    /// Shared, so a copy of the runner (the autosave writer's) costs nothing however
+    /// long the playthrough; a choice copies it only while such a copy is alive.
+    log: Arc<Vec<LogEntry>>,
     /// The state, page and log length undo rebuilds from.
     base: (StoryState, Page),
     base_log: usize,
@@ -111,7 +113,7 @@ impl Runner {
             base: (StoryState::new_empty(), Page::default()),
             state,
             page: Page::default(),
-            log: Vec::new(),
+            log: Arc::default(),
             base_log: 0,
             seed,
             story,
@@ -127,7 +129,17 @@ impl Runner {
     /// unless `log` replays it (the save did).
     pub fn resume(story: Arc<Story>, seed: u64, state: StoryState, page: Page, log: Vec<LogEntry>) -> Runner {
         let base_log = log.len();
-        Runner { base: (state.clone(), page.clone()), state, page, log, base_log, seed, story, pinned: Vec::new(), pin_hit: false }
+        Runner {
+            base: (state.clone(), page.clone()),
+            state,
+            page,
+            log: Arc::new(log),
+            base_log,
+            seed,
+            story,
+            pinned: Vec::new(),
+            pin_hit: false,
+        }
     }
 
     /// The story.
@@ -236,7 +248,7 @@ impl Runner {
             return Err(ChooseError::NotAvailable);
         }
         let input = node.choices[i as usize].input.as_ref().map(|inp| clean_input(input.unwrap_or(""), &inp.default));
-        self.log.push(LogEntry { node: self.state.node, choice: i, input: input.clone() });
+        Arc::make_mut(&mut self.log).push(LogEntry { node: self.state.node, choice: i, input: input.clone() });
         self.apply(i, input);
         Ok(())
     }
@@ -320,9 +332,9 @@ impl Runner {
         let log = std::mem::take(&mut self.log);
         self.state = self.base.0.clone();
         self.page = self.base.1.clone();
-        self.log = log[..self.base_log].to_vec();
+        self.log = Arc::new(log[..self.base_log].to_vec());
         for e in &log[self.base_log..keep] {
-            self.log.push(e.clone());
+            Arc::make_mut(&mut self.log).push(e.clone());
             self.apply(e.choice, e.input.clone());
         }
         steps

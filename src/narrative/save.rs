@@ -237,7 +237,7 @@ impl Save {
             .iter()
             .map(|p| SavedPassage { speaker: p.speaker.map(|s| story.characters[s as usize].id.clone()), text: p.text.to_string() })
             .collect();
-        let preview = page.iter().rev().find(|p| p.speaker.is_none()).or(page.last()).map(|p| preview_line(&p.text)).unwrap_or_default();
+        let preview = preview_of(runner);
         Save {
             format: SAVE_FORMAT,
             story_id: story.id.clone(),
@@ -453,7 +453,14 @@ impl Save {
     }
 }
 
-/// The first sentence or so of a passage, for save slots.
+/// The line a save is shown by: the last narration on the page (else its last line).
+pub fn preview_of(runner: &Runner) -> String {
+    let passages = &runner.page().passages;
+    passages.iter().rev().find(|p| p.speaker.is_none()).or(passages.last()).map(|p| preview_line(&p.text)).unwrap_or_default()
+}
+
+/// The first sentence or so of a passage, for save slots: its first line, cut to
+/// about 90 characters.
 pub fn preview_line(text: &str) -> String {
     let line = text.lines().next().unwrap_or("");
     if line.chars().count() <= 90 {

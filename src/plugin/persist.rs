@@ -160,10 +160,35 @@ pub fn list_slots(store: &DataStore, story: &Story) -> SlotList {
 fn slot_state(store: &DataStore, id: SlotId, story: &Story) -> SlotState {
     match read_slot(store, id, story) {
         Ok(None) => SlotState::Empty,
-        Ok(Some((s, saved_at))) => {
-            SlotState::Saved { chapter: s.chapter.clone(), preview: s.preview.clone(), saved_at, turn: s.turn, ended: s.ended }
-        }
+        Ok(Some((s, saved_at))) => SlotState::of_save(&s, saved_at),
         Err(e) => SlotState::Broken(e),
+    }
+}
+
+impl SlotState {
+    /// The state of a slot that will hold `runner`'s save, written at `saved_at`
+    /// (what [`SlotState::of_save`] of its capture says, without capturing it).
+    pub fn of_runner(runner: &crate::narrative::Runner, saved_at: u64) -> SlotState {
+        let story = runner.story();
+        let st = runner.state();
+        SlotState::Saved {
+            chapter: story.chapter_title(st.node).to_string(),
+            preview: crate::narrative::save::preview_of(runner),
+            saved_at: Some(saved_at),
+            turn: st.turn,
+            ended: st.ended.and_then(|e| story.endings.get(e as usize)).map(|e| e.id.clone()),
+        }
+    }
+
+    /// The state of a slot holding `save`, written at `saved_at`.
+    pub fn of_save(save: &Save, saved_at: Option<u64>) -> SlotState {
+        SlotState::Saved {
+            chapter: save.chapter.clone(),
+            preview: save.preview.clone(),
+            saved_at,
+            turn: save.turn,
+            ended: save.ended.clone(),
+        }
     }
 }
 
@@ -171,7 +196,11 @@ impl SlotList {
     /// Re-reads one slot (after a choice only the autosave changed: a turn costs one
     /// slot's read, not all nine).
     pub fn refresh(&mut self, store: &DataStore, story: &Story, id: SlotId) {
-        let state = slot_state(store, id, story);
+        self.set(id, slot_state(store, id, story));
+    }
+
+    /// Records what a slot now holds (after writing it: nothing is read back).
+    pub fn set(&mut self, id: SlotId, state: SlotState) {
         match self.0.iter_mut().find(|s| s.id == id) {
             Some(s) => s.state = state,
             None => self.0.push(SlotInfo { id, state }),

@@ -376,6 +376,7 @@ fn apply_commands(
     mut library: ResMut<Library>,
     mut stories: ResMut<Assets<StoryAsset>>,
     display_dirs: Res<super::asset::DisplayDirs>,
+    mut autosaver: ResMut<super::autosave::Autosaver>,
 ) {
     for command in commands.read() {
         let open = match command {
@@ -417,6 +418,12 @@ fn apply_commands(
             notices.write(StoryNotice::Problem(EngineError::NotLoaded));
             continue;
         };
+        // A command that reads slots sees the autosave of a choice made this frame.
+        if !matches!(command, StoryCommand::Choose { .. } | StoryCommand::Undo(_) | StoryCommand::NewGame) {
+            for e in autosaver.flush() {
+                notices.write(StoryNotice::Problem(EngineError::Autosave(e)));
+            }
+        }
         let outcome = match run(command, &mut session, &story, &config, &data, &mut notices) {
             Ok(o) => o,
             Err(message) => {
@@ -424,12 +431,15 @@ fn apply_commands(
                 continue;
             }
         };
+        // What the autosave now holds, known without reading it back (the writer
+        // reports a failed write on the next frame, and the slot is read again then).
+        let mut autosaved = None;
         if outcome.autosave
             && !data.is_off()
             && let Some(r) = session.runner()
-            && let Err(e) = data.write(&SlotId::Auto.key(&story.id), &slot_text(&Save::capture(r), persist::now()))
         {
-            notices.write(StoryNotice::Problem(EngineError::Autosave(e)));
+            autosaver.save(&data, &story.id, r);
+            autosaved = Some(persist::SlotState::of_runner(r, persist::now()));
         }
         if let Some(reason) = outcome.page {
             notices.write(StoryNotice::PageChanged(reason));
@@ -438,9 +448,10 @@ fn apply_commands(
         // Choices, undo and a new game change only the autosave; anything else may
         // touch any slot.
         match command {
-            StoryCommand::Choose { .. } | StoryCommand::Undo(_) | StoryCommand::NewGame | StoryCommand::Continue => {
-                slots.refresh(&data, &story, SlotId::Auto);
-            }
+            StoryCommand::Choose { .. } | StoryCommand::Undo(_) | StoryCommand::NewGame | StoryCommand::Continue => match autosaved {
+                Some(state) => slots.set(SlotId::Auto, state),
+                None => slots.refresh(&data, &story, SlotId::Auto),
+            },
             _ => *slots = persist::list_slots(&data, &story),
         }
     }
