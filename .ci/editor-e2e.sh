@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/epistle-target}
 QUILL=${QUILL:-$CARGO_TARGET_DIR/debug/quill}
-[ -x "$QUILL" ] || cargo build --bin quill --no-default-features
+[ -x "$QUILL" ] || cargo build --bin quill --no-default-features --features cli
 command -v nvim >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq neovim >/dev/null; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -71,7 +71,7 @@ sed "s/__EPISTLE_WASM_BYTES__/$(stat -c %s "$NEW/epistle_bg.wasm")/" web/index.h
 
 # Stories go through `quill bundle`: checked, and only the files their manifests list.
 say "bundling the stories"
-cargo build --quiet --no-default-features --bin quill
+cargo build --quiet --no-default-features --features cli --bin quill
 for manifest in stories/*/story.ron; do
     dir=$(dirname "$manifest")
     "$TARGET/debug/quill" bundle "$dir" "$NEW/stories/$(basename "$dir")"
