@@ -95,10 +95,6 @@ fn check_choice(story: &Story, st: &StoryState, i: usize, obs: &mut impl Observe
     }
 }
 
-/// Observes nothing.
-pub struct Quiet;
-impl Observer for Quiet {}
-
 /// Whether choice `i` of the current node can be taken now.
 pub fn available(story: &Story, st: &StoryState, i: usize) -> bool {
     let Some(c) = story.node(st.node).choices.get(i) else { return false };

@@ -67,11 +67,6 @@ impl<'v> Fields<'v> {
         }
     }
 
-    /// The span of the whole struct.
-    pub fn span(&self) -> Span {
-        self.span
-    }
-
     /// Takes an optional field. A duplicate field is reported.
     pub fn opt(&mut self, name: &str, d: &mut Diags) -> Option<&'v Value<'v>> {
         let mut found: Option<&'v Field> = None;

@@ -119,6 +119,7 @@ pub fn view(library: &Library, stories: &Assets<StoryAsset>, data: &DataStore, p
     LibraryView { stories, palette }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn show(
     mut contexts: EguiContexts,
     library: Res<Library>,
