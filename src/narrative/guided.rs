@@ -728,20 +728,18 @@ impl Run {
     /// The run as lines for `quill play` (choice numbers as offered, typed text on
     /// the line after), replayed from the start with its seed.
     pub fn script(&self, story: &std::sync::Arc<Story>) -> Vec<String> {
-        let mut r = super::runner::Runner::new(std::sync::Arc::clone(story), self.seed);
         let mut out = Vec::new();
-        for (ci, typed) in &self.choices {
+        let choices = self.choices.iter().map(|(c, t)| (*c, t.as_deref()));
+        // A run that no longer plays to its end is scripted as far as it goes.
+        let _ = super::runner::Runner::replay(std::sync::Arc::clone(story), self.seed, choices, |r, _, ci, typed| {
             // Numbered as `quill play` shows them: locked choices keep their number.
-            let offered = r.choices();
-            let Some(pos) = offered.iter().position(|c| c.index == *ci) else { break };
-            out.push((pos + 1).to_string());
-            if let Some(t) = typed {
-                out.push(t.clone());
+            if let Some(pos) = r.choices().iter().position(|c| c.index == ci) {
+                out.push((pos + 1).to_string());
+                if let Some(t) = typed {
+                    out.push(t.to_string());
+                }
             }
-            if r.choose(*ci, typed.as_deref()).is_err() {
-                break;
-            }
-        }
+        });
         out
     }
 }

@@ -125,6 +125,27 @@ impl Runner {
         r
     }
 
+    /// The one way to replay a playthrough: a new game of `story` with `seed`, then
+    /// each choice (its index in its node, and the text typed) in turn. `before` sees
+    /// the runner before each choice is made, with the choice's number (from 0), index
+    /// and text. Stops at the first choice that cannot be made: the runner stays where
+    /// it was, and the error says which choice and why.
+    pub fn replay<'a>(
+        story: Arc<Story>,
+        seed: u64,
+        choices: impl IntoIterator<Item = (u32, Option<&'a str>)>,
+        mut before: impl FnMut(&Runner, usize, u32, Option<&str>),
+    ) -> (Runner, Result<(), (usize, ChooseError)>) {
+        let mut r = Runner::new(story, seed);
+        for (k, (choice, input)) in choices.into_iter().enumerate() {
+            before(&r, k, choice, input);
+            if let Err(e) = r.choose(choice, input) {
+                return (r, Err((k, e)));
+            }
+        }
+        (r, Ok(()))
+    }
+
     /// Resumes from a state (a restored save). Undo cannot go back past this point
     /// unless `log` replays it (the save did).
     pub fn resume(story: Arc<Story>, seed: u64, state: StoryState, page: Page, log: Vec<LogEntry>) -> Runner {

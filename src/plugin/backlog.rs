@@ -38,22 +38,17 @@ pub fn transcript(runner: &Runner) -> Vec<BacklogEntry> {
     let mut out = Vec::new();
     // Undo reaches the start exactly when the whole log replays from a new game.
     if runner.undo_depth() == runner.log().len() {
-        let mut r = Runner::new(Arc::clone(runner.story()), runner.seed());
-        let mut ok = true;
-        for (turn, e) in runner.log().iter().enumerate() {
-            page(&r, &mut out);
-            let text = r.choices().into_iter().find(|c| c.index == e.choice).map(|c| c.text).unwrap_or_default();
-            let text = match &e.input {
+        let log = runner.log().iter().map(|e| (e.choice, e.input.as_deref()));
+        let (_, replayed) = Runner::replay(Arc::clone(runner.story()), runner.seed(), log, |r, k, choice, input| {
+            page(r, &mut out);
+            let text = r.choices().into_iter().find(|c| c.index == choice).map(|c| c.text).unwrap_or_default();
+            let text = match input {
                 Some(input) => format!("{text}: “{input}”"),
                 None => text,
             };
-            out.push(BacklogEntry::Choice { text, turn: turn + 1 });
-            if r.choose(e.choice, e.input.as_deref()).is_err() {
-                ok = false;
-                break;
-            }
-        }
-        if ok {
+            out.push(BacklogEntry::Choice { text, turn: k + 1 });
+        });
+        if replayed.is_ok() {
             page(runner, &mut out);
             return out;
         }

@@ -14,13 +14,7 @@ use std::sync::Arc;
 
 /// Replays a run in a runner, as the game would play it.
 pub fn replay(story: &Arc<Story>, run: &Run) -> Runner {
-    let mut r = Runner::new(Arc::clone(story), run.seed);
-    for (ci, typed) in &run.choices {
-        if r.choose(*ci, typed.as_deref()).is_err() {
-            break;
-        }
-    }
-    r
+    Runner::replay(Arc::clone(story), run.seed, run.choices.iter().map(|(c, t)| (*c, t.as_deref())), |_, _, _, _| {}).0
 }
 
 /// What a batch of runs found.
