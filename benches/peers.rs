@@ -79,7 +79,7 @@ fn walk(b: &mut criterion::Bencher, story: &Arc<Story>) {
         x ^= x << 13;
         x ^= x >> 7;
         x ^= x << 17;
-        let pick = offered.iter().filter(|o| o.enabled).nth((x % enabled as u64) as usize).map(|o| o.index).unwrap_or(0);
+        let pick = offered.iter().filter(|o| o.enabled).nth((x % enabled as u64) as usize).map_or(0, |o| o.index.0);
         let _ = r.choose(pick, None);
         black_box(r.page().passages.len());
     });

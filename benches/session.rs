@@ -47,7 +47,7 @@ fn choose(app: &mut App) {
         .world()
         .resource::<Session>()
         .runner()
-        .and_then(|r| r.choices().into_iter().find(|c| c.enabled && c.index < 2))
+        .and_then(|r| r.choices().into_iter().find(|c| c.enabled && c.index.0 < 2))
         .map(|c| c.index);
     let Some(index) = index else { panic!("no way forward at turn {}", turn(app)) };
     app.world_mut().write_message(StoryCommand::Choose { index, input: None });

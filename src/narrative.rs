@@ -46,5 +46,5 @@ pub use runner::{ChooseError, LogEntry, Offered, Page, Runner, Shown, StartError
 pub use save::{Migration, Save, SaveError};
 pub use source::{SourceFile, Sources};
 pub use state::StoryState;
-pub use story::Story;
+pub use story::{CharacterId, ChoiceIndex, EndingId, Story};
 pub use value::{Type, Value};

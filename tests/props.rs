@@ -42,7 +42,7 @@ proptest! {
             if p % 13 == 0 {
                 r.undo(usize::from(p % 3) + 1);
             } else {
-                let enabled: Vec<u32> = r.choices().iter().filter(|c| c.enabled).map(|c| c.index).collect();
+                let enabled: Vec<u32> = r.choices().iter().filter(|c| c.enabled).map(|c| c.index.0).collect();
                 if enabled.is_empty() {
                     break;
                 }

@@ -78,7 +78,7 @@ fn restoring_against_an_edited_story_migrates_and_reports() {
     assert_eq!(vars, [&Value::Int(0), &Value::Int(0), &Value::Int(5)]);
     assert_eq!(r.page().passages.first().map(|p| &*p.text), Some("B 1."), "the page as the reader left it");
     pick(&mut r, "End");
-    assert_eq!(r.ended(), Some(0));
+    assert_eq!(r.ended(), Some(epistle::narrative::EndingId(0)));
 }
 
 #[test]

@@ -78,9 +78,9 @@ fn inline_replies_show_and_go_back_to_the_hub_by_default() {
     assert!(story.node_id("deck~Ask about the storm").is_some());
     // A reply with `to` goes on there; effects run as on any choice.
     let i = r.choices().iter().find(|c| c.text == "Offer coffee").map(|c| c.index);
-    assert!(r.choose(i.unwrap_or(99), None).is_ok());
+    assert!(r.choose(i.unwrap_or(epistle::narrative::ChoiceIndex(99)), None).is_ok());
     assert_eq!(texts(&r), ["She takes it.", "Warm."]);
-    assert_eq!(r.ending_description(0), "Trust 3.", "ending descriptions render their markup");
+    assert_eq!(r.ending_description(epistle::narrative::EndingId(0)), "Trust 3.", "ending descriptions render their markup");
 }
 
 #[test]
@@ -94,7 +94,7 @@ fn positional_choices_and_else_if_chains() {
     let mut r = Runner::new(Arc::clone(&story), 0);
     assert!(r.choose(0, None).is_ok());
     let nothing = r.choices().iter().find(|c| c.text == "Say nothing").map(|c| c.index);
-    assert!(r.choose(nothing.unwrap_or(99), None).is_ok());
+    assert!(r.choose(nothing.unwrap_or(epistle::narrative::ChoiceIndex(99)), None).is_ok());
     assert_eq!(texts(&r), ["Polite."]);
 }
 

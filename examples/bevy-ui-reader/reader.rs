@@ -13,6 +13,7 @@
 
 use bevy::input::mouse::{MouseScrollUnit, MouseWheel};
 use bevy::prelude::*;
+use epistle::narrative::ChoiceIndex;
 use epistle::plugin::{EpistleSet, LoadErrors, Session, StoryCommand, StoryNotice};
 
 /// The reader: add it beside `EpistlePlugin`.
@@ -32,7 +33,7 @@ impl Plugin for ReaderPlugin {
 #[derive(Component, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Action {
     /// Takes the choice with this index in its node.
-    Choose(u32),
+    Choose(ChoiceIndex),
     /// Starts the story again.
     ReadAgain,
 }
@@ -143,7 +144,7 @@ fn draw_page(
             }
             page.spawn((Text::new(passage.text.to_string()), font(22.0), TextColor(INK), width.clone()));
         }
-        if let Some(ending) = runner.ended().and_then(|e| story.endings.get(e as usize)) {
+        if let Some(ending) = runner.ended().and_then(|e| story.ending(e)) {
             page.spawn((Text::new(format!("The end: {}", ending.title)), font(28.0), TextColor(INK), width.clone()));
             spawn_button(page, "Read again".to_string(), Action::ReadAgain, false, font(19.0));
             return;

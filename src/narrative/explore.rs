@@ -1584,7 +1584,7 @@ fn shortest_that_plays(story: &Story, g: &Graph, labels: &[u32], starts: &[u32],
             }
             Step::Chance { .. } => true,
         });
-        if plays && r.ended() == Some(ending) {
+        if plays && r.ended() == Some(super::story::EndingId(ending)) {
             return Some(rev);
         }
     }
@@ -1643,7 +1643,7 @@ fn shortest_that_plays(story: &Story, g: &Graph, labels: &[u32], starts: &[u32],
                 None => continue 'walk,
             }
         }
-        if r.ended() == Some(ending) {
+        if r.ended() == Some(super::story::EndingId(ending)) {
             return Some(steps);
         }
     }

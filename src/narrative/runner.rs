@@ -4,7 +4,7 @@
 
 use super::flow::{self, MAX_FLOW_STEPS, Observer, Stop};
 use super::state::{StateEnv, StateVary, StoryState};
-use super::story::{ExpectSite, MAX_INPUT_CHARS, Story};
+use super::story::{CharacterId, ChoiceIndex, EndingId, ExpectSite, MAX_INPUT_CHARS, Story};
 use super::text::tidy;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -17,8 +17,8 @@ pub struct Shown {
     pub node: u32,
     /// Its index within that node's passages (for its tags).
     pub passage: u32,
-    /// The speaker, by character index.
-    pub speaker: Option<u32>,
+    /// The speaker.
+    pub speaker: Option<CharacterId>,
     /// The text. Shared with the story when the passage is plain text, so showing
     /// it copies nothing.
     pub text: Arc<str>,
@@ -42,7 +42,7 @@ pub struct Page {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Offered {
     /// Its index in the node's `choices`: what [`Runner::choose`] takes.
-    pub index: u32,
+    pub index: ChoiceIndex,
     /// Its text.
     pub text: String,
     /// Whether it can be taken.
@@ -189,8 +189,8 @@ impl Runner {
     }
 
     /// The ending reached, by index.
-    pub fn ended(&self) -> Option<u32> {
-        self.state.ended
+    pub fn ended(&self) -> Option<EndingId> {
+        self.state.ended.map(EndingId)
     }
 
     /// How many choices can be undone.
@@ -199,9 +199,9 @@ impl Runner {
     }
 
     /// A character's name, evaluated now.
-    pub fn character_name(&self, c: u32) -> String {
+    pub fn character_name(&self, c: CharacterId) -> String {
         let mut s = String::new();
-        if let Some(ch) = self.story.characters.get(c as usize) {
+        if let Some(ch) = self.story.character(c) {
             ch.name.render_pure(&self.state.env(), &mut s);
         }
         s
@@ -245,7 +245,7 @@ impl Runner {
                 inp.prompt.render_pure(&env, &mut p);
                 (p, inp.default.clone())
             });
-            out.push(Offered { index: i as u32, text, enabled: ok, reason, input });
+            out.push(Offered { index: ChoiceIndex(i as u32), text, enabled: ok, reason, input });
         }
     }
 
@@ -257,7 +257,8 @@ impl Runner {
     /// Takes choice `i` (its index in the node, as [`Offered::index`]). `input` is the
     /// text for a choice that asks for it: trimmed, cut to 40 characters, and the
     /// default when empty.
-    pub fn choose(&mut self, i: u32, input: Option<&str>) -> Result<(), ChooseError> {
+    pub fn choose(&mut self, i: impl Into<ChoiceIndex>, input: Option<&str>) -> Result<(), ChooseError> {
+        let i = i.into().0;
         if self.state.ended.is_some() {
             return Err(ChooseError::Ended);
         }
@@ -335,7 +336,7 @@ impl Runner {
     /// that can go to one of `outcomes` (node indices) goes there, whatever the seed
     /// says. Returns whether a pinned outcome was taken. For story tests: undoing past
     /// this choice replays it with the seed's own outcome.
-    pub fn choose_pinned(&mut self, i: u32, input: Option<&str>, outcomes: &[u32]) -> Result<bool, ChooseError> {
+    pub fn choose_pinned(&mut self, i: impl Into<ChoiceIndex>, input: Option<&str>, outcomes: &[u32]) -> Result<bool, ChooseError> {
         self.pinned = outcomes.to_vec();
         self.pin_hit = false;
         let r = self.choose(i, input);
@@ -363,9 +364,9 @@ impl Runner {
 
     /// The description of ending `e`, its markup rendered with this playthrough's
     /// variables.
-    pub fn ending_description(&self, e: u32) -> String {
+    pub fn ending_description(&self, e: EndingId) -> String {
         let mut out = String::new();
-        if let Some(t) = self.story.ending_texts.get(e as usize) {
+        if let Some(t) = self.story.ending_texts.get(e.0 as usize) {
             t.render_pure(&self.state.env(), &mut out);
         }
         super::text::tidy(&mut out);
@@ -413,7 +414,7 @@ impl Observer for Render<'_> {
             if text.is_empty() {
                 continue;
             }
-            self.page.passages.push(Shown { node: n, passage: pi as u32, speaker: p.speaker, text });
+            self.page.passages.push(Shown { node: n, passage: pi as u32, speaker: p.speaker.map(CharacterId), text });
         }
     }
     fn broken(&mut self, _st: &StoryState, site: ExpectSite) {

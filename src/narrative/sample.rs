@@ -48,7 +48,7 @@ pub fn playthrough_with(story: &Arc<Story>, seed: u64, i: u64, literals: &[Vec<S
         }
         let (pos, c) = &offered[pick.below(offered.len() as u32) as usize];
         numbers.push(pos + 1);
-        let text = story.node(r.state().node).choices.get(c.index as usize).and_then(|ch| ch.input.as_ref()).map(|inp| {
+        let text = story.node(r.state().node).choices.get(c.index.0 as usize).and_then(|ch| ch.input.as_ref()).map(|inp| {
             let classes = super::inputs::classes(inp, literals);
             classes[pick.below(classes.len() as u32) as usize].clone()
         });
@@ -79,7 +79,7 @@ pub fn witnesses(story: &Arc<Story>, seed: u64, tries: u64) -> Vec<Option<Playth
         let p = playthrough_with(story, seed, i, &literals);
         turns += p.numbers.len().max(1);
         if let Some(e) = p.runner.ended() {
-            let slot = &mut best[e as usize];
+            let slot = &mut best[e.0 as usize];
             if slot.as_ref().is_none_or(|b| p.numbers.len() < b.numbers.len()) {
                 *slot = Some(p);
             }

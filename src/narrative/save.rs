@@ -235,7 +235,7 @@ impl Save {
             .page()
             .passages
             .iter()
-            .map(|p| SavedPassage { speaker: p.speaker.map(|s| story.characters[s as usize].id.clone()), text: p.text.to_string() })
+            .map(|p| SavedPassage { speaker: p.speaker.and_then(|s| story.character(s)).map(|c| c.id.clone()), text: p.text.to_string() })
             .collect();
         let preview = preview_of(runner);
         Save {
@@ -401,7 +401,7 @@ impl Save {
                 .map(|p| Shown {
                     node,
                     passage: 0,
-                    speaker: p.speaker.as_deref().and_then(|s| story.character_id(s)),
+                    speaker: p.speaker.as_deref().and_then(|s| story.character_id(s)).map(super::story::CharacterId),
                     text: p.text.as_str().into(),
                 })
                 .collect(),

@@ -42,6 +42,33 @@ pub struct Character {
     pub voice: bool,
 }
 
+/// A choice, by its place in its node's `choices`: what [`super::Offered::index`]
+/// gives and [`super::Runner::choose`] takes (and what a front end sends back in its
+/// command). A distinct type, so it is never mistaken for the choice's number on
+/// screen, a character or an ending.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub struct ChoiceIndex(pub u32);
+
+/// A character, by its place in the story's `characters` ([`Story::character`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CharacterId(pub u32);
+
+/// An ending, by its place in the story's `endings` ([`Story::ending`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct EndingId(pub u32);
+
+impl From<u32> for ChoiceIndex {
+    fn from(i: u32) -> ChoiceIndex {
+        ChoiceIndex(i)
+    }
+}
+
+impl PartialEq<u32> for ChoiceIndex {
+    fn eq(&self, other: &u32) -> bool {
+        self.0 == *other
+    }
+}
+
 /// A declared ending.
 #[derive(Clone, Debug)]
 pub struct EndingDecl {
@@ -345,6 +372,16 @@ pub struct Story {
 }
 
 impl Story {
+    /// A character by id.
+    pub fn character(&self, c: CharacterId) -> Option<&Character> {
+        self.characters.get(c.0 as usize)
+    }
+
+    /// An ending by id.
+    pub fn ending(&self, e: EndingId) -> Option<&EndingDecl> {
+        self.endings.get(e.0 as usize)
+    }
+
     /// A node's index by id.
     pub fn node_id(&self, id: &str) -> Option<u32> {
         self.node_index.get(id).copied()

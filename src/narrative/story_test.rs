@@ -191,7 +191,7 @@ fn resolve(r: &Runner, s: &TestStep) -> Result<(u32, bool), String> {
         TestStep::Type(inner, _) | TestStep::Pin(inner, _) => return resolve(r, inner),
     };
     match found {
-        Some(c) if c.enabled => Ok((c.index, c.input.is_some())),
+        Some(c) if c.enabled => Ok((c.index.0, c.input.is_some())),
         Some(c) => Err(format!("“{}” is locked ({})", c.text, c.reason.as_deref().unwrap_or("no reason given"))),
         None => {
             let what = match s {
@@ -271,7 +271,7 @@ pub fn run(story: &Arc<Story>, t: &StoryTest) -> TestOutcome {
             }
         }
     }
-    let ending = r.ended().map(|e| story.endings[e as usize].id.clone());
+    let ending = r.ended().and_then(|e| story.ending(e)).map(|e| e.id.clone());
     if failures.is_empty() {
         if let Some(want) = &t.ending
             && *want != ending
@@ -322,7 +322,7 @@ pub fn record(runner: &Runner, name: &str) -> String {
             break;
         }
     }
-    let ending = runner.ended().map_or("none".to_string(), |e| story.endings[e as usize].id.clone());
+    let ending = runner.ended().and_then(|e| story.ending(e)).map_or("none".to_string(), |e| e.id.clone());
     let checks: Vec<String> = story
         .vars
         .iter()

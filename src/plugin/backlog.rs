@@ -13,8 +13,8 @@ use std::sync::Arc;
 pub enum BacklogEntry {
     /// A passage read.
     Passage {
-        /// The speaker, by character index.
-        speaker: Option<u32>,
+        /// The speaker.
+        speaker: Option<crate::narrative::CharacterId>,
         /// The text (shared with the page it was shown on).
         text: std::sync::Arc<str>,
     },

@@ -21,8 +21,8 @@ pub enum StoryCommand {
     /// Takes a choice by its index in the node ([`crate::narrative::Offered::index`]),
     /// with the reader's text for a choice that asks for it.
     Choose {
-        /// The choice's index in its node.
-        index: u32,
+        /// The choice's index in its node ([`crate::narrative::Offered::index`]).
+        index: crate::narrative::ChoiceIndex,
         /// Text typed at the choice's prompt (`None` takes the default).
         input: Option<String>,
     },

@@ -92,7 +92,7 @@ impl Session {
             node: story.node(r.state().node).id.as_str(),
             chapter: story.chapter_title(r.state().node),
             turn: r.state().turn,
-            ended: r.ended().and_then(|e| story.endings.get(e as usize)).map(|e| e.id.as_str()),
+            ended: r.ended().and_then(|e| story.ending(e)).map(|e| e.id.as_str()),
         }
     }
 
@@ -565,7 +565,7 @@ fn export_name(story_id: &str, slot: SlotId) -> String {
 /// Records a reached ending in the gallery.
 fn record_ending(session: &Session, story: &Story, data: &DataStore, gallery: &mut Gallery, notices: &mut MessageWriter<StoryNotice>) {
     let Some(ending) = session.runner().and_then(Runner::ended) else { return };
-    let Some(decl) = story.endings.get(ending as usize) else { return };
+    let Some(decl) = story.ending(ending) else { return };
     let first = gallery.reached.insert(decl.id.clone());
     if first
         && !data.is_off()

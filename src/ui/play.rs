@@ -600,9 +600,9 @@ pub fn view(
     let mut v = PlayView { font_size: settings.font_size, reduce_motion: settings.reduce_motion, time, palette, ..Default::default() };
     let Some(runner) = session.runner() else { return v };
     let story = runner.story();
-    let speaker = |c: Option<u32>| {
+    let speaker = |c: Option<crate::narrative::CharacterId>| {
         c.and_then(|c| {
-            let ch = story.characters.get(c as usize)?;
+            let ch = story.character(c)?;
             Some(SpeakerView { name: runner.character_name(c), colour: ch.colour, voice: ch.voice })
         })
     };
@@ -617,14 +617,14 @@ pub fn view(
     v.choices = runner
         .choices()
         .into_iter()
-        .map(|c| ChoiceView { index: c.index, text: c.text, enabled: c.enabled, reason: c.reason, asks: c.input.is_some() })
+        .map(|c| ChoiceView { index: c.index.0, text: c.text, enabled: c.enabled, reason: c.reason, asks: c.input.is_some() })
         .collect();
     if let Some((index, text)) = &ui_state.prompt
         && let Some((prompt, default)) = runner.choices().into_iter().find(|c| c.index == *index).and_then(|c| c.input)
     {
         v.prompt = Some(PromptView { index: *index, prompt, default, text: text.clone() });
     }
-    v.ending = runner.ended().and_then(|i| story.endings.get(i as usize).map(|e| (i, e))).map(|(i, e)| EndingView {
+    v.ending = runner.ended().and_then(|i| story.ending(i).map(|e| (i, e))).map(|(i, e)| EndingView {
         title: e.title.clone(),
         description: runner.ending_description(i),
         found: (story.endings.iter().filter(|d| gallery.reached.contains(&d.id)).count(), story.endings.len()),
@@ -685,7 +685,7 @@ fn show(
         PlayAction::Choose { index, input } => {
             ui_state.prompt = None;
             ctx.memory_mut(|m| m.surrender_focus(m.focused().unwrap_or(egui::Id::NULL)));
-            commands.write(StoryCommand::Choose { index, input });
+            commands.write(StoryCommand::Choose { index: crate::narrative::ChoiceIndex(index), input });
         }
         PlayAction::OpenPrompt(index) => {
             ui_state.prompt = Some((index, String::new()));

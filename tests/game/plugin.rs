@@ -5,6 +5,7 @@ use super::{data_dir, fixtures};
 use bevy::asset::AssetPlugin;
 use bevy::prelude::*;
 use bevy::state::app::StatesPlugin;
+use epistle::narrative::{CharacterId, ChoiceIndex, EndingId};
 use epistle::plugin::{
     DataStore, EngineError, EpistlePlugin, EpistleSet, Gallery, Library, LoadErrors, Session, SlotError, SlotId, SlotList, SlotState,
     StoryCommand, StoryNotice, StorySource, StoryStatus,
@@ -101,7 +102,7 @@ fn plays_to_an_ending_through_messages() {
     assert!(app.playing());
     assert_eq!(app.node(), "hall");
     // "Walk away" is the third choice of the hall.
-    app.command(StoryCommand::Choose { index: 2, input: None });
+    app.command(StoryCommand::Choose { index: ChoiceIndex(2), input: None });
     assert_eq!(app.node(), "dark_end");
     assert!(app.heard().contains(&StoryNotice::EndingReached { id: "dark".into(), first: true }));
     assert!(app.world().resource::<Gallery>().reached.contains("dark"));
@@ -128,7 +129,7 @@ fn persistence_is_replaceable_or_off() {
     app.init_resource::<Heard>().add_systems(Update, hear.after(EpistleSet::Commands));
     assert!(app.until(|w| w.resource::<Session>().status() == StoryStatus::Ready));
     app.command(StoryCommand::NewGame);
-    app.command(StoryCommand::Choose { index: 2, input: None });
+    app.command(StoryCommand::Choose { index: ChoiceIndex(2), input: None });
     assert!(app.heard().contains(&StoryNotice::EndingReached { id: "dark".into(), first: true }));
     assert!(app.world().resource::<Gallery>().reached.contains("dark"));
     assert!(!app.world().resource::<SlotList>().loadable(SlotId::Auto), "no autosave");
@@ -158,7 +159,7 @@ fn persistence_is_replaceable_or_off() {
     assert!(app.until(|w| w.resource::<Session>().status() == StoryStatus::Ready));
     app.command(StoryCommand::NewGame);
     app.command(StoryCommand::Save(SlotId::Manual(1)));
-    app.command(StoryCommand::Choose { index: 2, input: None });
+    app.command(StoryCommand::Choose { index: ChoiceIndex(2), input: None });
     let keys: Vec<String> = mine.0.lock().map(|m| m.keys().cloned().collect()).unwrap_or_default();
     assert_eq!(keys, ["tiny/autosave.ron", "tiny/endings.ron", "tiny/slot-1.ron"]);
     assert!(app.world().resource::<SlotList>().loadable(SlotId::Manual(1)));
@@ -187,7 +188,7 @@ fn several_stories_from_folders_and_memory_switch_at_runtime() {
     assert!(app.until(|w| w.resource::<Session>().status() == StoryStatus::Ready));
     assert_eq!(app.session().story().map(|s| s.title.as_str()), Some("Pocket"));
     app.command(StoryCommand::NewGame);
-    app.command(StoryCommand::Choose { index: 0, input: None });
+    app.command(StoryCommand::Choose { index: ChoiceIndex(0), input: None });
     assert!(app.heard().contains(&StoryNotice::EndingReached { id: "done".into(), first: true }));
 
     // Switching: the folder story opens, with its own slots and gallery.
@@ -245,7 +246,7 @@ fn a_corrupt_gallery_or_settings_file_is_reported_and_kept_aside() {
     assert_eq!(std::fs::read_to_string(data.join("tiny/endings.ron.corrupt-1")).unwrap_or_default(), "Gallery(reached: [\"dark\"");
     assert!(data.join("settings.ron.corrupt-1").is_file());
     app.command(StoryCommand::NewGame);
-    app.command(StoryCommand::Choose { index: 2, input: None });
+    app.command(StoryCommand::Choose { index: ChoiceIndex(2), input: None });
     assert!(app.world().resource::<Gallery>().reached.contains("dark"));
     assert!(data.join("tiny/endings.ron").is_file() && data.join("tiny/endings.ron.corrupt-1").is_file());
 }
@@ -255,14 +256,14 @@ fn a_refused_choice_is_a_problem_not_a_panic() {
     let mut app = at_title("tiny", &data_dir("refused"));
     app.command(StoryCommand::NewGame);
     // The secret door is locked until the lamp is lit.
-    app.command(StoryCommand::Choose { index: 1, input: None });
+    app.command(StoryCommand::Choose { index: ChoiceIndex(1), input: None });
     assert_eq!(app.node(), "hall");
     assert!(
         app.heard().iter().any(
             |n| matches!(n, StoryNotice::Problem(p) if matches!(p, EngineError::Choice(_)) && p.to_string().contains("not available"))
         )
     );
-    app.command(StoryCommand::Choose { index: 99, input: None });
+    app.command(StoryCommand::Choose { index: ChoiceIndex(99), input: None });
     assert_eq!(app.node(), "hall");
 }
 
@@ -270,11 +271,11 @@ fn a_refused_choice_is_a_problem_not_a_panic() {
 fn text_prompt_names_the_voice_and_history_records_it() {
     let mut app = at_title("tiny", &data_dir("prompt"));
     app.command(StoryCommand::NewGame);
-    app.command(StoryCommand::Choose { index: 0, input: Some("  Beacon ".into()) });
+    app.command(StoryCommand::Choose { index: ChoiceIndex(0), input: Some("  Beacon ".into()) });
     assert_eq!(app.node(), "named");
     let r = app.session().runner().expect("playing");
     assert_eq!(&*r.page().passages[0].text, "I am Beacon. Thank you.");
-    assert_eq!(r.character_name(1), "Beacon");
+    assert_eq!(r.character_name(CharacterId(1)), "Beacon");
     let backlog = app.session().backlog();
     assert!(
         backlog.iter().any(|e| matches!(e, epistle::plugin::BacklogEntry::Choice { text, turn: 1 } if text == "Name the lamp: “Beacon”"))
@@ -288,7 +289,7 @@ fn save_load_and_undo() {
     let data = data_dir("save");
     let mut app = at_title("tiny", &data);
     app.command(StoryCommand::NewGame);
-    app.command(StoryCommand::Choose { index: 0, input: None });
+    app.command(StoryCommand::Choose { index: ChoiceIndex(0), input: None });
     app.command(StoryCommand::Save(SlotId::Manual(1)));
     assert!(app.heard().contains(&StoryNotice::Saved(SlotId::Manual(1))));
     match app.world().resource::<SlotList>().get(SlotId::Manual(1)) {
@@ -300,7 +301,7 @@ fn save_load_and_undo() {
         }
         other => panic!("slot 1 should hold a save, not {other:?}"),
     }
-    app.command(StoryCommand::Choose { index: 0, input: None });
+    app.command(StoryCommand::Choose { index: ChoiceIndex(0), input: None });
     assert_eq!(app.node(), "light_end");
     app.command(StoryCommand::Load(SlotId::Manual(1)));
     assert_eq!(app.node(), "named");
@@ -312,7 +313,7 @@ fn save_load_and_undo() {
     app.command(StoryCommand::Undo(1));
     assert!(app.heard().iter().any(|n| matches!(n, StoryNotice::Problem(EngineError::NothingToUndo))));
     // Continue resumes the autosave, which followed the undo.
-    app.command(StoryCommand::Choose { index: 2, input: None });
+    app.command(StoryCommand::Choose { index: ChoiceIndex(2), input: None });
     let mut fresh = at_title("tiny", &data);
     fresh.command(StoryCommand::Continue);
     assert_eq!(fresh.node(), "dark_end");
@@ -363,7 +364,7 @@ fn an_imported_save_is_checked_then_goes_to_the_first_empty_slot() {
     let home = data_dir("import-home");
     let mut app = at_title("tiny", &home);
     app.command(StoryCommand::NewGame);
-    app.command(StoryCommand::Choose { index: 0, input: None });
+    app.command(StoryCommand::Choose { index: ChoiceIndex(0), input: None });
     app.command(StoryCommand::Save(SlotId::Manual(1)));
     let exported = std::fs::read(home.join("tiny/slot-1.ron")).expect("saved");
 
@@ -415,7 +416,7 @@ fn a_save_from_an_older_story_migrates_and_says_what_changed() {
     let data = data_dir("migrate");
     let mut old = at_title("tiny", &data);
     old.command(StoryCommand::NewGame);
-    old.command(StoryCommand::Choose { index: 0, input: None });
+    old.command(StoryCommand::Choose { index: ChoiceIndex(0), input: None });
     old.command(StoryCommand::Save(SlotId::Manual(1)));
     // The same story id, edited: version 1.1.0 adds the variable `warmth`.
     let mut new = at_title("tiny-v2", &data);
@@ -431,7 +432,7 @@ fn a_save_from_an_older_story_migrates_and_says_what_changed() {
         .expect("loaded");
     assert!(migration.iter().any(|l| l.contains("version 1.0.0")), "{migration:?}");
     assert!(migration.iter().any(|l| l.contains("`warmth`")), "{migration:?}");
-    new.command(StoryCommand::Choose { index: 0, input: None });
+    new.command(StoryCommand::Choose { index: ChoiceIndex(0), input: None });
     assert_eq!(new.session().runner().map(|r| r.page().passages[0].text.to_string()), Some("It glows, 3 times warmer.".into()));
 }
 
@@ -523,7 +524,7 @@ fn edit(app: &mut App, dir: &Path, from: &str, to: &str) {
 fn live_editing_keeps_the_reader_in_place_and_survives_a_broken_save() {
     let (mut app, dir) = editable("live");
     app.command(StoryCommand::NewGame);
-    app.command(StoryCommand::Choose { index: 0, input: Some("Ember".into()) });
+    app.command(StoryCommand::Choose { index: ChoiceIndex(0), input: Some("Ember".into()) });
     assert_eq!(app.node(), "named");
 
     // A good edit: same place, same state, the new text.
@@ -541,8 +542,8 @@ fn live_editing_keeps_the_reader_in_place_and_survives_a_broken_save() {
     let errors: Vec<String> = app.session().reload_errors().iter().map(|d| d.one_line()).collect();
     assert!(errors.iter().any(|e| e.contains("E0100") && e.contains("01-hall.ron:")), "{errors:?}");
     assert_eq!(app.node(), "named");
-    app.command(StoryCommand::Choose { index: 0, input: None });
-    assert_eq!(app.session().runner().and_then(|r| r.ended()), Some(0), "the last good version still plays");
+    app.command(StoryCommand::Choose { index: ChoiceIndex(0), input: None });
+    assert_eq!(app.session().runner().and_then(|r| r.ended()), Some(EndingId(0)), "the last good version still plays");
 
     // Fixing it clears the errors.
     app.command(StoryCommand::Undo(1));

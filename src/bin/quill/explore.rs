@@ -6,7 +6,7 @@ use crate::{Format, render};
 use epistle::narrative::explore::{Bound, CondSite, Exploration, Limits, Step, explore, explore_abstract, witness};
 use epistle::narrative::guided::{Mode, Run, search_within};
 use epistle::narrative::story::ExpectSite;
-use epistle::narrative::{Loaded, Runner, Story, sample};
+use epistle::narrative::{EndingId, Loaded, Runner, Story, sample};
 use serde_json::json;
 use std::path::Path;
 use std::process::ExitCode;
@@ -341,7 +341,7 @@ fn replays_to(story: &Arc<Story>, steps: &[Step], ending: u32) -> Option<epistle
         let c = r.choices().get(pos - 1).filter(|c| c.enabled).map(|c| c.index)?;
         r.choose(c, typed.as_deref()).ok()?;
     }
-    (r.ended() == Some(ending)).then_some(w)
+    (r.ended() == Some(EndingId(ending))).then_some(w)
 }
 
 /// How many expectations and invariants the story declares.
@@ -463,7 +463,7 @@ fn record_witnesses(story: &Arc<Story>, ex: &Exploration, out: &Path) -> bool {
                 break;
             }
         }
-        if r.ended() != Some(e as u32) {
+        if r.ended() != Some(EndingId(e as u32)) {
             eprintln!("warning: the witness for `{id}` did not replay to it; no test written for it");
             continue;
         }

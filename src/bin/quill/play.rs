@@ -198,7 +198,7 @@ pub fn run(dir: &Path, opts: Options<'_>) -> ExitCode {
     }
     match runner.ended() {
         Some(e) => {
-            let _ = writeln!(out, "ending: {}", story.endings[e as usize].id);
+            let _ = writeln!(out, "ending: {}", story.ending(e).map_or("", |d| d.id.as_str()));
         }
         None => {
             let _ = writeln!(out, "no ending reached (at `{}` after {} choices)", story.node(runner.state().node).id, runner.state().turn);
@@ -225,7 +225,7 @@ fn show(out: &mut impl Write, runner: &Runner, chapter: &mut Option<u32>) {
         let _ = writeln!(out, "(the story is stuck: {stuck})");
     }
     if let Some(e) = runner.ended() {
-        let end = &story.endings[e as usize];
+        let Some(end) = story.ending(e) else { return };
         let _ = writeln!(out, "*** THE END: {} ***\n{}\n", end.title, runner.ending_description(e));
         return;
     }
