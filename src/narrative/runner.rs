@@ -88,8 +88,8 @@ pub struct Runner {
     /// Shared, so a copy of the runner (the autosave writer's) costs nothing however
     /// long the playthrough; a choice copies it only while such a copy is alive.
     log: Arc<Vec<LogEntry>>,
-    /// The state, page and log length undo rebuilds from.
-    base: (StoryState, Page),
+    /// The state and page undo rebuilds from, and the log length there.
+    base: Base,
     base_log: usize,
     seed: u64,
     /// Outcomes a test pinned for the choice being made: a random branch that can go
@@ -99,18 +99,28 @@ pub struct Runner {
     pin_hit: bool,
 }
 
+/// Where undo starts from.
+#[derive(Clone, Debug)]
+enum Base {
+    /// A new game: rebuilt from the story and the seed when needed, so starting a
+    /// game copies no state (the visit counts alone are a word per node).
+    Fresh,
+    /// A state and page of its own (a restored save, a writer's chosen start).
+    Snapshot(Box<(StoryState, Page)>),
+}
+
 impl Runner {
     /// Starts the story with a seed.
     pub fn new(story: Arc<Story>, seed: u64) -> Runner {
         let (state, start) = (StoryState::new(&story, seed), story.start);
-        Runner::entering(story, seed, state, start)
+        Runner::entering(story, seed, state, start, true)
     }
 
     /// A runner in `state` that arrives at node `n` and flows on; undo starts there.
-    fn entering(story: Arc<Story>, seed: u64, state: StoryState, n: u32) -> Runner {
+    /// `fresh`: `state` is a new game's and `n` the story's start.
+    fn entering(story: Arc<Story>, seed: u64, state: StoryState, n: u32, fresh: bool) -> Runner {
         let mut r = Runner {
-            // Filled in once the start is entered.
-            base: (StoryState::new_empty(), Page::default()),
+            base: Base::Fresh,
             state,
             page: Page::default(),
             log: Arc::default(),
@@ -121,7 +131,9 @@ impl Runner {
             pin_hit: false,
         };
         r.enter(n);
-        r.base = (r.state.clone(), r.page.clone());
+        if !fresh {
+            r.base = Base::Snapshot(Box::new((r.state.clone(), r.page.clone())));
+        }
         r
     }
 
@@ -151,7 +163,7 @@ impl Runner {
     pub fn resume(story: Arc<Story>, seed: u64, state: StoryState, page: Page, log: Vec<LogEntry>) -> Runner {
         let base_log = log.len();
         Runner {
-            base: (state.clone(), page.clone()),
+            base: Base::Snapshot(Box::new((state.clone(), page.clone()))),
             state,
             page,
             log: Arc::new(log),
@@ -352,8 +364,18 @@ impl Runner {
         }
         let keep = self.log.len() - steps;
         let log = std::mem::take(&mut self.log);
-        self.state = self.base.0.clone();
-        self.page = self.base.1.clone();
+        match &self.base {
+            Base::Fresh => {
+                self.state = StoryState::new(&self.story, self.seed);
+                self.page = Page::default();
+                let start = self.story.start;
+                self.enter(start);
+            }
+            Base::Snapshot(b) => {
+                self.state = b.0.clone();
+                self.page = b.1.clone();
+            }
+        }
         self.log = Arc::new(log[..self.base_log].to_vec());
         for e in &log[self.base_log..keep] {
             Arc::make_mut(&mut self.log).push(e.clone());
@@ -491,7 +513,7 @@ impl Runner {
                 Type::Str => Value::Str(value.trim_matches(['"', '\'']).to_string()),
             };
         }
-        Ok(Runner::entering(story, seed, state, n))
+        Ok(Runner::entering(story, seed, state, n, false))
     }
 
     /// Carries this playthrough over to an edited version of the story (live editing):
