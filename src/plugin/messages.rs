@@ -211,9 +211,9 @@ pub enum EngineError {
     /// A live edit cannot carry the game in progress over; the old version goes on.
     #[error("the edited story cannot continue this game: {0}")]
     EditedStory(String),
-    /// Another story was asked for that the library does not hold.
-    #[error("there is no story `{0}` in this game")]
-    UnknownStory(String),
+    /// A story was asked for by a place the library does not have.
+    #[error("there is no story number {0} in this game")]
+    UnknownStory(usize),
 }
 
 pub(super) fn plugin(app: &mut App) {

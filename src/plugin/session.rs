@@ -402,7 +402,7 @@ fn apply_commands(
         };
         if let Some(index) = open {
             if !library.open(index) {
-                notices.write(StoryNotice::Problem(EngineError::UnknownStory(index.to_string())));
+                notices.write(StoryNotice::Problem(EngineError::UnknownStory(index)));
                 continue;
             }
             let Some(entry) = library.current_entry() else { continue };

@@ -119,21 +119,32 @@ pub fn view(library: &Library, stories: &Assets<StoryAsset>, data: &DataStore, p
     LibraryView { stories, palette }
 }
 
+/// What the library shows, kept between frames: the galleries are read from the store
+/// only when a story loads, the library changes or an ending is found.
+#[derive(Default)]
+struct Shelf(Option<LibraryView>);
+
 #[allow(clippy::too_many_arguments)]
 fn show(
     mut contexts: EguiContexts,
     library: Res<Library>,
     stories: Res<Assets<StoryAsset>>,
+    gallery: Res<Gallery>,
     data: Res<DataStore>,
     mood: Res<MoodPalette>,
+    mut shelf: Local<Shelf>,
     mut ui_state: ResMut<UiState>,
     mut commands: MessageWriter<StoryCommand>,
     mut next: ResMut<NextState<Screen>>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?;
     let palette = palette_now(ctx, &mood);
-    let v = view(&library, &stories, &data, palette);
-    match page(ctx, &palette, |ui| library_screen(ui, &v)) {
+    if shelf.0.is_none() || library.is_changed() || stories.is_changed() || gallery.is_changed() {
+        shelf.0 = Some(view(&library, &stories, &data, palette));
+    }
+    let Some(v) = shelf.0.as_mut() else { return Ok(()) };
+    v.palette = palette;
+    match page(ctx, &palette, |ui| library_screen(ui, v)) {
         Some(LibraryAction::Open(i)) => {
             ui_state.migration.clear();
             commands.write(StoryCommand::Open(i));
