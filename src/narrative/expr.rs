@@ -30,7 +30,7 @@ pub fn cap_string(s: &mut String) {
 }
 
 /// A compiled expression.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Expr {
     /// An integer literal.
     Int(i64),
@@ -55,7 +55,7 @@ pub enum Expr {
 }
 
 /// Binary operators.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum BinOp {
     /// `+` on integers.
     Add,
@@ -187,7 +187,7 @@ impl Expr {
 }
 
 /// How an effect changes its variable.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum EffectOp {
     /// `x = e`.
     Set,
@@ -200,7 +200,7 @@ pub enum EffectOp {
 }
 
 /// A compiled effect.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Effect {
     /// The variable written.
     pub var: u32,

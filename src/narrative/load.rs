@@ -210,11 +210,25 @@ pub fn compile(manifest_file: SourceFile, chapters: Vec<ChapterFile>) -> Loaded 
     missing_files.extend(m.files.iter().filter(|(n, _)| !trees.iter().any(|(_, t)| t == n)).map(|(n, _)| n.clone()));
     let mut raw: Vec<RawNode<'_>> = Vec::new();
     let mut chapters_out = Vec::new();
-    for (file, name, tree) in &parsed {
-        let index = chapters_out.len() as u32;
-        let title = chapter::collect(tree, *file, index, &mut d, &mut raw).unwrap_or_default();
-        chapters_out.push(Chapter { title, file: name.clone() });
-    }
+    let mut collect = |d: &mut Diags| {
+        for (file, name, tree) in &parsed {
+            let index = chapters_out.len() as u32;
+            let title = chapter::collect(tree, *file, index, d, &mut raw).unwrap_or_default();
+            chapters_out.push(Chapter { title, file: name.clone() });
+        }
+    };
+    // The saves' hash of the sources (a serial pass over every byte) runs on the
+    // other core while the nodes are collected, off the web.
+    let content_hash = if threads_for(2) > 1 {
+        std::thread::scope(|scope| {
+            let h = scope.spawn(|| sources.content_hash());
+            collect(&mut d);
+            h.join().unwrap_or_else(|_| sources.content_hash())
+        })
+    } else {
+        collect(&mut d);
+        sources.content_hash()
+    };
     manifest::check_unique(raw.iter().map(|n| (n.id.as_str(), n.id_span)), "node", &mut d);
 
     // Indices.
@@ -329,8 +343,8 @@ pub fn compile(manifest_file: SourceFile, chapters: Vec<ChapterFile>) -> Loaded 
                 nodes,
                 once_slots,
                 vary_sites,
-                content_hash: sources.content_hash(),
-                node_index: nodes_index.clone(),
+                content_hash,
+                node_index: nodes_index,
                 var_index: vars_index.iter().map(|(k, v)| (k.clone(), v.0)).collect(),
                 vary_site_node,
                 ending_texts,

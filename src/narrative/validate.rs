@@ -29,12 +29,12 @@ pub fn check(story: &Story, spans: &Spans<'_>, d: &mut Diags) {
         flow_cycles(story, spans, d);
         random_cycles(story, spans, d);
         unused_endings(story, spans, d);
+        constant_comparisons(story, spans, d);
     };
     let usage = |d: &mut Diags| {
         variable_usage(story, spans, d);
         unused_characters(story, spans, d);
         same_choices(story, spans, d);
-        constant_comparisons(story, spans, d);
         dead_fallbacks(story, spans, d);
         effects_out_of_range(story, spans, d);
     };
@@ -225,21 +225,41 @@ fn effects_out_of_range(story: &Story, spans: &Spans<'_>, d: &mut Diags) {
 /// difference to the story, whatever their text says. Conditional choices are left
 /// out: a locked alternative that leads to the same place is a deliberate design.
 fn same_choices(story: &Story, spans: &Spans<'_>, d: &mut Diags) {
-    // Grouped by (destination, effects) in one hashed pass per node: linear, however
-    // many choices a node has, and one warning per group, however large.
-    let mut groups: std::collections::HashMap<(u32, &[super::expr::Effect]), Vec<&super::story::Choice>> = std::collections::HashMap::new();
+    // Grouped by (destination, effects): the choices that may differ are sorted by
+    // that key (a node's handful in place, without hashing), so each group is a run,
+    // and one warning per group however large. O(k log k) for a node of k choices.
+    let mut keyed: Vec<(u32, &[super::expr::Effect], usize)> = Vec::new();
+    let mut groups: Vec<(usize, usize)> = Vec::new();
     for (i, n) in story.nodes.iter().enumerate() {
-        groups.clear();
-        let mut order = Vec::new();
-        for c in n.choices.iter().filter(|c| !c.fallback && c.when.is_none() && c.input.is_none()) {
-            let g = groups.entry((c.to, c.effects.as_slice())).or_default();
-            if g.is_empty() {
-                order.push((c.to, c.effects.as_slice()));
-            }
-            g.push(c);
+        if n.choices.len() < 2 {
+            continue;
         }
-        for key in order {
-            let Some(g) = groups.get(&key).filter(|g| g.len() > 1) else { continue };
+        keyed.clear();
+        keyed.extend(
+            n.choices
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| !c.fallback && c.when.is_none() && c.input.is_none())
+                .map(|(k, c)| (c.to, &c.effects[..], k)),
+        );
+        if keyed.len() < 2 {
+            continue;
+        }
+        // Stable by the choices' order, so names and warnings follow the file.
+        keyed.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)).then(a.2.cmp(&b.2)));
+        groups.clear();
+        let mut at = 0;
+        while at < keyed.len() {
+            let run = keyed[at..].iter().take_while(|k| k.0 == keyed[at].0 && k.1 == keyed[at].1).count();
+            if run > 1 {
+                groups.push((at, run));
+            }
+            at += run;
+        }
+        // Warnings in the order each group's first choice is written.
+        groups.sort_by_key(|&(at, _)| keyed[at].2);
+        for &(at, run) in &groups {
+            let g: Vec<&super::story::Choice> = keyed[at..at + run].iter().map(|k| &n.choices[k.2]).collect();
             let names = match g.len() {
                 2 => format!("“{}” and “{}”", g[0].key, g[1].key),
                 3 => format!("“{}”, “{}” and “{}”", g[0].key, g[1].key, g[2].key),
