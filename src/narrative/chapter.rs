@@ -54,7 +54,7 @@ fn raw_choice_key<'v>(v: &'v Value<'v>) -> Option<&'v str> {
 /// The items of the short form `Reply("choice text", "reply")`.
 fn reply_tuple<'v>(v: &'v Value<'v>) -> Option<&'v [Value<'v>; 2]> {
     match &v.kind {
-        Kind::Tuple { name: Some(n), items } if n.name == "Reply" => items.as_slice().try_into().ok(),
+        Kind::Tuple { name: Some(n), items } if n.name == "Reply" => (*items).try_into().ok(),
         _ => None,
     }
 }
@@ -492,7 +492,7 @@ impl Compiler<'_> {
             && n.name == "Choice"
             && !items.is_empty()
         {
-            let [text_v, to_v] = items.as_slice() else {
+            let [text_v, to_v] = &items[..] else {
                 d.push(
                     Diagnostic::new(
                         Code::Shape,
@@ -654,7 +654,7 @@ impl Compiler<'_> {
             Kind::Ident(i) if i.name == "Return" => Some(Flow::Return),
             Kind::Str(_) => Some(Flow::Goto(self.target(v, d)?)),
             Kind::Tuple { name: Some(n), items } if n.name == "Random" => {
-                let [list] = items.as_slice() else {
+                let [list] = &items[..] else {
                     d.push(
                         Diagnostic::new(Code::Shape, "`Random` takes one list")
                             .at(v.span, "here")
@@ -677,7 +677,7 @@ impl Compiler<'_> {
                         d.expected("`(weight, \"node\")`", w);
                         continue;
                     };
-                    let [weight, to] = items.as_slice() else {
+                    let [weight, to] = &items[..] else {
                         d.expected("`(weight, \"node\")`", w);
                         continue;
                     };

@@ -53,7 +53,8 @@ pub struct Occurrence {
 pub fn occurrences(sources: &Sources) -> Vec<Occurrence> {
     let mut out = Vec::new();
     for (id, file) in sources.iter() {
-        let Ok(root) = ron_tree::parse(id, &file.text) else { continue };
+        let arena = ron_tree::Arena::new();
+        let Ok(root) = ron_tree::parse(id, &file.text, &arena) else { continue };
         let mut w = Walker { file: id, out: &mut out };
         if id == FileId(0) {
             w.manifest(&root);

@@ -127,7 +127,8 @@ fn ending_description<'v>(root: &'v ron_tree::Value<'v>, id: &str) -> Option<&'v
 
 /// The byte range of the manifest's `files` field name, if it has one.
 fn files_field(manifest: &str) -> Option<(usize, usize)> {
-    let root = ron_tree::parse(FileId(0), manifest).ok()?;
+    let arena = ron_tree::Arena::new();
+    let root = ron_tree::parse(FileId(0), manifest, &arena).ok()?;
     let ron_tree::Kind::Struct { fields, .. } = &root.kind else { return None };
     let f = fields.iter().find(|f| f.name.name == "files")?;
     Some((f.name.span.start as usize, f.name.span.end as usize))
@@ -165,7 +166,8 @@ pub fn compile(manifest_file: SourceFile, chapters: Vec<ChapterFile>) -> Loaded 
     let mut d = Diags::default();
     let mfile = sources.add(manifest_file);
     let manifest_src = sources.get(mfile).map(|f| f.text.clone()).unwrap_or_default();
-    let root = match ron_tree::parse(mfile, &manifest_src) {
+    let manifest_arena = ron_tree::Arena::new();
+    let root = match ron_tree::parse(mfile, &manifest_src, &manifest_arena) {
         Ok(r) => r,
         Err(e) => {
             d.push(e);
@@ -197,7 +199,9 @@ pub fn compile(manifest_file: SourceFile, chapters: Vec<ChapterFile>) -> Loaded 
     let mut unparsed: Vec<(FileId, usize)> = Vec::new();
     let texts: Vec<(FileId, &str)> =
         trees.iter().map(|(file, _)| (*file, sources.get(*file).map(|f| f.text.as_str()).unwrap_or(""))).collect();
-    for ((file, name), tree) in trees.iter().zip(parse_all(&texts)) {
+    // One arena per file holds its tree (about as many bytes as the file).
+    let mut arenas: Vec<ron_tree::Arena> = texts.iter().map(|(_, t)| ron_tree::Arena::with_capacity(t.len())).collect();
+    for ((file, name), tree) in trees.iter().zip(parse_all(&texts, &mut arenas)) {
         match tree {
             Ok(v) => parsed.push((*file, name.clone(), v)),
             Err(e) => {
@@ -418,22 +422,41 @@ fn in_parallel<T: Sync, R: Send>(items: &[T], runs: &[Range<usize>], f: impl Fn(
 /// Parses every chapter file, in file order. Off the web, the files are shared among
 /// the machine's cores (contiguous runs of about equal size); the browser build has
 /// one thread.
-fn parse_all<'s>(texts: &[(FileId, &'s str)]) -> Vec<Result<ron_tree::Value<'s>, Diagnostic>> {
+fn parse_all<'s>(texts: &'s [(FileId, &'s str)], arenas: &'s mut [ron_tree::Arena]) -> Vec<Result<ron_tree::Value<'s>, Diagnostic>> {
     let total: usize = texts.iter().map(|(_, t)| t.len()).sum();
     // Small stories are not worth a thread (a unit is 256 KiB of source).
     let threads = threads_for(texts.len().min(total / (256 * 1024)));
-    // Cut into `threads` runs of roughly equal bytes.
+    // Cut into `threads` runs of roughly equal bytes, each with its files' arenas.
     let mut runs = Vec::with_capacity(threads);
     let (mut from, mut acc) = (0, 0);
+    let mut arenas = arenas;
     for (i, (_, t)) in texts.iter().enumerate() {
         acc += t.len();
         if acc * threads >= total * (runs.len() + 1) && runs.len() + 1 < threads {
-            runs.push(from..i + 1);
+            let (mine, rest) = std::mem::take(&mut arenas).split_at_mut(i + 1 - from);
+            runs.push((&texts[from..i + 1], mine));
+            arenas = rest;
             from = i + 1;
         }
     }
-    runs.push(from..texts.len());
-    in_parallel(texts, &runs, |_, run| run.iter().map(|(f, t)| ron_tree::parse(*f, t)).collect::<Vec<_>>()).into_iter().flatten().collect()
+    runs.push((&texts[from..], arenas));
+    let parse_run = |(texts, arenas): (&'s [(FileId, &'s str)], &'s mut [ron_tree::Arena])| {
+        texts.iter().zip(arenas).map(|((f, t), a)| ron_tree::parse(*f, t, a)).collect::<Vec<_>>()
+    };
+    let mut runs = runs.into_iter();
+    let Some(first) = runs.next() else { return Vec::new() };
+    if runs.len() == 0 {
+        return parse_run(first);
+    }
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = runs.map(|r| scope.spawn(move || parse_run(r))).collect();
+        let mut out = parse_run(first);
+        for h in handles {
+            // A parse that panicked (a bug) panics here, on the caller's thread.
+            out.extend(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+        }
+        out
+    })
 }
 
 /// Root cause first: an "unknown node" error whose id is defined in a file that did

@@ -282,7 +282,8 @@ fn read_endings(v: &Value, d: &mut Diags) -> Vec<Declared<EndingDecl>> {
 /// The chapter files a manifest lists, read without checking anything else: what a
 /// loader needs to know before it can fetch them (the browser cannot list folders).
 pub fn listed_files(manifest_text: &str) -> Vec<String> {
-    let Ok(root) = super::ron_tree::parse(FileId(0), manifest_text) else {
+    let arena = super::ron_tree::Arena::new();
+    let Ok(root) = super::ron_tree::parse(FileId(0), manifest_text, &arena) else {
         return Vec::new();
     };
     let mut d = Diags::default();

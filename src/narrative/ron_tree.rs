@@ -9,7 +9,7 @@
 
 use super::diagnostic::{Code, Diagnostic};
 use super::source::{FileId, Span};
-use std::borrow::Cow;
+pub use bumpalo::Bump as Arena;
 
 /// The largest file the loader reads.
 pub const MAX_FILE_BYTES: usize = 8 * 1024 * 1024;
@@ -39,22 +39,22 @@ pub enum Kind<'a> {
     /// A character literal.
     Char(char),
     /// `[a, b]`.
-    List(Vec<Value<'a>>),
+    List(&'a [Value<'a>]),
     /// `{k: v}`.
-    Map(Vec<(Value<'a>, Value<'a>)>),
+    Map(&'a [(Value<'a>, Value<'a>)]),
     /// `Name(field: v)` or `(field: v)`.
     Struct {
         /// The struct's name, when written.
         name: Option<Ident<'a>>,
         /// Its fields, in file order.
-        fields: Vec<Field<'a>>,
+        fields: &'a [Field<'a>],
     },
     /// `Name(a, b)` or `(a, b)`.
     Tuple {
         /// The tuple's name, when written.
         name: Option<Ident<'a>>,
         /// Its items, in file order.
-        items: Vec<Value<'a>>,
+        items: &'a [Value<'a>],
     },
     /// A bare identifier such as `None` or an enum variant.
     Ident(Ident<'a>),
@@ -101,18 +101,18 @@ pub struct Field<'a> {
 /// A decoded string with a map from decoded byte offsets back to the file.
 #[derive(Clone, Debug)]
 pub struct StrLit<'a> {
-    /// The decoded text (escapes resolved, wrapped lines folded); borrowed from the
-    /// file when it needed no decoding.
-    pub text: Cow<'a, str>,
-    map: OffsetMap,
+    /// The decoded text (escapes resolved, wrapped lines folded): the file's own
+    /// bytes when it needed no decoding, else decoded into the tree's arena.
+    pub text: &'a str,
+    map: OffsetMap<'a>,
 }
 
 #[derive(Clone, Debug)]
-enum OffsetMap {
+enum OffsetMap<'a> {
     /// Decoded byte `i` is at file offset `base + i`.
     Identity { base: u32 },
     /// Decoded byte `i` is at file offset `table[i]`; `table[len]` is the end.
-    Table(Vec<u32>),
+    Table(&'a [u32]),
 }
 
 impl StrLit<'_> {
@@ -131,15 +131,17 @@ impl StrLit<'_> {
     }
 }
 
-/// Parses one file. A syntax error stops this file (RON has no safe resynchronisation
-/// point) and is returned as a diagnostic pointing at the offending character.
-pub fn parse(file: FileId, text: &str) -> Result<Value<'_>, Diagnostic> {
+/// Parses one file into a tree whose lists live in `arena` (dropping the arena frees
+/// the tree at once). A syntax error stops this file (RON has no safe
+/// resynchronisation point) and is returned as a diagnostic pointing at the offending
+/// character.
+pub fn parse<'a>(file: FileId, text: &'a str, arena: &'a Arena) -> Result<Value<'a>, Diagnostic> {
     if text.len() > MAX_FILE_BYTES {
         return Err(Diagnostic::new(Code::TooLarge, format!("file is {} bytes; the limit is {MAX_FILE_BYTES}", text.len()))
             .at(Span::new(file, 0, 0), "this file")
             .help("split the chapter into several files"));
     }
-    let mut p = Parser { file, src: text, bytes: text.as_bytes(), pos: 0, depth: 0, last_string: None };
+    let mut p = Parser { file, src: text, bytes: text.as_bytes(), arena, pos: 0, depth: 0, last_string: None };
     // A UTF-8 byte-order mark (some Windows editors write one) is not content.
     if text.starts_with('\u{FEFF}') {
         p.pos = 3;
@@ -185,6 +187,7 @@ struct Parser<'a> {
     file: FileId,
     src: &'a str,
     bytes: &'a [u8],
+    arena: &'a Arena,
     pos: usize,
     depth: usize,
     /// The last string read: (its opening quote, the byte after its closing quote).
@@ -423,14 +426,14 @@ impl<'a> Parser<'a> {
     }
 
     /// Items separated by commas up to `close`; a trailing comma is allowed.
-    fn seq<T>(&mut self, close: u8, mut item: impl FnMut(&mut Self) -> Result<T, Diagnostic>) -> Result<Vec<T>, Diagnostic> {
+    fn seq<T>(&mut self, close: u8, mut item: impl FnMut(&mut Self) -> Result<T, Diagnostic>) -> Result<&'a [T], Diagnostic> {
         let open_at = self.pos - 1;
-        let mut out = Vec::new();
+        let mut out = bumpalo::collections::Vec::new_in(self.arena);
         loop {
             self.skip_ws()?;
             if self.peek() == Some(close) {
                 self.pos += 1;
-                return Ok(out);
+                return Ok(out.into_bump_slice());
             }
             if self.peek().is_none() {
                 return Err(Diagnostic::new(Code::Syntax, format!("`{}` is never closed", self.bytes[open_at] as char))
@@ -639,7 +642,7 @@ impl<'a> Parser<'a> {
             let end = content + i;
             if self.bytes[end] == b'"' && memchr::memchr(b'\r', &self.bytes[content..end]).is_none() {
                 self.pos = end;
-                let text = Cow::Borrowed(&self.src[content..self.pos]);
+                let text = &self.src[content..self.pos];
                 self.pos += 1;
                 self.last_string = Some((start, self.pos));
                 let lit = StrLit { text, map: OffsetMap::Identity { base: content as u32 } };
@@ -676,7 +679,10 @@ impl<'a> Parser<'a> {
         table.push(self.pos as u32);
         self.pos += 1;
         self.last_string = Some((start, self.pos));
-        Ok(Value { kind: Kind::Str(StrLit { text: Cow::Owned(text), map: OffsetMap::Table(table) }), span: self.span(start) })
+        Ok(Value {
+            kind: Kind::Str(StrLit { text: self.arena.alloc_str(&text), map: OffsetMap::Table(self.arena.alloc_slice_copy(&table)) }),
+            span: self.span(start),
+        })
     }
 
     /// A run of literal whitespace: kept as is, unless it holds a line break, in which
@@ -743,7 +749,10 @@ impl<'a> Parser<'a> {
         }
         table.push(end as u32);
         self.pos = end + close.len();
-        Ok(Value { kind: Kind::Str(StrLit { text: Cow::Owned(text), map: OffsetMap::Table(table) }), span: self.span(start) })
+        Ok(Value {
+            kind: Kind::Str(StrLit { text: self.arena.alloc_str(&text), map: OffsetMap::Table(self.arena.alloc_slice_copy(&table)) }),
+            span: self.span(start),
+        })
     }
 }
 
@@ -758,7 +767,7 @@ mod tests {
     use super::*;
 
     fn p(s: &str) -> Value<'_> {
-        match parse(FileId(0), s) {
+        match parse(FileId(0), s, Box::leak(Box::new(Arena::new()))) {
             Ok(v) => v,
             Err(d) => panic!("{d:?}"),
         }
@@ -794,16 +803,16 @@ mod tests {
 
     #[test]
     fn syntax_errors_point_at_the_problem() {
-        let e = parse(FileId(0), "Story(id: \"x\" title: \"y\")").err().map(|d| (d.code, d.primary_span()));
+        let e = parse(FileId(0), "Story(id: \"x\" title: \"y\")", &Arena::new()).err().map(|d| (d.code, d.primary_span()));
         assert_eq!(e, Some((Code::Syntax, Some(Span::new(FileId(0), 14, 15)))));
-        let e = parse(FileId(0), "[1, 2").err().map(|d| d.message);
+        let e = parse(FileId(0), "[1, 2", &Arena::new()).err().map(|d| d.message);
         assert_eq!(e.as_deref(), Some("`[` is never closed"));
     }
 
     #[test]
     fn deep_nesting_is_refused_not_overflowed() {
         let s = "[".repeat(100_000);
-        let e = parse(FileId(0), &s).err().map(|d| d.code);
+        let e = parse(FileId(0), &s, &Arena::new()).err().map(|d| d.code);
         assert_eq!(e, Some(Code::TooLarge));
     }
 

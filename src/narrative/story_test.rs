@@ -120,7 +120,8 @@ pub fn parse(story: &Story, file: SourceFile, sources: &mut Sources) -> (Vec<Sto
     let text = file.text.clone();
     let id: FileId = sources.add(file);
     let mut d = Diags::default();
-    let root = match ron_tree::parse(id, &text) {
+    let arena = ron_tree::Arena::new();
+    let root = match ron_tree::parse(id, &text, &arena) {
         Ok(r) => r,
         Err(e) => return (Vec::new(), vec![e]),
     };

@@ -543,7 +543,8 @@ mod tests {
 
     fn compile(s: &str) -> Result<Text, Diagnostic> {
         let src = format!("{s:?}");
-        let v = parse(FileId(0), &src).unwrap_or_else(|d| panic!("{d:?}"));
+        let arena = super::super::ron_tree::Arena::new();
+        let v = parse(FileId(0), &src, &arena).unwrap_or_else(|d| panic!("{d:?}"));
         let Kind::Str(lit) = v.kind else { panic!() };
         let mut sites = 0;
         TextParser::new(&lit, FileId(0), &S, &mut sites, true).parse()

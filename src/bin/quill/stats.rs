@@ -192,13 +192,14 @@ pub fn overhead(dir: &Path) -> Overhead {
         }
     }
     // What a reader sees in the manifest: the title, characters' names, endings.
-    if let Ok(root) = ron_tree::parse(FileId(0), &manifest) {
+    let arena = ron_tree::Arena::new();
+    if let Ok(root) = ron_tree::parse(FileId(0), &manifest, &arena) {
         if let Some(t) = get(&root, "title") {
             prose(t, &mut o);
         }
         for (list, fields) in [("characters", &["name"][..]), ("endings", &["title", "description", "hint"][..])] {
             if let Some(Value { kind: Kind::List(items), .. }) = get(&root, list) {
-                for item in items {
+                for item in *items {
                     for f in fields {
                         if let Some(v) = get(item, f) {
                             prose(v, &mut o);
@@ -211,14 +212,15 @@ pub fn overhead(dir: &Path) -> Overhead {
     for name in epistle::narrative::manifest::listed_files(&manifest) {
         let text = read(&name);
         o.source += visible(&text);
-        let Ok(root) = ron_tree::parse(FileId(0), &text) else { continue };
+        let arena = ron_tree::Arena::new();
+        let Ok(root) = ron_tree::parse(FileId(0), &text, &arena) else { continue };
         let Some(Value { kind: Kind::List(nodes), .. }) = get(&root, "nodes") else { continue };
-        for n in nodes {
+        for n in *nodes {
             if let Some(t) = get(n, "text") {
                 passages(t, &mut o);
             }
             let Some(Value { kind: Kind::List(choices), .. }) = get(n, "choices") else { continue };
-            for c in choices {
+            for c in *choices {
                 match &c.kind {
                     Kind::Tuple { name: Some(k), items } if k.name == "Reply" && items.len() == 2 => {
                         prose(&items[0], &mut o);
