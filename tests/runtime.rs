@@ -232,7 +232,7 @@ fn an_edited_story_keeps_the_reader_in_place_with_the_new_text() {
 /// Collects the variation sites of a text in the order they are written.
 fn sites(t: &epistle::narrative::text::Text, out: &mut Vec<u32>) {
     use epistle::narrative::text::Seg;
-    for seg in &t.0 {
+    for seg in t.segs() {
         match seg {
             Seg::Vary { site, alts, .. } => {
                 out.push(*site);

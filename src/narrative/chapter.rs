@@ -244,16 +244,15 @@ impl Compiler<'_> {
             Some(t) => self.target(t, d)?,
             None => parent,
         };
-        passages.shrink_to_fit();
         Some(Node {
             id: raw.id.clone(),
             chapter: raw.chapter,
-            tags: Vec::new(),
-            effects: Vec::new(),
-            passages,
-            choices: Vec::new(),
+            tags: Box::default(),
+            effects: Box::default(),
+            passages: passages.into_boxed_slice(),
+            choices: Box::default(),
             flow: Flow::Goto(to),
-            branch_src: Vec::new(),
+            branch_src: Box::default(),
             expect: None,
         })
     }
@@ -288,7 +287,7 @@ impl Compiler<'_> {
         f.finish(&NODE_FIELDS, d);
         let mut choices = Vec::new();
         if let Some(v) = choices_v {
-            let mut keys: HashMap<String, Span> = HashMap::new();
+            let mut keys: HashMap<std::sync::Arc<str>, Span> = HashMap::new();
             for item in schema::list(v, d) {
                 if let Some(c) = self.choice(item, file, index, &raw.id, d) {
                     if let Some(first) = keys.get(&c.key) {
@@ -359,24 +358,29 @@ impl Compiler<'_> {
                     _ => None,
                 })
                 .collect(),
-            _ => Vec::new(),
+            _ => Box::default(),
         };
-        let (mut tags, mut effects, mut passages, mut choices) = (tags, effects, passages, choices);
-        tags.shrink_to_fit();
-        effects.shrink_to_fit();
-        passages.shrink_to_fit();
-        choices.shrink_to_fit();
         let expect = match expect {
             Some(e) => Some(e?),
             None => None,
         };
-        Some(Node { id: raw.id.clone(), chapter: raw.chapter, tags, effects, passages, choices, flow, branch_src, expect })
+        Some(Node {
+            id: raw.id.clone(),
+            chapter: raw.chapter,
+            tags: tags.into_boxed_slice(),
+            effects: effects.into_boxed_slice(),
+            passages: passages.into_boxed_slice(),
+            choices: choices.into_boxed_slice(),
+            flow,
+            branch_src,
+            expect,
+        })
     }
 
     fn passage(&mut self, v: &Value, file: FileId, node: u32, d: &mut Diags) -> Option<Passage> {
         match &v.kind {
             Kind::Str(s) => {
-                Some(Passage { speaker: None, when: None, text: self.text(s, file, node, true, d)?, tags: Vec::new(), expect: None })
+                Some(Passage { speaker: None, when: None, text: self.text(s, file, node, true, d)?, tags: Box::default(), expect: None })
             }
             Kind::Tuple { name: Some(n), items } if n.name == "Say" => {
                 if items.len() != 2 {
@@ -393,7 +397,7 @@ impl Compiler<'_> {
                     speaker: Some(speaker),
                     when: None,
                     text: self.text(s, file, node, true, d)?,
-                    tags: Vec::new(),
+                    tags: Box::default(),
                     expect: None,
                 })
             }
@@ -420,7 +424,7 @@ impl Compiler<'_> {
                     Some(Some(w)) => Some(w),
                     None => None,
                 };
-                Some(Passage { speaker, when, text: text?, tags, expect })
+                Some(Passage { speaker, when: when.map(Box::new), text: text?, tags: tags.into_boxed_slice(), expect })
             }
             _ => {
                 d.expected("a passage: \"text\", `Say(\"who\", \"text\")` or `Line(..)`", v);
@@ -449,16 +453,17 @@ impl Compiler<'_> {
     fn short_choice(&mut self, lit: &StrLit, text: Option<Text>, to: Option<u32>) -> Option<Choice> {
         let once_slot = Some(self.once_slots);
         self.once_slots += 1;
+        let text = text?;
         Some(Choice {
-            text: text?,
+            key: key_of(&text, lit.text),
+            text,
             to: to?,
             when: None,
             when_src: None,
             locked: None,
-            effects: Vec::new(),
+            effects: Box::default(),
             once_slot,
             fallback: false,
-            key: lit.text.to_string(),
             input: None,
             returns_to: None,
             expect: None,
@@ -565,7 +570,7 @@ impl Compiler<'_> {
         };
         let when_v = f.opt("when", d);
         let when_src = when_v.and_then(|v| match &v.kind {
-            Kind::Str(s) => Some(s.text.to_string()),
+            Kind::Str(s) => Some(Box::<str>::from(s.text)),
             _ => None,
         });
         let when = when_v.map(|c| self.cond(c, file, d));
@@ -582,35 +587,36 @@ impl Compiler<'_> {
                     .help("add `when: \"...\"`: the choice shows disabled with this reason while it is false"),
             );
         }
+        let text = text?;
         let key = match (&id, text_lit) {
-            (Some(Some(id)), _) => id.clone(),
-            (_, Some(t)) => t.text.to_string(),
+            (Some(Some(id)), _) => id.as_str().into(),
+            (_, Some(t)) => key_of(&text, t.text),
             // Only a fallback may lack text; it has no slot and is never logged, so
             // its key only has to be unique within the node.
-            _ => format!("fallback@{}", v.span.start),
+            _ => format!("fallback@{}", v.span.start).into(),
         };
         let once_slot = (!sticky && !fallback).then(|| {
             self.once_slots += 1;
             self.once_slots - 1
         });
         Some(Choice {
-            text: text?,
+            text,
             to: to?,
             when: match when {
-                Some(w) => Some(w?),
+                Some(w) => Some(Box::new(w?)),
                 None => None,
             },
             when_src,
             locked: match locked {
-                Some(l) => Some(l?),
+                Some(l) => Some(Box::new(l?)),
                 None => None,
             },
-            effects,
+            effects: effects.into_boxed_slice(),
             once_slot,
             fallback,
             key,
             input: match input {
-                Some(i) => Some(i?),
+                Some(i) => Some(Box::new(i?)),
                 None => None,
             },
             returns_to,
@@ -701,7 +707,7 @@ impl Compiler<'_> {
                     );
                     return None;
                 }
-                Some(Flow::Random(out))
+                Some(Flow::Random(out.into_boxed_slice()))
             }
             Kind::List(items) => {
                 let mut branches = Vec::new();
@@ -740,12 +746,21 @@ impl Compiler<'_> {
                     );
                     return None;
                 };
-                Some(Flow::Branch(branches, otherwise))
+                Some(Flow::Branch(branches.into_boxed_slice(), otherwise))
             }
             _ => {
                 d.expected("`\"node\"`, `[If(..), Else(..)]` or `Random([..])`", v);
                 None
             }
         }
+    }
+}
+
+/// A choice's key when it is its text as written: shared with the compiled text when
+/// that is the same literal (most are), so the key costs nothing.
+fn key_of(text: &Text, written: &str) -> std::sync::Arc<str> {
+    match text.as_literal() {
+        Some(lit) if &**lit == written => std::sync::Arc::clone(lit),
+        _ => written.into(),
     }
 }

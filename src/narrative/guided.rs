@@ -141,12 +141,12 @@ impl Coverage {
 
     fn expr_of(story: &Story, site: Site) -> Option<&Expr> {
         match site {
-            Site::Choice(n, c) => story.node(n).choices[c as usize].when.as_ref(),
+            Site::Choice(n, c) => story.node(n).choices[c as usize].when.as_deref(),
             Site::Branch(n, b) => match &story.node(n).flow {
                 Flow::Branch(bs, _) => bs.get(b as usize).map(|x| &x.0),
                 _ => None,
             },
-            Site::Passage(n, p) => story.node(n).passages[p as usize].when.as_ref(),
+            Site::Passage(n, p) => story.node(n).passages[p as usize].when.as_deref(),
         }
     }
 

@@ -99,11 +99,11 @@ pub struct Passage {
     /// Who speaks, by character index; `None` is narration.
     pub speaker: Option<u32>,
     /// Shown only when this holds.
-    pub when: Option<Expr>,
+    pub when: Option<Box<Expr>>,
     /// The text.
     pub text: Text,
     /// Free-form tags for the front end.
-    pub tags: Vec<String>,
+    pub tags: Box<[String]>,
     /// What must hold whenever this passage is shown.
     pub expect: Option<Box<Expectation>>,
 }
@@ -165,21 +165,22 @@ pub struct Choice {
     /// Where it leads, by node index.
     pub to: u32,
     /// Available only while this holds.
-    pub when: Option<Expr>,
+    pub when: Option<Box<Expr>>,
     /// The condition as written, for maps and reports.
-    pub when_src: Option<String>,
+    pub when_src: Option<Box<str>>,
     /// If set, the choice is shown disabled with this reason while `when` is false.
-    pub locked: Option<Text>,
+    pub locked: Option<Box<Text>>,
     /// Run when chosen.
-    pub effects: Vec<Effect>,
+    pub effects: Box<[Effect]>,
     /// Once-only choices have a slot in the state's taken-set; sticky ones have none.
     pub once_slot: Option<u32>,
     /// Taken automatically when nothing else is available; never shown.
     pub fallback: bool,
-    /// The stable key saves use: the `id` field, or the text as written.
-    pub key: String,
+    /// The stable key saves use: the `id` field, or the text as written (then shared
+    /// with the text, not copied).
+    pub key: std::sync::Arc<str>,
     /// Ask the reader for text first.
-    pub input: Option<Input>,
+    pub input: Option<Box<Input>>,
     /// For a choice that `call`s a shared node: where the reader goes when that node
     /// (or one after it) ends with `next: Return`. `to` is then the called node.
     pub returns_to: Option<u32>,
@@ -195,9 +196,9 @@ pub enum Flow {
     /// Straight on to a node.
     Goto(u32),
     /// The first branch whose condition holds, else the last target.
-    Branch(Vec<(Expr, u32)>, u32),
+    Branch(Box<[(Expr, u32)]>, u32),
     /// A weighted random pick: `(weight, node)`.
-    Random(Vec<(u32, u32)>),
+    Random(Box<[(u32, u32)]>),
     /// The story ends here with this ending.
     Ending(u32),
     /// Back to where the latest `call` said to return (a tunnel, as in ink).
@@ -212,17 +213,17 @@ pub struct Node {
     /// The chapter it belongs to.
     pub chapter: u32,
     /// Tags for the front end.
-    pub tags: Vec<String>,
+    pub tags: Box<[String]>,
     /// Effects run on arrival.
-    pub effects: Vec<Effect>,
+    pub effects: Box<[Effect]>,
     /// Paragraphs.
-    pub passages: Vec<Passage>,
+    pub passages: Box<[Passage]>,
     /// Choices (for `Flow::Choices`).
-    pub choices: Vec<Choice>,
+    pub choices: Box<[Choice]>,
     /// How it moves on.
     pub flow: Flow,
     /// The conditions of a conditional `next`, as written (for maps and reports).
-    pub branch_src: Vec<String>,
+    pub branch_src: Box<[String]>,
     /// What must hold whenever the reader arrives here.
     pub expect: Option<Box<Expectation>>,
 }
@@ -418,7 +419,7 @@ impl Story {
             ExpectSite::Node(n) => format!("node `{}`", id(n)),
             ExpectSite::Passage { node, passage } => format!("passage {} of node `{}`", passage + 1, id(node)),
             ExpectSite::Choice { node, choice } => {
-                let key = self.nodes.get(node as usize).and_then(|n| n.choices.get(choice as usize)).map_or("?", |c| c.key.as_str());
+                let key = self.nodes.get(node as usize).and_then(|n| n.choices.get(choice as usize)).map_or("?", |c| &*c.key);
                 format!("choice “{key}” of node `{}`", id(node))
             }
             ExpectSite::Invariant(i) => format!("invariant {} of the manifest", i + 1),

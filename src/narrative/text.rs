@@ -44,13 +44,26 @@ pub enum Seg {
         /// Index of this spot's counter.
         site: u32,
         /// The alternatives.
-        alts: Vec<Text>,
+        alts: Box<[Text]>,
     },
 }
 
-/// Compiled text: a list of segments.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Text(pub Vec<Seg>);
+/// Compiled text: a list of segments. Most texts are one literal: that one segment is
+/// held in place, so a story's tens of thousands of plain passages cost no list each.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Text(Repr);
+
+#[derive(Clone, Debug, PartialEq)]
+enum Repr {
+    One(Seg),
+    Many(Box<[Seg]>),
+}
+
+impl Default for Text {
+    fn default() -> Text {
+        Text(Repr::Many(Box::default()))
+    }
+}
 
 /// What rendering a variation needs: a counter per site and random numbers.
 pub trait Varying {
@@ -61,10 +74,33 @@ pub trait Varying {
 }
 
 impl Text {
+    /// Text made of these segments.
+    pub fn from_segs(mut segs: Vec<Seg>) -> Text {
+        match segs.len() {
+            1 => Text(Repr::One(segs.remove(0))),
+            _ => Text(Repr::Many(segs.into_boxed_slice())),
+        }
+    }
+
+    /// Its segments, in order.
+    pub fn segs(&self) -> &[Seg] {
+        match &self.0 {
+            Repr::One(s) => std::slice::from_ref(s),
+            Repr::Many(segs) => segs,
+        }
+    }
+
+    fn segs_mut(&mut self) -> &mut [Seg] {
+        match &mut self.0 {
+            Repr::One(s) => std::slice::from_mut(s),
+            Repr::Many(segs) => segs,
+        }
+    }
+
     /// The text when it is one literal with no markup (already tidied by the
     /// parser): what a reader sees, shared rather than copied.
     pub fn as_literal(&self) -> Option<&Arc<str>> {
-        match self.0.as_slice() {
+        match self.segs() {
             [Seg::Lit(s)] => Some(s),
             _ => None,
         }
@@ -74,7 +110,7 @@ impl Text {
     pub fn plain(s: &str) -> Text {
         let mut tidied = s.to_string();
         tidy(&mut tidied);
-        Text(vec![Seg::Lit(tidied.into())])
+        Text(Repr::One(Seg::Lit(tidied.into())))
     }
 
     /// Adds `by` to every variation site (texts compiled in parallel runs are
@@ -83,7 +119,7 @@ impl Text {
         if by == 0 {
             return;
         }
-        for seg in &mut self.0 {
+        for seg in self.segs_mut() {
             match seg {
                 Seg::Vary { site, alts, .. } => {
                     *site += by;
@@ -100,7 +136,7 @@ impl Text {
 
     /// Whether the text has no variations (so rendering it has no side effects).
     pub fn is_pure(&self) -> bool {
-        self.0.iter().all(|s| match s {
+        self.segs().iter().all(|s| match s {
             Seg::Vary { .. } => false,
             Seg::If(branch) => branch.1.is_pure() && branch.2.is_pure(),
             _ => true,
@@ -109,7 +145,7 @@ impl Text {
 
     /// Renders into `out` (appending), advancing variation counters.
     pub fn render<E: Env, V: Varying>(&self, env: &E, vary: &mut V, out: &mut String) {
-        for seg in &self.0 {
+        for seg in self.segs() {
             match seg {
                 Seg::Lit(s) => out.push_str(s),
                 Seg::Expr(e) => e.eval(env).write_to(out),
@@ -160,7 +196,7 @@ impl Text {
 
     /// Calls `f` on every expression inside, conditions included.
     pub fn each_expr(&self, f: &mut impl FnMut(&Expr)) {
-        for seg in &self.0 {
+        for seg in self.segs() {
             match seg {
                 Seg::Expr(e) => f(e),
                 Seg::If(branch) => {
@@ -177,7 +213,7 @@ impl Text {
 
     /// Calls `f` on every literal piece (for word counts).
     pub fn each_literal(&self, f: &mut impl FnMut(&str)) {
-        for seg in &self.0 {
+        for seg in self.segs() {
             match seg {
                 Seg::Lit(s) => f(s),
                 Seg::If(branch) => {
@@ -192,7 +228,7 @@ impl Text {
 
     /// Whether the text's wording can depend on state (a condition or an interpolation).
     pub fn is_conditional(&self) -> bool {
-        self.0.iter().any(|s| !matches!(s, Seg::Lit(_)))
+        self.segs().iter().any(|s| !matches!(s, Seg::Lit(_)))
     }
 }
 
@@ -254,7 +290,7 @@ impl<'a> TextParser<'a> {
         let (mut text, end) = self.text(0, false)?;
         // A text that is one literal renders as itself: tidy it once here, so it can
         // be shown as it is stored.
-        if let [Seg::Lit(s)] = text.0.as_mut_slice()
+        if let [Seg::Lit(s)] = text.segs_mut()
             && needs_tidy(s)
         {
             let mut tidied = s.to_string();
@@ -276,8 +312,8 @@ impl<'a> TextParser<'a> {
         let bytes = src.as_bytes();
         // Most texts are plain: one literal, no markup.
         if !nested && memchr::memchr2(b'{', b'}', &bytes[pos..]).is_none() {
-            let segs = if pos < bytes.len() { vec![Seg::Lit(src[pos..].into())] } else { Vec::new() };
-            return Ok((Text(segs), bytes.len()));
+            let text = if pos < bytes.len() { Text(Repr::One(Seg::Lit(src[pos..].into()))) } else { Text::default() };
+            return Ok((text, bytes.len()));
         }
         let mut segs = Vec::new();
         let mut lit_start = pos;
@@ -323,9 +359,7 @@ impl<'a> TextParser<'a> {
         if lit_start < pos {
             segs.push(Seg::Lit(src[lit_start..pos].into()));
         }
-        // Stories hold tens of thousands of texts: no growth slack.
-        segs.shrink_to_fit();
-        Ok((Text(segs), pos))
+        Ok((Text::from_segs(segs), pos))
     }
 
     /// Finds the end of an expression starting at `pos` (see [`scan_to`]).
@@ -370,7 +404,7 @@ impl<'a> TextParser<'a> {
                 alts.push(trim_text(t));
                 match src.as_bytes().get(end) {
                     Some(b'|') => pos = end + 1,
-                    Some(b'}') => return Ok((Seg::Vary { kind, site, alts }, end + 1)),
+                    Some(b'}') => return Ok((Seg::Vary { kind, site, alts: alts.into_boxed_slice() }, end + 1)),
                     _ => return Err(unclosed(self)),
                 }
             }
@@ -428,7 +462,7 @@ impl TextParser<'_> {
                     let chained = self.if_chain(open, at);
                     self.depth -= 1;
                     let (seg, close) = chained?;
-                    (Text(vec![seg]), close)
+                    (Text(Repr::One(seg)), close)
                 } else {
                     // `| else: text` reads as well as `| text`.
                     let skip = branch
@@ -478,13 +512,16 @@ pub(crate) fn scan_to(text: &str, mut pos: usize, stops: &[u8]) -> usize {
 /// Trims the spaces that sit just inside `{..|..}` delimiters, so writers can space
 /// their markup for readability.
 fn trim_text(mut t: Text) -> Text {
-    if let Some(Seg::Lit(s)) = t.0.first_mut() {
+    if let Some(Seg::Lit(s)) = t.segs_mut().first_mut() {
         *s = s.trim_start().into();
     }
-    if let Some(Seg::Lit(s)) = t.0.last_mut() {
+    if let Some(Seg::Lit(s)) = t.segs_mut().last_mut() {
         *s = s.trim_end().into();
     }
-    t.0.retain(|s| !matches!(s, Seg::Lit(l) if l.is_empty()));
+    if t.segs().iter().any(|s| matches!(s, Seg::Lit(l) if l.is_empty())) {
+        let kept = t.segs().iter().filter(|s| !matches!(s, Seg::Lit(l) if l.is_empty())).cloned().collect();
+        return Text::from_segs(kept);
+    }
     t
 }
 
