@@ -35,7 +35,18 @@ impl Diags {
 pub struct Fields<'v> {
     kind: &'static str,
     span: Span,
-    fields: Vec<(&'v Field<'v>, bool)>,
+    fields: &'v [Field<'v>],
+    /// Which fields were taken: a bit each, for the first 64 (all a story's structs
+    /// have fewer; more are only ever mistakes, reported all the same).
+    used: u64,
+    used_beyond: Vec<bool>,
+}
+
+/// Whether a field's name is `name`: the length and the first byte decide almost
+/// every comparison without a call to compare memory.
+fn is_named(f: &Field<'_>, name: &str) -> bool {
+    let n = f.name.name;
+    n.len() == name.len() && n.as_bytes().first() == name.as_bytes().first() && n == name
 }
 
 impl<'v> Fields<'v> {
@@ -54,11 +65,11 @@ impl<'v> Fields<'v> {
                     );
                     return None;
                 }
-                Some(Fields { kind, span: v.span, fields: fields.iter().map(|f| (f, false)).collect() })
+                Some(Fields { kind, span: v.span, fields, used: 0, used_beyond: vec![false; fields.len().saturating_sub(64)] })
             }
             // `Name()` parses as an empty tuple: an empty struct.
             Kind::Tuple { name: Some(n), items } if items.is_empty() && n.name == kind => {
-                Some(Fields { kind, span: v.span, fields: Vec::new() })
+                Some(Fields { kind, span: v.span, fields: &[], used: 0, used_beyond: Vec::new() })
             }
             _ => {
                 d.expected(&format!("`{kind}(..)`"), v);
@@ -70,8 +81,8 @@ impl<'v> Fields<'v> {
     /// Takes an optional field. A duplicate field is reported.
     pub fn opt(&mut self, name: &str, d: &mut Diags) -> Option<&'v Value<'v>> {
         let mut found: Option<&'v Field> = None;
-        for (f, used) in &mut self.fields {
-            if f.name.name == name {
+        for (i, f) in self.fields.iter().enumerate() {
+            if is_named(f, name) {
                 if let Some(first) = found {
                     d.push(
                         Diagnostic::new(Code::Duplicate, format!("field `{name}` is given twice"))
@@ -81,10 +92,28 @@ impl<'v> Fields<'v> {
                 } else {
                     found = Some(f);
                 }
-                *used = true;
+                self.mark(i);
             }
         }
         found.map(|f| &f.value)
+    }
+
+    fn mark(&mut self, i: usize) {
+        match i.checked_sub(64) {
+            None => self.used |= 1 << i,
+            Some(beyond) => {
+                if let Some(u) = self.used_beyond.get_mut(beyond) {
+                    *u = true;
+                }
+            }
+        }
+    }
+
+    fn is_used(&self, i: usize) -> bool {
+        match i.checked_sub(64) {
+            None => self.used & (1 << i) != 0,
+            Some(beyond) => self.used_beyond.get(beyond).copied().unwrap_or(false),
+        }
     }
 
     /// Takes a required field; reports it missing.
@@ -102,8 +131,8 @@ impl<'v> Fields<'v> {
 
     /// Reports every field not taken, suggesting the closest known one.
     pub fn finish(self, known: &[&str], d: &mut Diags) {
-        for (f, used) in self.fields {
-            if !used {
+        for (i, f) in self.fields.iter().enumerate() {
+            if !self.is_used(i) {
                 d.push(
                     Diagnostic::new(Code::Shape, format!("`{}` has no field `{}`", self.kind, f.name.name))
                         .at(f.name.span, "unknown field")

@@ -37,15 +37,20 @@ pub enum Seg {
     Expr(Expr),
     /// `{if c: a | b}` (boxed: rarer than literals, and three times their size).
     If(Box<(Expr, Text, Text)>),
-    /// A variation; `site` indexes its counter in the state.
-    Vary {
-        /// Which kind.
-        kind: VaryKind,
-        /// Index of this spot's counter.
-        site: u32,
-        /// The alternatives.
-        alts: Box<[Text]>,
-    },
+    /// A variation (boxed: rarer than literals and expressions, so a segment stays
+    /// as small as an expression).
+    Vary(Box<Variation>),
+}
+
+/// `{seq: ..}`, `{cycle: ..}`, `{once: ..}` or `{shuffle: ..}` in a text.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Variation {
+    /// Which kind.
+    pub kind: VaryKind,
+    /// Index of this spot's counter in the state.
+    pub site: u32,
+    /// The alternatives.
+    pub alts: Box<[Text]>,
 }
 
 /// Compiled text: a list of segments. Most texts are one literal: that one segment is
@@ -121,9 +126,9 @@ impl Text {
         }
         for seg in self.segs_mut() {
             match seg {
-                Seg::Vary { site, alts, .. } => {
-                    *site += by;
-                    alts.iter_mut().for_each(|a| a.shift_sites(by));
+                Seg::Vary(v) => {
+                    v.site += by;
+                    v.alts.iter_mut().for_each(|a| a.shift_sites(by));
                 }
                 Seg::If(branch) => {
                     branch.1.shift_sites(by);
@@ -137,7 +142,7 @@ impl Text {
     /// Whether the text has no variations (so rendering it has no side effects).
     pub fn is_pure(&self) -> bool {
         self.segs().iter().all(|s| match s {
-            Seg::Vary { .. } => false,
+            Seg::Vary(_) => false,
             Seg::If(branch) => branch.1.is_pure() && branch.2.is_pure(),
             _ => true,
         })
@@ -157,7 +162,8 @@ impl Text {
                         b.render(env, vary, out);
                     }
                 }
-                Seg::Vary { kind, site, alts } => {
+                Seg::Vary(v) => {
+                    let Variation { kind, site, alts } = &**v;
                     let n = alts.len() as u32;
                     if n == 0 {
                         continue;
@@ -205,7 +211,7 @@ impl Text {
                     a.each_expr(f);
                     b.each_expr(f);
                 }
-                Seg::Vary { alts, .. } => alts.iter().for_each(|a| a.each_expr(f)),
+                Seg::Vary(v) => v.alts.iter().for_each(|a| a.each_expr(f)),
                 Seg::Lit(_) => {}
             }
         }
@@ -220,7 +226,7 @@ impl Text {
                     branch.1.each_literal(f);
                     branch.2.each_literal(f);
                 }
-                Seg::Vary { alts, .. } => alts.iter().for_each(|a| a.each_literal(f)),
+                Seg::Vary(v) => v.alts.iter().for_each(|a| a.each_literal(f)),
                 Seg::Expr(_) => {}
             }
         }
@@ -258,7 +264,13 @@ fn needs_tidy(s: &str) -> bool {
     if b.first() == Some(&b' ') || b.last() == Some(&b' ') {
         return true;
     }
-    memchr::memchr_iter(b' ', b).any(|i| matches!(b.get(i + 1), Some(b' ' | b',' | b'.')))
+    // Prose has a space every few bytes, so looking at each in turn is slow. Instead,
+    // every pair of neighbouring bytes is tested in blocks without branching, which
+    // the compiler turns into SIMD.
+    let (this, next) = (&b[..b.len().saturating_sub(1)], b.get(1..).unwrap_or_default());
+    this.chunks(256).zip(next.chunks(256)).any(|(this, next)| {
+        this.iter().zip(next).fold(false, |hit, (&x, &y)| hit | ((x == b' ') & ((y == b' ') | (y == b',') | (y == b'.'))))
+    })
 }
 
 /// Parses text markup in `lit.text`.
@@ -404,7 +416,7 @@ impl<'a> TextParser<'a> {
                 alts.push(trim_text(t));
                 match src.as_bytes().get(end) {
                     Some(b'|') => pos = end + 1,
-                    Some(b'}') => return Ok((Seg::Vary { kind, site, alts: alts.into_boxed_slice() }, end + 1)),
+                    Some(b'}') => return Ok((Seg::Vary(Box::new(Variation { kind, site, alts: alts.into_boxed_slice() })), end + 1)),
                     _ => return Err(unclosed(self)),
                 }
             }
@@ -575,6 +587,30 @@ mod tests {
         }
         fn random_below(&mut self, n: u32) -> u32 {
             n - 1
+        }
+    }
+
+    #[test]
+    fn needs_tidy_finds_every_space_before_a_space_or_stop() {
+        // The plain definition, byte by byte.
+        fn plain(s: &str) -> bool {
+            let b = s.as_bytes();
+            b.first() == Some(&b' ') || b.last() == Some(&b' ') || b.windows(2).any(|w| w[0] == b' ' && matches!(w[1], b' ' | b',' | b'.'))
+        }
+        let long = "word ".repeat(120) + "end";
+        let mut cases: Vec<String> =
+            ["", "a", " ", "a b", "a  b", "a ,b", "a .b", "a, b.", "x\n y"].iter().map(|s| s.to_string()).collect();
+        // A pair on each side of the 256-byte blocks the check works in.
+        for at in [254, 255, 256, 257, 511, 512] {
+            for pair in ["  ", " ,", " ."] {
+                let mut s = long.replace(' ', "_");
+                s.replace_range(at..at + 2, pair);
+                cases.push(s);
+            }
+        }
+        cases.push(long);
+        for c in &cases {
+            assert_eq!(needs_tidy(c), plain(c), "{c:?}");
         }
     }
 
