@@ -334,6 +334,9 @@ pub fn compile(manifest_file: SourceFile, chapters: Vec<ChapterFile>) -> Loaded 
 
     let story = match start {
         Some(start) if complete && !d.has_errors() => {
+            let mut node_order: Vec<u32> = (0..nodes.len() as u32).collect();
+            node_order.sort_unstable_by(|&a, &b| nodes[a as usize].id.cmp(&nodes[b as usize].id));
+            let node_order = node_order.into_boxed_slice();
             let story = Story {
                 id: m.id.clone(),
                 title: m.title.clone(),
@@ -348,7 +351,7 @@ pub fn compile(manifest_file: SourceFile, chapters: Vec<ChapterFile>) -> Loaded 
                 once_slots,
                 vary_sites,
                 content_hash,
-                node_index: nodes_index,
+                node_order,
                 var_index: vars_index.iter().map(|(k, v)| (k.clone(), v.0)).collect(),
                 vary_site_node,
                 ending_texts,

@@ -359,8 +359,9 @@ pub struct Story {
     pub vary_sites: u32,
     /// Hash of the source files, for saves.
     pub content_hash: u64,
-    /// Node id → index.
-    pub node_index: HashMap<String, u32>,
+    /// Every node's index, sorted by id: [`Story::node_id`] finds an id by binary
+    /// search (a tenth of the memory of a hash map of copied ids).
+    pub node_order: Box<[u32]>,
     /// Variable name → index.
     pub var_index: HashMap<String, u32>,
     /// Which node each variation site belongs to, so saves can key counters stably.
@@ -385,7 +386,9 @@ impl Story {
 
     /// A node's index by id.
     pub fn node_id(&self, id: &str) -> Option<u32> {
-        self.node_index.get(id).copied()
+        let nodes = &self.nodes;
+        let at = self.node_order.binary_search_by(|&n| nodes.get(n as usize).map_or("", |n| n.id.as_str()).cmp(id)).ok()?;
+        self.node_order.get(at).copied()
     }
 
     /// The description of ending `e` rendered with the variables' defaults (for a
