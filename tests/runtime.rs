@@ -234,9 +234,9 @@ fn sites(t: &epistle::narrative::text::Text, out: &mut Vec<u32>) {
     use epistle::narrative::text::Seg;
     for seg in t.segs() {
         match seg {
-            Seg::Vary { site, alts, .. } => {
-                out.push(*site);
-                alts.iter().for_each(|a| sites(a, out));
+            Seg::Vary(v) => {
+                out.push(v.site);
+                v.alts.iter().for_each(|a| sites(a, out));
             }
             Seg::If(branch) => {
                 sites(&branch.1, out);

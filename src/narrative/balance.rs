@@ -45,7 +45,7 @@ pub fn idle_choice_points(story: &Story) -> Vec<u32> {
         let mut target = None;
         let mut idle = true;
         for c in &live {
-            if c.returns_to.is_some() || c.input.is_some() || c.effects.iter().any(|e| read[e.var as usize]) {
+            if c.returns_to().is_some() || c.input().is_some() || c.effects.iter().any(|e| read[e.var as usize]) {
                 idle = false;
                 break;
             }

@@ -6,7 +6,7 @@ use super::expr::{Effect, Expr, Scope, parse_condition, parse_effect};
 use super::ron_tree::{Kind, StrLit, Value};
 use super::schema::{self, Diags, Fields};
 use super::source::{FileId, Span};
-use super::story::{Choice, Expectation, Flow, Input, Node, Passage};
+use super::story::{Choice, ChoiceMore, Condition, Expectation, Flow, Input, Node, NodeMore, Passage, PassageMore};
 use super::text::{Text, TextParser};
 use super::value::Type;
 use std::collections::HashMap;
@@ -247,13 +247,11 @@ impl Compiler<'_> {
         Some(Node {
             id: raw.id.clone(),
             chapter: raw.chapter,
-            tags: Box::default(),
             effects: Box::default(),
             passages: passages.into_boxed_slice(),
             choices: Box::default(),
             flow: Flow::Goto(to),
-            branch_src: Box::default(),
-            expect: None,
+            more: None,
         })
     }
 
@@ -347,7 +345,7 @@ impl Compiler<'_> {
             );
             return None;
         };
-        let branch_src = match (&flow, next_v.map(|v| &v.kind)) {
+        let branch_src: Box<[String]> = match (&flow, next_v.map(|v| &v.kind)) {
             (Flow::Branch(..), Some(Kind::List(items))) => items
                 .iter()
                 .filter_map(|i| match &i.kind {
@@ -361,27 +359,25 @@ impl Compiler<'_> {
             _ => Box::default(),
         };
         let expect = match expect {
-            Some(e) => Some(e?),
+            Some(e) => Some(*e?),
             None => None,
         };
+        let more = (!tags.is_empty() || !branch_src.is_empty() || expect.is_some())
+            .then(|| Box::new(NodeMore { tags: tags.into_boxed_slice(), branch_src, expect }));
         Some(Node {
             id: raw.id.clone(),
             chapter: raw.chapter,
-            tags: tags.into_boxed_slice(),
             effects: effects.into_boxed_slice(),
             passages: passages.into_boxed_slice(),
             choices: choices.into_boxed_slice(),
             flow,
-            branch_src,
-            expect,
+            more,
         })
     }
 
     fn passage(&mut self, v: &Value, file: FileId, node: u32, d: &mut Diags) -> Option<Passage> {
         match &v.kind {
-            Kind::Str(s) => {
-                Some(Passage { speaker: None, when: None, text: self.text(s, file, node, true, d)?, tags: Box::default(), expect: None })
-            }
+            Kind::Str(s) => Some(Passage { speaker: None, when: None, text: self.text(s, file, node, true, d)?, more: None }),
             Kind::Tuple { name: Some(n), items } if n.name == "Say" => {
                 if items.len() != 2 {
                     d.push(
@@ -393,13 +389,7 @@ impl Compiler<'_> {
                 }
                 let speaker = self.speaker(&items[0], d)?;
                 let s = schema::string(&items[1], d)?;
-                Some(Passage {
-                    speaker: Some(speaker),
-                    when: None,
-                    text: self.text(s, file, node, true, d)?,
-                    tags: Box::default(),
-                    expect: None,
-                })
+                Some(Passage { speaker: Some(speaker), when: None, text: self.text(s, file, node, true, d)?, more: None })
             }
             Kind::Struct { .. } => {
                 let mut f = Fields::of(v, "Line", d)?;
@@ -424,7 +414,9 @@ impl Compiler<'_> {
                     Some(Some(w)) => Some(w),
                     None => None,
                 };
-                Some(Passage { speaker, when: when.map(Box::new), text: text?, tags: tags.into_boxed_slice(), expect })
+                let more = (!tags.is_empty() || expect.is_some())
+                    .then(|| Box::new(PassageMore { tags: tags.into_boxed_slice(), expect: expect.map(|e| *e) }));
+                Some(Passage { speaker, when: when.map(Box::new), text: text?, more })
             }
             _ => {
                 d.expected("a passage: \"text\", `Say(\"who\", \"text\")` or `Line(..)`", v);
@@ -459,14 +451,10 @@ impl Compiler<'_> {
             text,
             to: to?,
             when: None,
-            when_src: None,
-            locked: None,
             effects: Box::default(),
             once_slot,
             fallback: false,
-            input: None,
-            returns_to: None,
-            expect: None,
+            more: None,
         })
     }
 
@@ -599,31 +587,34 @@ impl Compiler<'_> {
             self.once_slots += 1;
             self.once_slots - 1
         });
+        let more = ChoiceMore {
+            locked: match locked {
+                Some(l) => Some(l?),
+                None => None,
+            },
+            input: match input {
+                Some(i) => Some(i?),
+                None => None,
+            },
+            returns_to,
+            expect: match expect {
+                Some(e) => Some(*e?),
+                None => None,
+            },
+        };
+        let has_more = more.locked.is_some() || more.input.is_some() || more.returns_to.is_some() || more.expect.is_some();
         Some(Choice {
             text,
             to: to?,
             when: match when {
-                Some(w) => Some(Box::new(w?)),
-                None => None,
-            },
-            when_src,
-            locked: match locked {
-                Some(l) => Some(Box::new(l?)),
+                Some(w) => Some(Box::new(Condition { expr: w?, src: when_src.unwrap_or_default() })),
                 None => None,
             },
             effects: effects.into_boxed_slice(),
             once_slot,
             fallback,
             key,
-            input: match input {
-                Some(i) => Some(Box::new(i?)),
-                None => None,
-            },
-            returns_to,
-            expect: match expect {
-                Some(e) => Some(e?),
-                None => None,
-            },
+            more: has_more.then(|| Box::new(more)),
         })
     }
 

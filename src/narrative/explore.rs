@@ -228,7 +228,7 @@ fn max_literal(e: &Expr, m: &mut i64) {
 /// taken matters to no later state. Tarjan's algorithm, without recursion.
 fn revisitable(story: &Story) -> Vec<bool> {
     let n = story.nodes.len();
-    let returns: Vec<u32> = story.nodes.iter().flat_map(|x| x.choices.iter().filter_map(|c| c.returns_to)).collect();
+    let returns: Vec<u32> = story.nodes.iter().flat_map(|x| x.choices.iter().filter_map(|c| c.returns_to())).collect();
     let adj: Vec<Vec<u32>> = story
         .nodes
         .iter()
@@ -383,7 +383,7 @@ impl Plan {
             strings: Vec::new(),
             string_ids: std::collections::HashMap::new(),
             string_bytes: 0,
-            calls: story.nodes.iter().any(|n| n.choices.iter().any(|c| c.returns_to.is_some())),
+            calls: story.nodes.iter().any(|n| n.choices.iter().any(|c| c.returns_to().is_some())),
         }
     }
 
@@ -696,16 +696,16 @@ impl<'s> Facts<'s> {
         }
         for (n, node) in story.nodes.iter().enumerate() {
             let n = n as u32;
-            if let Some(e) = &node.expect {
+            if let Some(e) = node.expect() {
                 add(ExpectSite::Node(n), &e.expr);
             }
             for (k, p) in node.passages.iter().enumerate() {
-                if let Some(e) = &p.expect {
+                if let Some(e) = p.expect() {
                     add(ExpectSite::Passage { node: n, passage: k as u32 }, &e.expr);
                 }
             }
             for (k, c) in node.choices.iter().enumerate() {
-                if let Some(e) = &c.expect {
+                if let Some(e) = c.expect() {
                     add(ExpectSite::Choice { node: n, choice: k as u32 }, &e.expr);
                 }
             }
@@ -1355,7 +1355,7 @@ fn explore_with(story: &Story, limits: Limits, havoc: Option<&[bool]>) -> Explor
                 continue;
             }
             choice_enabled[scratch.node as usize][ci] = true;
-            let typed: Vec<Option<String>> = match &c.input {
+            let typed: Vec<Option<String>> = match c.input() {
                 // Reversed: `pending` is a stack, so the default is followed first and
                 // a witness types something only when it must.
                 Some(inp) => super::inputs::classes(inp, &literals).into_iter().rev().map(Some).collect(),
@@ -1365,7 +1365,7 @@ fn explore_with(story: &Story, limits: Limits, havoc: Option<&[bool]>) -> Explor
                 let mut st = spare.pop().unwrap_or_else(|| scratch.clone());
                 g.plan.decode(key, &mut st);
                 let mut input = NONE;
-                if let (Some(inp), Some(text)) = (&c.input, text) {
+                if let (Some(inp), Some(text)) = (c.input(), text) {
                     input = match g.typed.iter().position(|t| *t == text) {
                         Some(i) => i as u32,
                         None => {

@@ -67,7 +67,7 @@ pub fn available_with(story: &Story, st: &StoryState, i: usize, obs: &mut impl O
 
 /// Checks the expectations of arriving at `n`, before its `do`.
 fn check_node(story: &Story, st: &StoryState, n: u32, obs: &mut impl Observer) {
-    if let Some(e) = &story.node(n).expect {
+    if let Some(e) = story.node(n).expect() {
         obs.expect(st, ExpectSite::Node(n), &e.expr, e.expr.test(&st.env()));
     }
 }
@@ -77,7 +77,7 @@ fn check_node(story: &Story, st: &StoryState, n: u32, obs: &mut impl Observer) {
 fn check_shown(story: &Story, st: &StoryState, n: u32, obs: &mut impl Observer) {
     let node = story.node(n);
     for (i, p) in node.passages.iter().enumerate() {
-        if let Some(e) = &p.expect
+        if let Some(e) = p.expect()
             && p.when.as_ref().is_none_or(|w| decide(w, st, obs))
         {
             obs.expect(st, ExpectSite::Passage { node: n, passage: i as u32 }, &e.expr, e.expr.test(&st.env()));
@@ -90,7 +90,7 @@ fn check_shown(story: &Story, st: &StoryState, n: u32, obs: &mut impl Observer) 
 
 /// Checks the expectation of choice `i` of the current node, before its `do`.
 fn check_choice(story: &Story, st: &StoryState, i: usize, obs: &mut impl Observer) {
-    if let Some(e) = story.node(st.node).choices.get(i).and_then(|c| c.expect.as_ref()) {
+    if let Some(e) = story.node(st.node).choices.get(i).and_then(|c| c.expect()) {
         obs.expect(st, ExpectSite::Choice { node: st.node, choice: i as u32 }, &e.expr, e.expr.test(&st.env()));
     }
 }
@@ -112,7 +112,7 @@ pub fn take(story: &Story, st: &mut StoryState, i: usize, obs: &mut impl Observe
     obs.effects(&c.effects);
     st.apply(story, &c.effects);
     st.turn = st.turn.saturating_add(1);
-    if let Some(back) = c.returns_to {
+    if let Some(back) = c.returns_to() {
         if st.returns.len() >= super::state::MAX_CALL_DEPTH {
             st.returns.remove(0);
         }

@@ -141,7 +141,7 @@ impl Coverage {
 
     fn expr_of(story: &Story, site: Site) -> Option<&Expr> {
         match site {
-            Site::Choice(n, c) => story.node(n).choices[c as usize].when.as_deref(),
+            Site::Choice(n, c) => story.node(n).choices[c as usize].when.as_deref().map(|w| &w.expr),
             Site::Branch(n, b) => match &story.node(n).flow {
                 Flow::Branch(bs, _) => bs.get(b as usize).map(|x| &x.0),
                 _ => None,
@@ -569,7 +569,7 @@ fn options(story: &Story, p: &mut Play, literals: &[Vec<String>]) -> Vec<(u32, O
                 continue;
             }
         }
-        match &c.input {
+        match c.input() {
             Some(inp) => out.extend(super::inputs::classes(inp, literals).into_iter().map(|t| (ci as u32, Some(t)))),
             None => out.push((ci as u32, None)),
         }
@@ -580,7 +580,7 @@ fn options(story: &Story, p: &mut Play, literals: &[Vec<String>]) -> Vec<(u32, O
 fn take(story: &Story, p: &mut Play, ci: u32, typed: Option<&str>) {
     let node = story.node(p.st.node);
     let c = &node.choices[ci as usize];
-    if let (Some(inp), Some(t)) = (&c.input, typed) {
+    if let (Some(inp), Some(t)) = (c.input(), typed) {
         p.st.vars[inp.var as usize] = Value::Str(super::runner::clean_input(t, &inp.default));
     }
     p.cov.choices[p.st.node as usize][ci as usize] = true;

@@ -239,7 +239,7 @@ impl Runner {
                 continue;
             }
             let ok = c.when.as_ref().is_none_or(|w| w.test(&env));
-            if !ok && c.locked.is_none() {
+            if !ok && c.locked().is_none() {
                 continue;
             }
             let mut text = String::new();
@@ -247,12 +247,12 @@ impl Runner {
             tidy(&mut text);
             let reason = (!ok).then(|| {
                 let mut r = String::new();
-                if let Some(l) = &c.locked {
+                if let Some(l) = c.locked() {
                     l.render_pure(&env, &mut r);
                 }
                 r
             });
-            let input = c.input.as_ref().map(|inp| {
+            let input = c.input().map(|inp| {
                 let mut p = String::new();
                 inp.prompt.render_pure(&env, &mut p);
                 (p, inp.default.clone())
@@ -281,7 +281,7 @@ impl Runner {
         if !self.available(i) {
             return Err(ChooseError::NotAvailable);
         }
-        let input = node.choices[i as usize].input.as_ref().map(|inp| clean_input(input.unwrap_or(""), &inp.default));
+        let input = node.choices[i as usize].input().map(|inp| clean_input(input.unwrap_or(""), &inp.default));
         Arc::make_mut(&mut self.log).push(LogEntry { node: self.state.node, choice: i, input: input.clone() });
         self.apply(i, input);
         Ok(())
@@ -289,7 +289,7 @@ impl Runner {
 
     fn apply(&mut self, i: u32, input: Option<String>) {
         let story = Arc::clone(&self.story);
-        if let (Some(inp), Some(text)) = (&story.node(self.state.node).choices[i as usize].input, input) {
+        if let (Some(inp), Some(text)) = (story.node(self.state.node).choices[i as usize].input(), input) {
             self.state.vars[inp.var as usize] = super::value::Value::Str(text);
         }
         self.page.passages.clear();

@@ -48,7 +48,7 @@ pub fn playthrough_with(story: &Arc<Story>, seed: u64, i: u64, literals: &[Vec<S
         }
         let (pos, c) = &offered[pick.below(offered.len() as u32) as usize];
         numbers.push(pos + 1);
-        let text = story.node(r.state().node).choices.get(c.index.0 as usize).and_then(|ch| ch.input.as_ref()).map(|inp| {
+        let text = story.node(r.state().node).choices.get(c.index.0 as usize).and_then(|ch| ch.input()).map(|inp| {
             let classes = super::inputs::classes(inp, literals);
             classes[pick.below(classes.len() as u32) as usize].clone()
         });

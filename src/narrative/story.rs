@@ -102,10 +102,29 @@ pub struct Passage {
     pub when: Option<Box<Expr>>,
     /// The text.
     pub text: Text,
+    /// Its tags and expectation, which few passages have.
+    pub more: Option<Box<PassageMore>>,
+}
+
+/// The parts of a passage that few passages have (see [`Passage::more`]).
+#[derive(Clone, Debug, Default)]
+pub struct PassageMore {
     /// Free-form tags for the front end.
     pub tags: Box<[String]>,
     /// What must hold whenever this passage is shown.
-    pub expect: Option<Box<Expectation>>,
+    pub expect: Option<Expectation>,
+}
+
+impl Passage {
+    /// Free-form tags for the front end.
+    pub fn tags(&self) -> &[String] {
+        self.more.as_ref().map_or(&[], |m| &m.tags)
+    }
+
+    /// What must hold whenever this passage is shown.
+    pub fn expect(&self) -> Option<&Expectation> {
+        self.more.as_ref()?.expect.as_ref()
+    }
 }
 
 /// A condition the writer declares must hold at a place in the story (`expect:` on a
@@ -157,19 +176,17 @@ pub struct Input {
 /// The longest text a reader may enter at a prompt, in characters.
 pub const MAX_INPUT_CHARS: usize = 40;
 
-/// A choice.
+/// A choice. What most choices have is held in place; what few have (a lock, a text
+/// prompt, a call, an expectation, the written condition) is in one box, so a story's
+/// tens of thousands of plain choices stay small.
 #[derive(Clone, Debug)]
 pub struct Choice {
     /// What the reader sees (no variations).
     pub text: Text,
     /// Where it leads, by node index.
     pub to: u32,
-    /// Available only while this holds.
-    pub when: Option<Box<Expr>>,
-    /// The condition as written, for maps and reports.
-    pub when_src: Option<Box<str>>,
-    /// If set, the choice is shown disabled with this reason while `when` is false.
-    pub locked: Option<Box<Text>>,
+    /// Available only while this holds (a [`Condition`] reads as its expression).
+    pub when: Option<Box<Condition>>,
     /// Run when chosen.
     pub effects: Box<[Effect]>,
     /// Once-only choices have a slot in the state's taken-set; sticky ones have none.
@@ -179,13 +196,66 @@ pub struct Choice {
     /// The stable key saves use: the `id` field, or the text as written (then shared
     /// with the text, not copied).
     pub key: std::sync::Arc<str>,
+    /// The rarer parts; `None` when the choice has none of them.
+    pub more: Option<Box<ChoiceMore>>,
+}
+
+/// A choice's condition, and how it was written (for maps and reports). It reads as
+/// its expression wherever an [`Expr`] is wanted.
+#[derive(Clone, Debug)]
+pub struct Condition {
+    /// The compiled condition.
+    pub expr: Expr,
+    /// As written.
+    pub src: Box<str>,
+}
+
+impl std::ops::Deref for Condition {
+    type Target = Expr;
+    fn deref(&self) -> &Expr {
+        &self.expr
+    }
+}
+
+/// The parts of a choice that few choices have (see [`Choice::more`]).
+#[derive(Clone, Debug, Default)]
+pub struct ChoiceMore {
+    /// If set, the choice is shown disabled with this reason while `when` is false.
+    pub locked: Option<Text>,
     /// Ask the reader for text first.
-    pub input: Option<Box<Input>>,
+    pub input: Option<Input>,
     /// For a choice that `call`s a shared node: where the reader goes when that node
     /// (or one after it) ends with `next: Return`. `to` is then the called node.
     pub returns_to: Option<u32>,
     /// What must hold whenever this choice is taken.
-    pub expect: Option<Box<Expectation>>,
+    pub expect: Option<Expectation>,
+}
+
+impl Choice {
+    /// The condition as written, for maps and reports.
+    pub fn when_src(&self) -> Option<&str> {
+        self.when.as_ref().map(|w| &*w.src)
+    }
+
+    /// The reason shown while the choice is locked (`when` false), if it shows locked.
+    pub fn locked(&self) -> Option<&Text> {
+        self.more.as_ref()?.locked.as_ref()
+    }
+
+    /// The text prompt asked before the choice is taken.
+    pub fn input(&self) -> Option<&Input> {
+        self.more.as_ref()?.input.as_ref()
+    }
+
+    /// For a choice that `call`s a node: where `next: Return` comes back to.
+    pub fn returns_to(&self) -> Option<u32> {
+        self.more.as_ref()?.returns_to
+    }
+
+    /// What must hold whenever this choice is taken.
+    pub fn expect(&self) -> Option<&Expectation> {
+        self.more.as_ref()?.expect.as_ref()
+    }
 }
 
 /// How the story moves on from a node.
@@ -212,8 +282,6 @@ pub struct Node {
     pub id: String,
     /// The chapter it belongs to.
     pub chapter: u32,
-    /// Tags for the front end.
-    pub tags: Box<[String]>,
     /// Effects run on arrival.
     pub effects: Box<[Effect]>,
     /// Paragraphs.
@@ -222,13 +290,38 @@ pub struct Node {
     pub choices: Box<[Choice]>,
     /// How it moves on.
     pub flow: Flow,
+    /// Its tags, the written conditions of its `next` and its expectation, which
+    /// fewer nodes have.
+    pub more: Option<Box<NodeMore>>,
+}
+
+/// The parts of a node that fewer nodes have (see [`Node::more`]).
+#[derive(Clone, Debug, Default)]
+pub struct NodeMore {
+    /// Tags for the front end.
+    pub tags: Box<[String]>,
     /// The conditions of a conditional `next`, as written (for maps and reports).
     pub branch_src: Box<[String]>,
     /// What must hold whenever the reader arrives here.
-    pub expect: Option<Box<Expectation>>,
+    pub expect: Option<Expectation>,
 }
 
 impl Node {
+    /// Tags for the front end.
+    pub fn tags(&self) -> &[String] {
+        self.more.as_ref().map_or(&[], |m| &m.tags)
+    }
+
+    /// The conditions of a conditional `next`, as written (for maps and reports).
+    pub fn branch_src(&self) -> &[String] {
+        self.more.as_ref().map_or(&[], |m| &m.branch_src)
+    }
+
+    /// What must hold whenever the reader arrives here.
+    pub fn expect(&self) -> Option<&Expectation> {
+        self.more.as_ref()?.expect.as_ref()
+    }
+
     /// Adds `slots` to every once-only slot and `sites` to every variation site
     /// (nodes compiled in parallel runs are numbered from zero in each run).
     pub(crate) fn shift_numbering(&mut self, slots: u32, sites: u32) {
@@ -250,20 +343,20 @@ impl Node {
             Flow::Branch(bs, e) => bs.iter().map(|b| b.1).chain([*e]).collect(),
             Flow::Random(ws) => ws.iter().map(|w| w.1).collect(),
         };
-        self.choices.iter().flat_map(|c| std::iter::once(c.to).chain(c.returns_to)).chain(flow)
+        self.choices.iter().flat_map(|c| std::iter::once(c.to).chain(c.returns_to())).chain(flow)
     }
 
     /// Calls `f` on every condition of the node (passage `when`s, choice `when`s, the
     /// `If`s of its `next`) and every expression in its passages' and choices' text.
     pub fn each_condition_and_text_expr(&self, f: &mut impl FnMut(&Expr)) {
-        if let Some(e) = &self.expect {
+        if let Some(e) = self.expect() {
             f(&e.expr);
         }
         for p in &self.passages {
             if let Some(w) = &p.when {
                 f(w);
             }
-            if let Some(e) = &p.expect {
+            if let Some(e) = p.expect() {
                 f(&e.expr);
             }
             p.text.each_expr(f);
@@ -272,7 +365,7 @@ impl Node {
             if let Some(w) = &c.when {
                 f(w);
             }
-            if let Some(e) = &c.expect {
+            if let Some(e) = c.expect() {
                 f(&e.expr);
             }
             c.text.each_expr(f);
@@ -292,7 +385,7 @@ impl Node {
             if let Some(w) = &c.when {
                 f(w);
             }
-            if let Some(e) = &c.expect {
+            if let Some(e) = c.expect() {
                 f(&e.expr);
             }
         }
@@ -301,11 +394,11 @@ impl Node {
                 f(c);
             }
         }
-        if let Some(e) = &self.expect {
+        if let Some(e) = self.expect() {
             f(&e.expr);
         }
         for p in &self.passages {
-            if let Some(e) = &p.expect {
+            if let Some(e) = p.expect() {
                 f(&e.expr);
                 if let Some(w) = &p.when {
                     f(w);
@@ -321,7 +414,7 @@ impl Node {
 
     /// A tag's value: for `mood:warm`, `tag("mood")` is `Some("warm")`.
     pub fn tag(&self, key: &str) -> Option<&str> {
-        tag_value(&self.tags, key)
+        tag_value(self.tags(), key)
     }
 }
 
@@ -407,9 +500,9 @@ impl Story {
     /// The expectation declared at `site`.
     pub fn expectation(&self, site: ExpectSite) -> Option<&Expectation> {
         match site {
-            ExpectSite::Node(n) => self.nodes.get(n as usize)?.expect.as_deref(),
-            ExpectSite::Passage { node, passage } => self.nodes.get(node as usize)?.passages.get(passage as usize)?.expect.as_deref(),
-            ExpectSite::Choice { node, choice } => self.nodes.get(node as usize)?.choices.get(choice as usize)?.expect.as_deref(),
+            ExpectSite::Node(n) => self.nodes.get(n as usize)?.expect(),
+            ExpectSite::Passage { node, passage } => self.nodes.get(node as usize)?.passages.get(passage as usize)?.expect(),
+            ExpectSite::Choice { node, choice } => self.nodes.get(node as usize)?.choices.get(choice as usize)?.expect(),
             ExpectSite::Invariant(i) => self.invariants.get(i as usize),
         }
     }
@@ -443,7 +536,7 @@ impl Story {
     pub fn has_expectations(&self) -> bool {
         !self.invariants.is_empty()
             || self.nodes.iter().any(|n| {
-                n.expect.is_some() || n.passages.iter().any(|p| p.expect.is_some()) || n.choices.iter().any(|c| c.expect.is_some())
+                n.expect().is_some() || n.passages.iter().any(|p| p.expect().is_some()) || n.choices.iter().any(|c| c.expect().is_some())
             })
     }
 

@@ -239,7 +239,7 @@ fn same_choices(story: &Story, spans: &Spans<'_>, d: &mut Diags) {
             n.choices
                 .iter()
                 .enumerate()
-                .filter(|(_, c)| !c.fallback && c.when.is_none() && c.input.is_none())
+                .filter(|(_, c)| !c.fallback && c.when.is_none() && c.input().is_none())
                 .map(|(k, c)| (c.to, &c.effects[..], k)),
         );
         if keyed.len() < 2 {
@@ -462,13 +462,13 @@ fn variable_usage(story: &Story, spans: &Spans<'_>, d: &mut Diags) {
             if let Some(w) = &c.when {
                 w.each_var(&mut mark);
             }
-            if let Some(l) = &c.locked {
+            if let Some(l) = c.locked() {
                 l.each_expr(&mut |e| e.each_var(&mut mark));
             }
             for e in &c.effects {
                 e.expr.each_var(&mut mark);
             }
-            if let Some(i) = &c.input {
+            if let Some(i) = c.input() {
                 i.prompt.each_expr(&mut |e| e.each_var(&mut mark));
             }
         }

@@ -351,9 +351,9 @@ fn count_expectations(story: &Story) -> usize {
             .nodes
             .iter()
             .map(|n| {
-                usize::from(n.expect.is_some())
-                    + n.passages.iter().filter(|p| p.expect.is_some()).count()
-                    + n.choices.iter().filter(|c| c.expect.is_some()).count()
+                usize::from(n.expect().is_some())
+                    + n.passages.iter().filter(|p| p.expect().is_some()).count()
+                    + n.choices.iter().filter(|c| c.expect().is_some()).count()
             })
             .sum::<usize>()
 }
