@@ -199,8 +199,9 @@ pub fn compile(manifest_file: SourceFile, chapters: Vec<ChapterFile>) -> Loaded 
     let mut unparsed: Vec<(FileId, usize)> = Vec::new();
     let texts: Vec<(FileId, &str)> =
         trees.iter().map(|(file, _)| (*file, sources.get(*file).map(|f| f.text.as_str()).unwrap_or(""))).collect();
-    // One arena per file holds its tree (about as many bytes as the file).
-    let mut arenas: Vec<ron_tree::Arena> = texts.iter().map(|(_, t)| ron_tree::Arena::with_capacity(t.len())).collect();
+    // One arena per file holds its tree: a little under half the file's bytes for
+    // prose-heavy chapters (it grows when a file needs more).
+    let mut arenas: Vec<ron_tree::Arena> = texts.iter().map(|(_, t)| ron_tree::Arena::with_capacity(t.len() / 2)).collect();
     for ((file, name), tree) in trees.iter().zip(parse_all(&texts, &mut arenas)) {
         match tree {
             Ok(v) => parsed.push((*file, name.clone(), v)),

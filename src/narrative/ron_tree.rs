@@ -141,7 +141,18 @@ pub fn parse<'a>(file: FileId, text: &'a str, arena: &'a Arena) -> Result<Value<
             .at(Span::new(file, 0, 0), "this file")
             .help("split the chapter into several files"));
     }
-    let mut p = Parser { file, src: text, bytes: text.as_bytes(), arena, pos: 0, depth: 0, last_string: None };
+    let mut p = Parser {
+        file,
+        src: text,
+        bytes: text.as_bytes(),
+        arena,
+        values: Vec::new(),
+        pairs: Vec::new(),
+        fields: Vec::new(),
+        pos: 0,
+        depth: 0,
+        last_string: None,
+    };
     // A UTF-8 byte-order mark (some Windows editors write one) is not content.
     if text.starts_with('\u{FEFF}') {
         p.pos = 3;
@@ -188,6 +199,10 @@ struct Parser<'a> {
     src: &'a str,
     bytes: &'a [u8],
     arena: &'a Arena,
+    /// Items of the lists, maps and structs being read (see [`Parser::seq`]).
+    values: Vec<Value<'a>>,
+    pairs: Vec<(Value<'a>, Value<'a>)>,
+    fields: Vec<Field<'a>>,
     pos: usize,
     depth: usize,
     /// The last string read: (its opening quote, the byte after its closing quote).
@@ -361,21 +376,25 @@ impl<'a> Parser<'a> {
             Some(b'[') => {
                 self.enter()?;
                 self.pos += 1;
-                let items = self.seq(b']', |p| p.value())?;
+                let items = self.seq(b']', |p| &mut p.values, |p| p.value())?;
                 self.depth -= 1;
                 Ok(Value { kind: Kind::List(items), span: self.span(start) })
             }
             Some(b'{') => {
                 self.enter()?;
                 self.pos += 1;
-                let items = self.seq(b'}', |p| {
-                    let k = p.value()?;
-                    p.skip_ws()?;
-                    p.eat(b':', "expected `:` between a map key and its value")?;
-                    p.skip_ws()?;
-                    let v = p.value()?;
-                    Ok((k, v))
-                })?;
+                let items = self.seq(
+                    b'}',
+                    |p| &mut p.pairs,
+                    |p| {
+                        let k = p.value()?;
+                        p.skip_ws()?;
+                        p.eat(b':', "expected `:` between a map key and its value")?;
+                        p.skip_ws()?;
+                        let v = p.value()?;
+                        Ok((k, v))
+                    },
+                )?;
                 self.depth -= 1;
                 Ok(Value { kind: Kind::Map(items), span: self.span(start) })
             }
@@ -426,21 +445,32 @@ impl<'a> Parser<'a> {
     }
 
     /// Items separated by commas up to `close`; a trailing comma is allowed.
-    fn seq<T>(&mut self, close: u8, mut item: impl FnMut(&mut Self) -> Result<T, Diagnostic>) -> Result<&'a [T], Diagnostic> {
+    ///
+    /// Items are gathered on `stack` (one per item type, shared by every level of
+    /// nesting: an inner list takes its items off before the outer one pushes its
+    /// next), then moved into the arena at their exact size.
+    fn seq<T>(
+        &mut self,
+        close: u8,
+        stack: fn(&mut Self) -> &mut Vec<T>,
+        mut item: impl FnMut(&mut Self) -> Result<T, Diagnostic>,
+    ) -> Result<&'a [T], Diagnostic> {
         let open_at = self.pos - 1;
-        let mut out = bumpalo::collections::Vec::new_in(self.arena);
+        let base = stack(self).len();
         loop {
             self.skip_ws()?;
             if self.peek() == Some(close) {
                 self.pos += 1;
-                return Ok(out.into_bump_slice());
+                let arena = self.arena;
+                return Ok(arena.alloc_slice_fill_iter(stack(self).drain(base..)));
             }
             if self.peek().is_none() {
                 return Err(Diagnostic::new(Code::Syntax, format!("`{}` is never closed", self.bytes[open_at] as char))
                     .at(Span::new(self.file, open_at, open_at + 1), "opened here")
                     .help(format!("add `{}` where it should end", close as char)));
             }
-            out.push(item(self)?);
+            let one = item(self)?;
+            stack(self).push(one);
             self.skip_ws()?;
             match self.peek() {
                 Some(b',') => self.pos += 1,
@@ -481,21 +511,25 @@ impl<'a> Parser<'a> {
             r
         };
         let kind = if is_struct {
-            let fields = self.seq(b')', |p| {
-                if !p.peek().is_some_and(|b| b == b'_' || b.is_ascii_alphabetic()) {
-                    let found = p.found();
-                    return Err(p.err_here(format!("expected a field name, found {found}"), "expected `name: value`"));
-                }
-                let name = p.ident();
-                p.skip_ws()?;
-                p.eat(b':', "expected `:` after a field name")?;
-                p.skip_ws()?;
-                let value = p.value()?;
-                Ok(Field { name, value })
-            })?;
+            let fields = self.seq(
+                b')',
+                |p| &mut p.fields,
+                |p| {
+                    if !p.peek().is_some_and(|b| b == b'_' || b.is_ascii_alphabetic()) {
+                        let found = p.found();
+                        return Err(p.err_here(format!("expected a field name, found {found}"), "expected `name: value`"));
+                    }
+                    let name = p.ident();
+                    p.skip_ws()?;
+                    p.eat(b':', "expected `:` after a field name")?;
+                    p.skip_ws()?;
+                    let value = p.value()?;
+                    Ok(Field { name, value })
+                },
+            )?;
             Kind::Struct { name, fields }
         } else {
-            let items = self.seq(b')', |p| p.value())?;
+            let items = self.seq(b')', |p| &mut p.values, |p| p.value())?;
             Kind::Tuple { name, items }
         };
         self.depth -= 1;
