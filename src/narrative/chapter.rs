@@ -42,7 +42,7 @@ fn field<'v>(v: &'v Value<'v>, name: &str) -> Option<&'v Value<'v>> {
 /// The key a choice is known by before compiling: its `id`, else its text.
 fn raw_choice_key<'v>(v: &'v Value<'v>) -> Option<&'v str> {
     let text = |v: &'v Value<'v>| match &v.kind {
-        Kind::Str(s) => Some(s.text.as_ref()),
+        Kind::Str(s) => Some(s.text),
         _ => None,
     };
     if let Some([t, _]) = reply_tuple(v) {
@@ -175,7 +175,7 @@ impl Compiler<'_> {
     fn cond(&self, v: &Value, file: FileId, d: &mut Diags) -> Option<Expr> {
         let s = schema::string(v, d)?;
         let span = |a: usize, b: usize| s.span(file, a, b);
-        parse_condition(&s.text, &span, &self.scope).map_err(|e| d.push(e)).ok()
+        parse_condition(s.text, &span, &self.scope).map_err(|e| d.push(e)).ok()
     }
 
     fn text(&mut self, s: &StrLit, file: FileId, node: u32, vary: bool, d: &mut Diags) -> Option<Text> {
@@ -194,7 +194,7 @@ impl Compiler<'_> {
                 continue;
             };
             let span = |a: usize, b: usize| s.span(file, a, b);
-            match parse_effect(&s.text, &span, &self.scope) {
+            match parse_effect(s.text, &span, &self.scope) {
                 Ok(e) => {
                     self.writes.push((e.var, item.span));
                     out.push(e);
@@ -207,13 +207,13 @@ impl Compiler<'_> {
 
     fn target(&self, v: &Value, d: &mut Diags) -> Option<u32> {
         let s = schema::string(v, d)?;
-        match self.scope.nodes.get(&*s.text) {
+        match self.scope.nodes.get(s.text) {
             Some(&n) => Some(n),
             None => {
                 d.push(
                     Diagnostic::new(Code::UnknownNode, format!("unknown node `{}`", s.text))
                         .at(v.span, "no node has this id")
-                        .maybe_help(did_you_mean(&s.text, self.scope.nodes.keys().map(String::as_str))),
+                        .maybe_help(did_you_mean(s.text, self.scope.nodes.keys().map(String::as_str))),
                 );
                 None
             }
@@ -315,13 +315,13 @@ impl Compiler<'_> {
         }
         let flow = if let Some(v) = ending_v {
             let s = schema::string(v, d)?;
-            match self.endings.get(&*s.text) {
+            match self.endings.get(s.text) {
                 Some(&e) => Flow::Ending(e),
                 None => {
                     d.push(
                         Diagnostic::new(Code::UnknownEnding, format!("unknown ending `{}`", s.text))
                             .at(v.span, "not declared in the manifest's `endings`")
-                            .maybe_help(did_you_mean(&s.text, self.endings.keys().map(String::as_str))),
+                            .maybe_help(did_you_mean(s.text, self.endings.keys().map(String::as_str))),
                     );
                     return None;
                 }
@@ -427,13 +427,13 @@ impl Compiler<'_> {
 
     fn speaker(&self, v: &Value, d: &mut Diags) -> Option<u32> {
         let s = schema::string(v, d)?;
-        match self.characters.get(&*s.text) {
+        match self.characters.get(s.text) {
             Some(&c) => Some(c),
             None => {
                 d.push(
                     Diagnostic::new(Code::UnknownCharacter, format!("unknown character `{}`", s.text))
                         .at(v.span, "not declared in the manifest's `characters`")
-                        .maybe_help(did_you_mean(&s.text, self.characters.keys().map(String::as_str))),
+                        .maybe_help(did_you_mean(s.text, self.characters.keys().map(String::as_str))),
                 );
                 None
             }
@@ -477,7 +477,7 @@ impl Compiler<'_> {
             };
             let lit = schema::string(text_v, d)?;
             let text = self.text(lit, file, node, false, d);
-            let to = self.scope.nodes.get(&reply_id(node_id, &lit.text)).copied();
+            let to = self.scope.nodes.get(&reply_id(node_id, lit.text)).copied();
             return self.short_choice(lit, text, to);
         }
         // The short form: `Choice("text", "to")`.
@@ -626,11 +626,11 @@ impl Compiler<'_> {
         f.finish(&["var", "prompt", "default"], d);
         let var_v = var_v?;
         let name = schema::string(var_v, d)?;
-        let Some(&(var, ty)) = self.scope.vars.get(&*name.text) else {
+        let Some(&(var, ty)) = self.scope.vars.get(name.text) else {
             d.push(
                 Diagnostic::new(Code::UnknownVariable, format!("unknown variable `{}`", name.text))
                     .at(var_v.span, "not declared in the manifest")
-                    .maybe_help(did_you_mean(&name.text, self.scope.vars.keys().map(String::as_str))),
+                    .maybe_help(did_you_mean(name.text, self.scope.vars.keys().map(String::as_str))),
             );
             return None;
         };

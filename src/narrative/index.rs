@@ -271,7 +271,7 @@ impl Walker<'_> {
     /// Text markup: the expression parts of every `{..}`.
     fn markup(&mut self, v: Option<&Value<'_>>) {
         let Some(Value { kind: Kind::Str(s), .. }) = v else { return };
-        for (a, b) in markup_exprs(&s.text) {
+        for (a, b) in markup_exprs(s.text) {
             self.expr_range(s, a, b);
         }
     }

@@ -281,7 +281,7 @@ pub fn compile(manifest_file: SourceFile, chapters: Vec<ChapterFile>) -> Loaded 
                     let mut sites = 0;
                     TextParser::new(lit, mfile, &c.scope, &mut sites, false).parse().unwrap_or_else(|e| {
                         d.push(e);
-                        Text::plain(&lit.text)
+                        Text::plain(lit.text)
                     })
                 }
                 None => Text::plain(&ch.decl.id),
@@ -370,7 +370,6 @@ pub fn compile(manifest_file: SourceFile, chapters: Vec<ChapterFile>) -> Loaded 
         }
         _ => None,
     };
-    drop(root);
     finish(story, d, sources, node_spans)
 }
 

@@ -82,7 +82,7 @@ pub fn read<'v>(root: &'v Value<'v>, file: FileId, d: &mut Diags) -> Option<Mani
         let mut listed: std::collections::HashMap<&str, Span> = std::collections::HashMap::new();
         for item in items.iter().take(MAX_FILES) {
             if let Some(s) = schema::string(item, d) {
-                if let Some(problem) = bad_path(&s.text) {
+                if let Some(problem) = bad_path(s.text) {
                     d.push(
                         Diagnostic::new(Code::FileUnreadable, format!("`{}` cannot be a chapter file: {problem}", s.text))
                             .at(item.span, "here")
@@ -90,7 +90,7 @@ pub fn read<'v>(root: &'v Value<'v>, file: FileId, d: &mut Diags) -> Option<Mani
                     );
                     continue;
                 }
-                if let Some(first) = listed.get(&*s.text) {
+                if let Some(first) = listed.get(s.text) {
                     d.push(
                         Diagnostic::new(Code::Duplicate, format!("file `{}` is listed twice", s.text))
                             .at(item.span, "listed again here")
@@ -226,7 +226,7 @@ fn read_characters<'v>(v: &'v Value<'v>, d: &mut Diags) -> Vec<Declared<RawChara
         let name = f.opt("name", d).and_then(|v| schema::string(v, d));
         let colour = f.opt("colour", d).and_then(|v| {
             let s = schema::string(v, d)?;
-            let c = parse_colour(&s.text);
+            let c = parse_colour(s.text);
             if c.is_none() {
                 d.push(
                     Diagnostic::new(Code::Shape, format!("`{}` is not a colour", s.text))

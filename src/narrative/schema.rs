@@ -202,7 +202,7 @@ pub fn is_id(s: &str) -> bool {
 /// Reads a string that must be an id; reports a bad one.
 pub fn id<'v>(v: &'v Value<'v>, what: &str, d: &mut Diags) -> Option<&'v str> {
     let s = string(v, d)?;
-    if !is_id(&s.text) {
+    if !is_id(s.text) {
         let fixed: String = s.text.trim().chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect();
         let mut diag = Diagnostic::new(Code::BadId, format!("`{}` is not a valid {what} id", s.text))
             .at(v.span, "ids are letters, digits and `_`, starting with a letter");
@@ -212,5 +212,5 @@ pub fn id<'v>(v: &'v Value<'v>, what: &str, d: &mut Diags) -> Option<&'v str> {
         d.push(diag);
         return None;
     }
-    Some(&s.text)
+    Some(s.text)
 }

@@ -143,11 +143,11 @@ pub fn parse(story: &Story, file: SourceFile, sources: &mut Sources) -> (Vec<Sto
             if s.text == "none" {
                 return Some(None);
             }
-            if story.ending_id(&s.text).is_none() {
+            if story.ending_id(s.text).is_none() {
                 d.push(
                     Diagnostic::new(Code::UnknownEnding, format!("unknown ending `{}`", s.text))
                         .at(v.span, "not declared in the story")
-                        .maybe_help(super::diagnostic::did_you_mean(&s.text, story.endings.iter().map(|e| e.id.as_str())))
+                        .maybe_help(super::diagnostic::did_you_mean(s.text, story.endings.iter().map(|e| e.id.as_str())))
                         .note("write \"none\" to expect that the story has not ended"),
                 );
             }
@@ -157,7 +157,7 @@ pub fn parse(story: &Story, file: SourceFile, sources: &mut Sources) -> (Vec<Sto
         if let Some(v) = f.opt("check", &mut d) {
             for c in schema::strings(v, &mut d) {
                 let span = |a: usize, b: usize| c.span(id, a, b);
-                match parse_condition(&c.text, &span, &scope) {
+                match parse_condition(c.text, &span, &scope) {
                     Ok(e) => check.push((c.text.to_string(), e)),
                     Err(e) => d.push(e),
                 }

@@ -320,7 +320,7 @@ impl<'a> TextParser<'a> {
 
     /// Parses text from `pos` until the end, or (when `nested`) an unbalanced `|` or `}`.
     fn text(&mut self, mut pos: usize, nested: bool) -> Result<(Text, usize), Diagnostic> {
-        let src: &str = &self.lit.text;
+        let src: &str = self.lit.text;
         let bytes = src.as_bytes();
         // Most texts are plain: one literal, no markup.
         if !nested && memchr::memchr2(b'{', b'}', &bytes[pos..]).is_none() {
@@ -376,11 +376,11 @@ impl<'a> TextParser<'a> {
 
     /// Finds the end of an expression starting at `pos` (see [`scan_to`]).
     fn scan_expr(&self, pos: usize, stops: &[u8]) -> usize {
-        scan_to(&self.lit.text, pos, stops)
+        scan_to(self.lit.text, pos, stops)
     }
 
     fn markup(&mut self, open: usize) -> Result<(Seg, usize), Diagnostic> {
-        let src: &str = &self.lit.text;
+        let src: &str = self.lit.text;
         let unclosed = |p: &Self| {
             Diagnostic::new(Code::ExprSyntax, "`{` is never closed")
                 .at(p.span(open, open + 1), "opened here")
@@ -441,7 +441,7 @@ impl TextParser<'_> {
     /// branch is an `if` nested in the last branch, so the chain costs one markup
     /// level per link.
     fn if_chain(&mut self, open: usize, after_if: usize) -> Result<(Seg, usize), Diagnostic> {
-        let src: &str = &self.lit.text;
+        let src: &str = self.lit.text;
         let unclosed = |p: &Self| {
             Diagnostic::new(Code::ExprSyntax, "`{` is never closed")
                 .at(p.span(open, open + 1), "opened here")
