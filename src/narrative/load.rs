@@ -80,13 +80,7 @@ pub fn load_dir(dir: &Path) -> Loaded {
         }
     };
     let names = manifest::listed_files(&manifest_text);
-    let chapters = names
-        .iter()
-        .map(|name| {
-            let path = dir.join(name);
-            ChapterFile { name: name.clone(), path: path.display().to_string(), text: read_text(dir, name) }
-        })
-        .collect();
+    let chapters = read_all(dir, &names);
     let mut loaded = compile(SourceFile::new(shown, manifest_text), chapters);
     // Files in the folder that the manifest does not list are most likely forgotten.
     if let Ok(entries) = std::fs::read_dir(dir) {
@@ -106,6 +100,24 @@ pub fn load_dir(dir: &Path) -> Loaded {
         }
     }
     loaded
+}
+
+/// Reads the chapter files, in order; a story of many files is read on two threads
+/// (off the web), half each.
+fn read_all(dir: &Path, names: &[String]) -> Vec<ChapterFile> {
+    let read = |name: &String| ChapterFile { name: name.clone(), path: dir.join(name).display().to_string(), text: read_text(dir, name) };
+    if threads_for(names.len() / 4) < 2 {
+        return names.iter().map(read).collect();
+    }
+    let (first, second) = names.split_at(names.len() / 2);
+    std::thread::scope(|scope| {
+        let h = scope.spawn(|| second.iter().map(read).collect::<Vec<_>>());
+        let mut out: Vec<ChapterFile> = first.iter().map(read).collect();
+        // A thread that panicked (a bug) reads again here, so the panic surfaces on
+        // the caller's thread.
+        out.extend(h.join().unwrap_or_else(|_| second.iter().map(read).collect()));
+        out
+    })
 }
 
 /// The `description` string of the ending `id` in a parsed manifest.
