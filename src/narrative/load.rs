@@ -106,18 +106,9 @@ pub fn load_dir(dir: &Path) -> Loaded {
 /// (off the web), half each.
 fn read_all(dir: &Path, names: &[String]) -> Vec<ChapterFile> {
     let read = |name: &String| ChapterFile { name: name.clone(), path: dir.join(name).display().to_string(), text: read_text(dir, name) };
-    if threads_for(names.len() / 4) < 2 {
-        return names.iter().map(read).collect();
-    }
-    let (first, second) = names.split_at(names.len() / 2);
-    std::thread::scope(|scope| {
-        let h = scope.spawn(|| second.iter().map(read).collect::<Vec<_>>());
-        let mut out: Vec<ChapterFile> = first.iter().map(read).collect();
-        // A thread that panicked (a bug) reads again here, so the panic surfaces on
-        // the caller's thread.
-        out.extend(h.join().unwrap_or_else(|_| second.iter().map(read).collect()));
-        out
-    })
+    let cut = if threads_for(names.len() / 4) < 2 { names.len() } else { names.len() / 2 };
+    let runs: Vec<Range<usize>> = [0..cut, cut..names.len()].into_iter().filter(|r| !r.is_empty()).collect();
+    in_parallel(names, &runs, |_, run| run.iter().map(read).collect::<Vec<_>>()).into_iter().flatten().collect()
 }
 
 /// The `description` string of the ending `id` in a parsed manifest.
