@@ -47,4 +47,5 @@ pub use save::{Migration, Save, SaveError};
 pub use source::{SourceFile, Sources};
 pub use state::StoryState;
 pub use story::{CharacterId, ChoiceIndex, EndingId, Story};
+pub use text::SharedStr;
 pub use value::{Type, Value};

@@ -7,7 +7,7 @@ use super::ron_tree::{Kind, StrLit, Value};
 use super::schema::{self, Diags, Fields};
 use super::source::{FileId, Span};
 use super::story::{Choice, ChoiceMore, Condition, Expectation, Flow, Input, Node, NodeMore, Passage, PassageMore};
-use super::text::{Text, TextParser};
+use super::text::{ProseBuf, SharedStr, Text, TextParser};
 use super::value::Type;
 use std::collections::HashMap;
 
@@ -155,12 +155,24 @@ pub struct Compiler<'a> {
     pub vary_site_node: Vec<u32>,
     /// Where each effect writes, for the "never read" check: (variable, span).
     pub writes: Vec<(u32, Span)>,
+    /// The buffer this run's literals and choice keys are written into; frozen when
+    /// the run ends.
+    pub prose: ProseBuf,
 }
 
 const NODE_FIELDS: [&str; 8] = ["id", "text", "choices", "next", "ending", "do", "tags", "expect"];
 const CHOICE_FIELDS: [&str; 12] = ["text", "to", "when", "locked", "do", "sticky", "fallback", "id", "input", "reply", "call", "expect"];
 
 impl Compiler<'_> {
+    /// A choice's key when it is its text as written: the compiled text's own bytes
+    /// when that is the same literal (most are), so the key costs nothing.
+    fn key_of(&mut self, text: &Text, written: &str) -> SharedStr {
+        match text.as_literal() {
+            Some(lit) if self.prose.read(lit) == written => lit.clone(),
+            _ => self.prose.push(written),
+        }
+    }
+
     /// An `expect: "condition"` (or a manifest invariant): compiled like a condition,
     /// kept with its source.
     pub fn expectation(&self, v: &Value, file: FileId, d: &mut Diags) -> Option<Box<Expectation>> {
@@ -180,7 +192,7 @@ impl Compiler<'_> {
 
     fn text(&mut self, s: &StrLit, file: FileId, node: u32, vary: bool, d: &mut Diags) -> Option<Text> {
         let before = self.vary_sites;
-        let t = TextParser::new(s, file, &self.scope, &mut self.vary_sites, vary).parse();
+        let t = TextParser::new(s, file, &self.scope, &mut self.vary_sites, &mut self.prose, vary).parse();
         for _ in before..self.vary_sites {
             self.vary_site_node.push(node);
         }
@@ -285,20 +297,25 @@ impl Compiler<'_> {
         f.finish(&NODE_FIELDS, d);
         let mut choices = Vec::new();
         if let Some(v) = choices_v {
-            let mut keys: HashMap<std::sync::Arc<str>, Span> = HashMap::new();
+            let mut spans = Vec::new();
             for item in schema::list(v, d) {
                 if let Some(c) = self.choice(item, file, index, &raw.id, d) {
-                    if let Some(first) = keys.get(&c.key) {
-                        d.push(
-                            Diagnostic::new(Code::Duplicate, format!("two choices of `{}` share the key `{}`", raw.id, c.key))
-                                .at(item.span, "this choice")
-                                .also(*first, "has the same text or id as this one")
-                                .help("give one of them an `id: \"...\"`, so saves can tell them apart"),
-                        );
-                    }
-                    keys.insert(c.key.clone(), item.span);
+                    spans.push(item.span);
                     choices.push(c);
                 }
+            }
+            let mut keys: HashMap<&str, Span> = HashMap::with_capacity(choices.len());
+            for (c, &span) in choices.iter().zip(&spans) {
+                let key = self.prose.read(&c.key);
+                if let Some(first) = keys.get(key) {
+                    d.push(
+                        Diagnostic::new(Code::Duplicate, format!("two choices of `{}` share the key `{key}`", raw.id))
+                            .at(span, "this choice")
+                            .also(*first, "has the same text or id as this one")
+                            .help("give one of them an `id: \"...\"`, so saves can tell them apart"),
+                    );
+                }
+                keys.insert(key, span);
             }
         }
         let given: Vec<(&str, Span)> = [("choices", choices_v), ("next", next_v), ("ending", ending_v)]
@@ -447,7 +464,7 @@ impl Compiler<'_> {
         self.once_slots += 1;
         let text = text?;
         Some(Choice {
-            key: key_of(&text, lit.text),
+            key: self.key_of(&text, lit.text),
             text,
             to: to?,
             when: None,
@@ -577,11 +594,11 @@ impl Compiler<'_> {
         }
         let text = text?;
         let key = match (&id, text_lit) {
-            (Some(Some(id)), _) => id.as_str().into(),
-            (_, Some(t)) => key_of(&text, t.text),
+            (Some(Some(id)), _) => self.prose.push(id),
+            (_, Some(t)) => self.key_of(&text, t.text),
             // Only a fallback may lack text; it has no slot and is never logged, so
             // its key only has to be unique within the node.
-            _ => format!("fallback@{}", v.span.start).into(),
+            _ => self.prose.push(&format!("fallback@{}", v.span.start)),
         };
         let once_slot = (!sticky && !fallback).then(|| {
             self.once_slots += 1;
@@ -744,14 +761,5 @@ impl Compiler<'_> {
                 None
             }
         }
-    }
-}
-
-/// A choice's key when it is its text as written: shared with the compiled text when
-/// that is the same literal (most are), so the key costs nothing.
-fn key_of(text: &Text, written: &str) -> std::sync::Arc<str> {
-    match text.as_literal() {
-        Some(lit) if &**lit == written => std::sync::Arc::clone(lit),
-        _ => written.into(),
     }
 }

@@ -10,7 +10,7 @@ use super::ron_tree;
 use super::schema::Diags;
 use super::source::{FileId, SourceFile, Sources, Span};
 use super::story::{Chapter, Character, Expectation, Story};
-use super::text::{Text, TextParser};
+use super::text::{ProseBuf, Text, TextParser};
 use super::validate;
 use super::value::Type;
 use std::collections::HashMap;
@@ -258,6 +258,7 @@ pub fn compile(manifest_file: SourceFile, chapters: Vec<ChapterFile>) -> Loaded 
         vary_sites: 0,
         vary_site_node: Vec::new(),
         writes: Vec::new(),
+        prose: ProseBuf::default(),
     };
     let mut c = compiler();
     let mut nodes = Vec::with_capacity(raw.len());
@@ -275,6 +276,8 @@ pub fn compile(manifest_file: SourceFile, chapters: Vec<ChapterFile>) -> Loaded 
         d.list.extend(part_d.list);
         nodes.extend(nodes_part);
     }
+    // The manifest's texts share one buffer, frozen once they are all compiled.
+    let mut prose = ProseBuf::default();
     let characters: Vec<Character> = m
         .characters
         .iter()
@@ -282,7 +285,7 @@ pub fn compile(manifest_file: SourceFile, chapters: Vec<ChapterFile>) -> Loaded 
             let name = match ch.decl.name {
                 Some(lit) => {
                     let mut sites = 0;
-                    TextParser::new(lit, mfile, &c.scope, &mut sites, false).parse().unwrap_or_else(|e| {
+                    TextParser::new(lit, mfile, &c.scope, &mut sites, &mut prose, false).parse().unwrap_or_else(|e| {
                         d.push(e);
                         Text::plain(lit.text)
                     })
@@ -300,7 +303,7 @@ pub fn compile(manifest_file: SourceFile, chapters: Vec<ChapterFile>) -> Loaded 
         .map(|e| match ending_description(&root, &e.decl.id) {
             Some(lit) => {
                 let mut sites = 0;
-                TextParser::new(lit, mfile, &c.scope, &mut sites, false).parse().unwrap_or_else(|err| {
+                TextParser::new(lit, mfile, &c.scope, &mut sites, &mut prose, false).parse().unwrap_or_else(|err| {
                     d.push(err);
                     Text::plain(&e.decl.description)
                 })
@@ -308,6 +311,7 @@ pub fn compile(manifest_file: SourceFile, chapters: Vec<ChapterFile>) -> Loaded 
             None => Text::plain(&e.decl.description),
         })
         .collect();
+    prose.freeze();
     let invariants: Vec<Expectation> = m.invariants.iter().filter_map(|v| c.expectation(v, mfile, &mut d).map(|e| *e)).collect();
     let start = match &m.start {
         Some((id, span)) => match nodes_index.get(id) {
@@ -392,6 +396,7 @@ fn compile_nodes<'a>(compiler: &(impl Fn() -> Compiler<'a> + Sync), raw: &[RawNo
     in_parallel(raw, &runs, |start, run| {
         let (mut c, mut d) = (compiler(), Diags::default());
         let nodes: Vec<_> = run.iter().enumerate().filter_map(|(i, r)| c.node(r, (start + i) as u32, &mut d)).collect();
+        c.prose.freeze();
         (Run { compiler: c, len: run.len() }, nodes, d)
     })
 }

@@ -5,7 +5,7 @@
 use super::flow::{self, MAX_FLOW_STEPS, Observer, Stop};
 use super::state::{StateEnv, StateVary, StoryState};
 use super::story::{CharacterId, ChoiceIndex, EndingId, ExpectSite, MAX_INPUT_CHARS, Story};
-use super::text::tidy;
+use super::text::{SharedStr, tidy};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use thiserror::Error;
@@ -21,7 +21,7 @@ pub struct Shown {
     pub speaker: Option<CharacterId>,
     /// The text. Shared with the story when the passage is plain text, so showing
     /// it copies nothing.
-    pub text: Arc<str>,
+    pub text: SharedStr,
 }
 
 /// What the reader sees now.
@@ -423,8 +423,8 @@ impl Observer for Render<'_> {
             if p.when.as_ref().is_some_and(|w| !w.test(&env)) {
                 continue;
             }
-            let text: Arc<str> = match p.text.as_literal() {
-                Some(lit) => Arc::clone(lit),
+            let text: SharedStr = match p.text.as_literal() {
+                Some(lit) => lit.clone(),
                 None => {
                     let mut text = String::with_capacity(256);
                     let mut vary = StateVary { vary: &mut st.vary, rng: &mut st.rng };

@@ -195,7 +195,7 @@ pub struct Choice {
     pub fallback: bool,
     /// The stable key saves use: the `id` field, or the text as written (then shared
     /// with the text, not copied).
-    pub key: std::sync::Arc<str>,
+    pub key: super::text::SharedStr,
     /// The rarer parts; `None` when the choice has none of them.
     pub more: Option<Box<ChoiceMore>>,
 }

@@ -6,7 +6,7 @@ use super::diagnostic::{Code, Diagnostic};
 use super::expr::{Env, Expr, Scope, parse_condition, parse_expr};
 use super::ron_tree::StrLit;
 use super::source::{FileId, Span};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// The most variation alternatives or markup segments one text may hold.
 pub const MAX_SEGMENTS: usize = 4096;
@@ -28,11 +28,173 @@ pub enum VaryKind {
     Shuffle,
 }
 
+/// A string kept in a buffer shared with the other strings compiled with it: a
+/// story's literals sit end to end in a few buffers (one per compiling thread), so
+/// each costs its 16-byte handle and its bytes, with no allocation of its own, and
+/// showing one copies nothing.
+#[derive(Clone)]
+pub struct SharedStr {
+    buf: Arc<OnceLock<Box<str>>>,
+    start: u32,
+    len: u32,
+}
+
+impl SharedStr {
+    /// Its length in bytes (known without reading the buffer, so also while its
+    /// [`ProseBuf`] is still being filled).
+    pub fn len(&self) -> usize {
+        self.len as usize
+    }
+
+    /// Whether it is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The part `from..from + len` of it (bytes, on character boundaries), sharing
+    /// its buffer.
+    fn sub(&self, from: usize, len: usize) -> SharedStr {
+        SharedStr { buf: Arc::clone(&self.buf), start: self.start + from as u32, len: len as u32 }
+    }
+
+    fn range(&self) -> std::ops::Range<usize> {
+        self.start as usize..self.start as usize + self.len as usize
+    }
+}
+
+impl std::ops::Deref for SharedStr {
+    type Target = str;
+    fn deref(&self) -> &str {
+        // The buffer is set once its strings are all compiled; nothing reads a string
+        // before then except through its `ProseBuf`.
+        self.buf.get().and_then(|b| b.get(self.range())).unwrap_or_default()
+    }
+}
+
+impl AsRef<str> for SharedStr {
+    fn as_ref(&self) -> &str {
+        self
+    }
+}
+
+impl std::borrow::Borrow<str> for SharedStr {
+    fn borrow(&self) -> &str {
+        self
+    }
+}
+
+impl From<Box<str>> for SharedStr {
+    fn from(s: Box<str>) -> SharedStr {
+        // A string too long for the handle's 32-bit length is cut at a character
+        // boundary (the loader refuses files that large long before this).
+        let mut len = s.len().min(u32::MAX as usize);
+        while !s.is_char_boundary(len) {
+            len -= 1;
+        }
+        SharedStr { buf: Arc::new(OnceLock::from(s)), start: 0, len: len as u32 }
+    }
+}
+
+impl From<String> for SharedStr {
+    fn from(s: String) -> SharedStr {
+        s.into_boxed_str().into()
+    }
+}
+
+impl From<&str> for SharedStr {
+    fn from(s: &str) -> SharedStr {
+        Box::<str>::from(s).into()
+    }
+}
+
+impl Default for SharedStr {
+    fn default() -> SharedStr {
+        "".into()
+    }
+}
+
+impl PartialEq for SharedStr {
+    fn eq(&self, other: &SharedStr) -> bool {
+        **self == **other
+    }
+}
+
+impl Eq for SharedStr {}
+
+impl PartialEq<str> for SharedStr {
+    fn eq(&self, other: &str) -> bool {
+        &**self == other
+    }
+}
+
+impl PartialEq<&str> for SharedStr {
+    fn eq(&self, other: &&str) -> bool {
+        &**self == *other
+    }
+}
+
+impl std::hash::Hash for SharedStr {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        (**self).hash(h);
+    }
+}
+
+impl std::fmt::Debug for SharedStr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl std::fmt::Display for SharedStr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self)
+    }
+}
+
+/// The buffer a run of compilation writes its strings into. Its strings read as empty
+/// until [`ProseBuf::freeze`]; before that, [`ProseBuf::read`] reads them.
+pub struct ProseBuf {
+    text: String,
+    lock: Arc<OnceLock<Box<str>>>,
+}
+
+impl Default for ProseBuf {
+    fn default() -> ProseBuf {
+        ProseBuf { text: String::new(), lock: Arc::new(OnceLock::new()) }
+    }
+}
+
+impl ProseBuf {
+    /// Appends `s`, returning its handle.
+    pub fn push(&mut self, s: &str) -> SharedStr {
+        let start = self.text.len();
+        if self.lock.get().is_some() || start + s.len() > u32::MAX as usize {
+            // Frozen already, or full: the string gets a buffer of its own.
+            return s.into();
+        }
+        self.text.push_str(s);
+        SharedStr { buf: Arc::clone(&self.lock), start: start as u32, len: s.len() as u32 }
+    }
+
+    /// The text of `s`, whether it lives in this unfrozen buffer or elsewhere.
+    pub fn read<'s>(&'s self, s: &'s SharedStr) -> &'s str {
+        if Arc::ptr_eq(&s.buf, &self.lock) && self.lock.get().is_none() { self.text.get(s.range()).unwrap_or_default() } else { s }
+    }
+
+    /// Ends the run: the buffer is trimmed to its length and every string handed
+    /// out reads from it from now on.
+    pub fn freeze(&mut self) {
+        let text = std::mem::take(&mut self.text).into_boxed_str();
+        // Set only here, once: a second call finds it set and changes nothing.
+        let _ = self.lock.set(text);
+    }
+}
+
 /// A piece of compiled text.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Seg {
     /// Literal text (shared: a passage that is one literal is shown without a copy).
-    Lit(Arc<str>),
+    Lit(SharedStr),
     /// An interpolated expression.
     Expr(Expr),
     /// `{if c: a | b}` (boxed: rarer than literals, and three times their size).
@@ -104,7 +266,7 @@ impl Text {
 
     /// The text when it is one literal with no markup (already tidied by the
     /// parser): what a reader sees, shared rather than copied.
-    pub fn as_literal(&self) -> Option<&Arc<str>> {
+    pub fn as_literal(&self) -> Option<&SharedStr> {
         match self.segs() {
             [Seg::Lit(s)] => Some(s),
             _ => None,
@@ -280,6 +442,8 @@ pub struct TextParser<'a> {
     scope: &'a dyn Scope,
     /// Next free variation site; the caller keeps counting across texts.
     pub next_site: &'a mut u32,
+    /// Where its literals are written.
+    prose: &'a mut ProseBuf,
     allow_vary: bool,
     segments: usize,
     depth: usize,
@@ -288,8 +452,16 @@ pub struct TextParser<'a> {
 impl<'a> TextParser<'a> {
     /// A parser over one string. `allow_vary` is false for texts rendered without
     /// side effects (choice text, names, reasons).
-    pub fn new(lit: &'a StrLit<'a>, file: FileId, scope: &'a dyn Scope, next_site: &'a mut u32, allow_vary: bool) -> Self {
-        TextParser { lit, file, scope, next_site, allow_vary, segments: 0, depth: 0 }
+    /// Its literals are written into `prose`, and read as empty until that is frozen.
+    pub fn new(
+        lit: &'a StrLit<'a>,
+        file: FileId,
+        scope: &'a dyn Scope,
+        next_site: &'a mut u32,
+        prose: &'a mut ProseBuf,
+        allow_vary: bool,
+    ) -> Self {
+        TextParser { lit, file, scope, next_site, prose, allow_vary, segments: 0, depth: 0 }
     }
 
     fn span(&self, s: usize, e: usize) -> Span {
@@ -303,11 +475,11 @@ impl<'a> TextParser<'a> {
         // A text that is one literal renders as itself: tidy it once here, so it can
         // be shown as it is stored.
         if let [Seg::Lit(s)] = text.segs_mut()
-            && needs_tidy(s)
+            && needs_tidy(self.prose.read(s))
         {
-            let mut tidied = s.to_string();
+            let mut tidied = self.prose.read(s).to_string();
             tidy(&mut tidied);
-            *s = tidied.into();
+            *s = self.prose.push(&tidied);
         }
         if end < len {
             // `text` stops only at `}` or `|` inside markup, so this is a stray `}`.
@@ -324,7 +496,7 @@ impl<'a> TextParser<'a> {
         let bytes = src.as_bytes();
         // Most texts are plain: one literal, no markup.
         if !nested && memchr::memchr2(b'{', b'}', &bytes[pos..]).is_none() {
-            let text = if pos < bytes.len() { Text(Repr::One(Seg::Lit(src[pos..].into()))) } else { Text::default() };
+            let text = if pos < bytes.len() { Text(Repr::One(Seg::Lit(self.prose.push(&src[pos..])))) } else { Text::default() };
             return Ok((text, bytes.len()));
         }
         let mut segs = Vec::new();
@@ -340,7 +512,7 @@ impl<'a> TextParser<'a> {
             match bytes[pos] {
                 b'{' => {
                     if lit_start < pos {
-                        segs.push(Seg::Lit(src[lit_start..pos].into()));
+                        segs.push(Seg::Lit(self.prose.push(&src[lit_start..pos])));
                     }
                     // Both limits are checked before descending, so neither a long
                     // nor a deep text can run the parser out of stack.
@@ -369,7 +541,7 @@ impl<'a> TextParser<'a> {
             }
         }
         if lit_start < pos {
-            segs.push(Seg::Lit(src[lit_start..pos].into()));
+            segs.push(Seg::Lit(self.prose.push(&src[lit_start..pos])));
         }
         Ok((Text::from_segs(segs), pos))
     }
@@ -413,7 +585,7 @@ impl<'a> TextParser<'a> {
             let mut pos = colon + 1;
             loop {
                 let (t, end) = self.text(pos, true)?;
-                alts.push(trim_text(t));
+                alts.push(self.trim_text(t));
                 match src.as_bytes().get(end) {
                     Some(b'|') => pos = end + 1,
                     Some(b'}') => return Ok((Seg::Vary(Box::new(Variation { kind, site, alts: alts.into_boxed_slice() })), end + 1)),
@@ -488,7 +660,7 @@ impl TextParser<'_> {
             _ => (Text::default(), end),
         };
         match src.as_bytes().get(end) {
-            Some(b'}') => Ok((Seg::If(Box::new((cond, trim_text(yes), trim_text(no)))), end)),
+            Some(b'}') => Ok((Seg::If(Box::new((cond, self.trim_text(yes), self.trim_text(no)))), end)),
             Some(b'|') => Err(Diagnostic::new(Code::ExprSyntax, "`{if ..}` has more than two branches")
                 .at(self.span(end, end + 1), "a third branch starts here")
                 .help("chain conditions with `| else if condition: text`, or end with `| else: text`")),
@@ -521,20 +693,25 @@ pub(crate) fn scan_to(text: &str, mut pos: usize, stops: &[u8]) -> usize {
     pos
 }
 
-/// Trims the spaces that sit just inside `{..|..}` delimiters, so writers can space
-/// their markup for readability.
-fn trim_text(mut t: Text) -> Text {
-    if let Some(Seg::Lit(s)) = t.segs_mut().first_mut() {
-        *s = s.trim_start().into();
+impl TextParser<'_> {
+    /// Trims the spaces that sit just inside `{..|..}` delimiters, so writers can
+    /// space their markup for readability (a narrower view of the same bytes).
+    fn trim_text(&self, mut t: Text) -> Text {
+        if let Some(Seg::Lit(s)) = t.segs_mut().first_mut() {
+            let text = self.prose.read(s);
+            let kept = text.trim_start().len();
+            *s = s.sub(text.len() - kept, kept);
+        }
+        if let Some(Seg::Lit(s)) = t.segs_mut().last_mut() {
+            let kept = self.prose.read(s).trim_end().len();
+            *s = s.sub(0, kept);
+        }
+        if t.segs().iter().any(|s| matches!(s, Seg::Lit(l) if l.is_empty())) {
+            let kept = t.segs().iter().filter(|s| !matches!(s, Seg::Lit(l) if l.is_empty())).cloned().collect();
+            return Text::from_segs(kept);
+        }
+        t
     }
-    if let Some(Seg::Lit(s)) = t.segs_mut().last_mut() {
-        *s = s.trim_end().into();
-    }
-    if t.segs().iter().any(|s| matches!(s, Seg::Lit(l) if l.is_empty())) {
-        let kept = t.segs().iter().filter(|s| !matches!(s, Seg::Lit(l) if l.is_empty())).cloned().collect();
-        return Text::from_segs(kept);
-    }
-    t
 }
 
 #[cfg(test)]
@@ -619,8 +796,10 @@ mod tests {
         let arena = super::super::ron_tree::Arena::new();
         let v = parse(FileId(0), &src, &arena).unwrap_or_else(|d| panic!("{d:?}"));
         let Kind::Str(lit) = v.kind else { panic!() };
-        let mut sites = 0;
-        TextParser::new(&lit, FileId(0), &S, &mut sites, true).parse()
+        let (mut sites, mut prose) = (0, ProseBuf::default());
+        let t = TextParser::new(&lit, FileId(0), &S, &mut sites, &mut prose, true).parse();
+        prose.freeze();
+        t
     }
 
     fn render_n(s: &str, times: usize) -> Vec<String> {

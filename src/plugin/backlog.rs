@@ -16,7 +16,7 @@ pub enum BacklogEntry {
         /// The speaker.
         speaker: Option<crate::narrative::CharacterId>,
         /// The text (shared with the page it was shown on).
-        text: std::sync::Arc<str>,
+        text: crate::narrative::SharedStr,
     },
     /// A choice made.
     Choice {

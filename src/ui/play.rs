@@ -30,7 +30,7 @@ pub struct PassageView {
     /// The speaker; `None` is narration.
     pub speaker: Option<SpeakerView>,
     /// The whole text (shared with the page).
-    pub text: std::sync::Arc<str>,
+    pub text: crate::narrative::SharedStr,
     /// How many characters show (`usize::MAX`: all).
     pub shown: usize,
 }
@@ -78,7 +78,7 @@ pub struct EndingView {
 #[derive(Clone, Debug, PartialEq)]
 pub enum HistoryLine {
     /// A passage read.
-    Passage(Option<SpeakerView>, std::sync::Arc<str>),
+    Passage(Option<SpeakerView>, crate::narrative::SharedStr),
     /// A choice made, with its turn (from 1) and whether undo can reach back to it.
     Choice {
         /// The choice's text.
