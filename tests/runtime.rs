@@ -232,7 +232,7 @@ fn an_edited_story_keeps_the_reader_in_place_with_the_new_text() {
 /// Collects the variation sites of a text in the order they are written.
 fn sites(t: &epistle::narrative::text::Text, out: &mut Vec<u32>) {
     use epistle::narrative::text::Seg;
-    for seg in t.segs() {
+    for seg in t.markup() {
         match seg {
             Seg::Vary(v) => {
                 out.push(v.site);
@@ -269,7 +269,7 @@ fn a_large_story_compiled_in_parallel_is_numbered_as_if_read_in_order() {
     let loaded = compile(SourceFile::new("story.ron", manifest), chapters);
     let Some(story) = loaded.story else { panic!("{:?}", loaded.diagnostics.first().map(|d| d.message.clone())) };
     // Once-only slots: 0, 1, 2, … in node order, then choice order.
-    let slots: Vec<u32> = story.nodes.iter().flat_map(|n| n.choices.iter().filter_map(|c| c.once_slot)).collect();
+    let slots: Vec<u32> = story.nodes.iter().flat_map(|n| n.choices.iter().filter_map(|c| c.once_slot())).collect();
     assert_eq!(slots.len(), 6_000);
     assert!(slots.iter().enumerate().all(|(i, s)| *s as usize == i), "slots out of order");
     assert_eq!(story.once_slots, 6_000);

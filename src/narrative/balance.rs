@@ -38,7 +38,7 @@ pub fn idle_choice_points(story: &Story) -> Vec<u32> {
     }
     let mut out = Vec::new();
     for (i, n) in story.nodes.iter().enumerate() {
-        let live: Vec<_> = n.choices.iter().filter(|c| !c.fallback).collect();
+        let live: Vec<_> = n.choices.iter().filter(|c| !c.fallback()).collect();
         if live.len() < 2 || !matches!(n.flow, Flow::Choices) {
             continue;
         }

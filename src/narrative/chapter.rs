@@ -164,12 +164,21 @@ const NODE_FIELDS: [&str; 8] = ["id", "text", "choices", "next", "ending", "do",
 const CHOICE_FIELDS: [&str; 12] = ["text", "to", "when", "locked", "do", "sticky", "fallback", "id", "input", "reply", "call", "expect"];
 
 impl Compiler<'_> {
-    /// A choice's key when it is its text as written: the compiled text's own bytes
-    /// when that is the same literal (most are), so the key costs nothing.
-    fn key_of(&mut self, text: &Text, written: &str) -> SharedStr {
+    /// A choice's key when it is its text as written: none of its own when the
+    /// compiled text is that same literal (most are), so the key costs nothing.
+    fn key_of(&mut self, text: &Text, written: &str) -> Option<Box<SharedStr>> {
         match text.as_literal() {
-            Some(lit) if self.prose.read(lit) == written => lit.clone(),
-            _ => self.prose.push(written),
+            Some(lit) if self.prose.read(lit) == written => None,
+            _ => Some(Box::new(self.prose.push(written))),
+        }
+    }
+
+    /// A choice's key while this run's buffer is still open (see [`Choice::key`]).
+    fn key_text<'s>(&'s self, c: &'s Choice) -> &'s str {
+        match (&c.key, c.text.as_literal()) {
+            (Some(k), _) => self.prose.read(k),
+            (None, Some(lit)) => self.prose.read(lit),
+            (None, None) => "",
         }
     }
 
@@ -306,7 +315,7 @@ impl Compiler<'_> {
             }
             let mut keys: HashMap<&str, Span> = HashMap::with_capacity(choices.len());
             for (c, &span) in choices.iter().zip(&spans) {
-                let key = self.prose.read(&c.key);
+                let key = self.key_text(c);
                 if let Some(first) = keys.get(key) {
                     d.push(
                         Diagnostic::new(Code::Duplicate, format!("two choices of `{}` share the key `{key}`", raw.id))
@@ -460,19 +469,10 @@ impl Compiler<'_> {
     /// A choice of a short form (`Choice("text", "to")`, `Reply(..)`): once-only,
     /// keyed by its text, nothing else.
     fn short_choice(&mut self, lit: &StrLit, text: Option<Text>, to: Option<u32>) -> Option<Choice> {
-        let once_slot = Some(self.once_slots);
+        let slot = self.once_slots;
         self.once_slots += 1;
         let text = text?;
-        Some(Choice {
-            key: self.key_of(&text, lit.text),
-            text,
-            to: to?,
-            when: None,
-            effects: Box::default(),
-            once_slot,
-            fallback: false,
-            more: None,
-        })
+        Some(Choice { key: self.key_of(&text, lit.text), text, to: to?, when: None, effects: Box::default(), slot, more: None })
     }
 
     fn choice(&mut self, v: &Value, file: FileId, node: u32, node_id: &str, d: &mut Diags) -> Option<Choice> {
@@ -594,16 +594,20 @@ impl Compiler<'_> {
         }
         let text = text?;
         let key = match (&id, text_lit) {
-            (Some(Some(id)), _) => self.prose.push(id),
+            (Some(Some(id)), _) => Some(Box::new(self.prose.push(id))),
             (_, Some(t)) => self.key_of(&text, t.text),
             // Only a fallback may lack text; it has no slot and is never logged, so
             // its key only has to be unique within the node.
-            _ => self.prose.push(&format!("fallback@{}", v.span.start)),
+            _ => Some(Box::new(self.prose.push(&format!("fallback@{}", v.span.start)))),
         };
-        let once_slot = (!sticky && !fallback).then(|| {
-            self.once_slots += 1;
-            self.once_slots - 1
-        });
+        let slot = match (sticky, fallback) {
+            (_, true) => Choice::FALLBACK,
+            (true, false) => Choice::STICKY,
+            (false, false) => {
+                self.once_slots += 1;
+                self.once_slots - 1
+            }
+        };
         let more = ChoiceMore {
             locked: match locked {
                 Some(l) => Some(l?),
@@ -628,8 +632,7 @@ impl Compiler<'_> {
                 None => None,
             },
             effects: effects.into_boxed_slice(),
-            once_slot,
-            fallback,
+            slot,
             key,
             more: has_more.then(|| Box::new(more)),
         })

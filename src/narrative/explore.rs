@@ -311,7 +311,7 @@ impl Plan {
                     continue;
                 }
                 for ch in &story.node(i).choices {
-                    if let Some(s) = ch.once_slot {
+                    if let Some(s) = ch.once_slot() {
                         g.once.push(s);
                     }
                 }
@@ -1341,16 +1341,19 @@ fn explore_with(story: &Story, limits: Limits, havoc: Option<&[bool]>) -> Explor
         for (ci, c) in node.choices.iter().enumerate() {
             let unknown = havoc.is_some_and(|h| c.when.as_ref().is_some_and(|w| reads_havoc(w, h)));
             if let Some(w) = &c.when
-                && !c.fallback
-                && !c.once_slot.is_some_and(|o| scratch.taken(o))
+                && !c.fallback()
+                && !c.once_slot().is_some_and(|o| scratch.taken(o))
                 && !unknown
             {
                 let v = w.test(&scratch.env());
                 conds[cond_base[scratch.node as usize] as usize + ci][usize::from(v)] = true;
             }
             // A condition the abstraction cannot decide may hold: the choice is taken.
-            let open =
-                if unknown { !c.fallback && !c.once_slot.is_some_and(|o| scratch.taken(o)) } else { flow::available(story, &scratch, ci) };
+            let open = if unknown {
+                !c.fallback() && !c.once_slot().is_some_and(|o| scratch.taken(o))
+            } else {
+                flow::available(story, &scratch, ci)
+            };
             if !open {
                 continue;
             }

@@ -62,7 +62,7 @@ fn decide(cond: &Expr, st: &StoryState, obs: &mut impl Observer) -> bool {
 /// the observer.
 pub fn available_with(story: &Story, st: &StoryState, i: usize, obs: &mut impl Observer) -> bool {
     let Some(c) = story.node(st.node).choices.get(i) else { return false };
-    !c.fallback && !c.once_slot.is_some_and(|s| st.taken(s)) && c.when.as_ref().is_none_or(|w| decide(w, st, obs))
+    !c.fallback() && !c.once_slot().is_some_and(|s| st.taken(s)) && c.when.as_ref().is_none_or(|w| decide(w, st, obs))
 }
 
 /// Checks the expectations of arriving at `n`, before its `do`.
@@ -98,7 +98,7 @@ fn check_choice(story: &Story, st: &StoryState, i: usize, obs: &mut impl Observe
 /// Whether choice `i` of the current node can be taken now.
 pub fn available(story: &Story, st: &StoryState, i: usize) -> bool {
     let Some(c) = story.node(st.node).choices.get(i) else { return false };
-    !c.fallback && !c.once_slot.is_some_and(|s| st.taken(s)) && c.when.as_ref().is_none_or(|w| w.test(&st.env()))
+    !c.fallback() && !c.once_slot().is_some_and(|s| st.taken(s)) && c.when.as_ref().is_none_or(|w| w.test(&st.env()))
 }
 
 /// Applies choice `i` of the current node (input already stored by the caller) and
@@ -106,7 +106,7 @@ pub fn available(story: &Story, st: &StoryState, i: usize) -> bool {
 pub fn take(story: &Story, st: &mut StoryState, i: usize, obs: &mut impl Observer) -> u32 {
     check_choice(story, st, i, obs);
     let c = &story.node(st.node).choices[i];
-    if let Some(s) = c.once_slot {
+    if let Some(s) = c.once_slot() {
         st.take(s);
     }
     obs.effects(&c.effects);
@@ -162,7 +162,7 @@ pub fn advance(story: &Story, st: &mut StoryState, mut n: u32, obs: &mut impl Ob
                 if (0..node.choices.len()).any(|i| available_with(story, st, i, obs)) {
                     return Stop::Wait;
                 }
-                match node.choices.iter().position(|c| c.fallback && c.when.as_ref().is_none_or(|w| decide(w, st, obs))) {
+                match node.choices.iter().position(|c| c.fallback() && c.when.as_ref().is_none_or(|w| decide(w, st, obs))) {
                     Some(fi) => {
                         check_choice(story, st, fi, obs);
                         let f = &node.choices[fi];

@@ -128,8 +128,12 @@ impl Coverage {
     fn sites(story: &Story) -> impl Iterator<Item = Site> + '_ {
         story.nodes.iter().enumerate().flat_map(|(i, n)| {
             let i = i as u32;
-            let choices =
-                n.choices.iter().enumerate().filter(|(_, c)| c.when.is_some() && !c.fallback).map(move |(k, _)| Site::Choice(i, k as u32));
+            let choices = n
+                .choices
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.when.is_some() && !c.fallback())
+                .map(move |(k, _)| Site::Choice(i, k as u32));
             let branches = match &n.flow {
                 Flow::Branch(bs, _) => bs.len(),
                 _ => 0,
@@ -247,7 +251,7 @@ impl Coverage {
         let mut t = Tally::default();
         for (n, taken) in story.nodes.iter().zip(&self.choices) {
             for (c, k) in n.choices.iter().zip(taken) {
-                if !c.fallback {
+                if !c.fallback() {
                     t.total += 1;
                     t.covered += usize::from(*k);
                 }
@@ -308,15 +312,15 @@ impl Coverage {
         for (n, taken) in self.choices.iter().enumerate() {
             for (c, t) in taken.iter().enumerate() {
                 let ch = &story.nodes[n].choices[c];
-                if !t && !ch.fallback && self.nodes[n] {
-                    out.push(format!("choice “{}” of `{}` never taken", ch.key, id(n as u32)));
+                if !t && !ch.fallback() && self.nodes[n] {
+                    out.push(format!("choice “{}” of `{}` never taken", ch.key(), id(n as u32)));
                 }
             }
         }
         for s in Coverage::sites(story) {
             let seen = self.conds[self.site(story, s)];
             let (n, what) = match s {
-                Site::Choice(n, c) => (n, format!("the `when` of choice “{}”", story.node(n).choices[c as usize].key)),
+                Site::Choice(n, c) => (n, format!("the `when` of choice “{}”", story.node(n).choices[c as usize].key())),
                 Site::Branch(n, b) => (n, format!("`If` number {} of the `next`", b + 1)),
                 Site::Passage(n, p) => (n, format!("the `when` of passage {}", p + 1)),
             };
@@ -558,7 +562,7 @@ fn options(story: &Story, p: &mut Play, literals: &[Vec<String>]) -> Vec<(u32, O
     let node = story.node(p.st.node);
     let mut out = Vec::new();
     for (ci, c) in node.choices.iter().enumerate() {
-        if c.fallback || c.once_slot.is_some_and(|o| p.st.taken(o)) {
+        if c.fallback() || c.once_slot().is_some_and(|o| p.st.taken(o)) {
             continue;
         }
         if let Some(w) = &c.when {

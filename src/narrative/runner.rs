@@ -235,7 +235,7 @@ impl Runner {
         let env = self.state.env();
         let node = self.story.node(self.state.node);
         for (i, c) in node.choices.iter().enumerate() {
-            if c.fallback || c.once_slot.is_some_and(|s| self.state.taken(s)) {
+            if c.fallback() || c.once_slot().is_some_and(|s| self.state.taken(s)) {
                 continue;
             }
             let ok = c.when.as_ref().is_none_or(|w| w.test(&env));

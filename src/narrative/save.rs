@@ -205,8 +205,8 @@ fn once_keys(story: &Story) -> Vec<(u32, String)> {
     let mut out = Vec::new();
     for n in &story.nodes {
         for c in &n.choices {
-            if let Some(s) = c.once_slot {
-                out.push((s, format!("{}/{}", n.id, c.key)));
+            if let Some(s) = c.once_slot() {
+                out.push((s, format!("{}/{}", n.id, c.key())));
             }
         }
     }
@@ -260,7 +260,7 @@ impl Save {
                     let n = story.node(e.node);
                     SavedChoice {
                         node: n.id.clone(),
-                        key: n.choices.get(e.choice as usize).map(|c| c.key.to_string()).unwrap_or_default(),
+                        key: n.choices.get(e.choice as usize).map(|c| c.key().to_string()).unwrap_or_default(),
                         index: e.choice,
                         input: e.input.clone(),
                     }
@@ -429,7 +429,7 @@ impl Save {
         for (t, c) in self.log.iter().enumerate() {
             let here = story.node(r.state().node);
             // Match by key; a renamed node is fine as long as the choice is still there.
-            let i = match here.choices.iter().position(|ch| *ch.key == *c.key) {
+            let i = match here.choices.iter().position(|ch| ch.key() == c.key) {
                 Some(i) => i as u32,
                 None if here.id == c.node => c.index,
                 None => {

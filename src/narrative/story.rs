@@ -2,7 +2,7 @@
 //! compiled, ready to play. Built by the loader; immutable afterwards.
 
 use super::expr::{Effect, Expr};
-use super::text::Text;
+use super::text::{SharedStr, Text};
 use super::value::{Type, Value};
 use std::collections::HashMap;
 
@@ -183,21 +183,19 @@ pub const MAX_INPUT_CHARS: usize = 40;
 pub struct Choice {
     /// What the reader sees (no variations).
     pub text: Text,
-    /// Where it leads, by node index.
-    pub to: u32,
-    /// Available only while this holds (a [`Condition`] reads as its expression).
-    pub when: Option<Box<Condition>>,
     /// Run when chosen.
     pub effects: Box<[Effect]>,
-    /// Once-only choices have a slot in the state's taken-set; sticky ones have none.
-    pub once_slot: Option<u32>,
-    /// Taken automatically when nothing else is available; never shown.
-    pub fallback: bool,
-    /// The stable key saves use: the `id` field, or the text as written (then shared
-    /// with the text, not copied).
-    pub key: super::text::SharedStr,
+    /// Available only while this holds (a [`Condition`] reads as its expression).
+    pub when: Option<Box<Condition>>,
     /// The rarer parts; `None` when the choice has none of them.
     pub more: Option<Box<ChoiceMore>>,
+    /// The key saves use when it is not the text itself (see [`Choice::key`]).
+    pub(crate) key: Option<Box<SharedStr>>,
+    /// Where it leads, by node index.
+    pub to: u32,
+    /// Its once-only slot, or [`Choice::STICKY`] or [`Choice::FALLBACK`] (see
+    /// [`Choice::once_slot`]).
+    pub(crate) slot: u32,
 }
 
 /// A choice's condition, and how it was written (for maps and reports). It reads as
@@ -232,6 +230,32 @@ pub struct ChoiceMore {
 }
 
 impl Choice {
+    /// [`Choice::slot`] of a sticky choice: it stays offered after it is taken.
+    pub(crate) const STICKY: u32 = u32::MAX;
+    /// [`Choice::slot`] of a fallback: it has no slot either.
+    pub(crate) const FALLBACK: u32 = u32::MAX - 1;
+
+    /// The stable key saves use: the `id` field, or the text as written (then its
+    /// very bytes, so the key costs nothing).
+    pub fn key(&self) -> &str {
+        match &self.key {
+            Some(k) => k,
+            None => self.text.as_literal().map_or("", |t| t),
+        }
+    }
+
+    /// Its slot in the state's taken-set when it is once-only; sticky choices and
+    /// fallbacks have none.
+    pub fn once_slot(&self) -> Option<u32> {
+        (self.slot < Choice::FALLBACK).then_some(self.slot)
+    }
+
+    /// Whether it is taken automatically when nothing else is available (and never
+    /// shown).
+    pub fn fallback(&self) -> bool {
+        self.slot == Choice::FALLBACK
+    }
+
     /// The condition as written, for maps and reports.
     pub fn when_src(&self) -> Option<&str> {
         self.when.as_ref().map(|w| &*w.src)
@@ -326,8 +350,8 @@ impl Node {
     /// (nodes compiled in parallel runs are numbered from zero in each run).
     pub(crate) fn shift_numbering(&mut self, slots: u32, sites: u32) {
         for c in &mut self.choices {
-            if let Some(s) = &mut c.once_slot {
-                *s += slots;
+            if c.once_slot().is_some() {
+                c.slot += slots;
             }
         }
         for p in &mut self.passages {
@@ -515,7 +539,7 @@ impl Story {
             ExpectSite::Node(n) => format!("node `{}`", id(n)),
             ExpectSite::Passage { node, passage } => format!("passage {} of node `{}`", passage + 1, id(node)),
             ExpectSite::Choice { node, choice } => {
-                let key = self.nodes.get(node as usize).and_then(|n| n.choices.get(choice as usize)).map_or("?", |c| &*c.key);
+                let key = self.nodes.get(node as usize).and_then(|n| n.choices.get(choice as usize)).map_or("?", |c| c.key());
                 format!("choice “{key}” of node `{}`", id(node))
             }
             ExpectSite::Invariant(i) => format!("invariant {} of the manifest", i + 1),

@@ -222,8 +222,11 @@ pub struct Text(Repr);
 
 #[derive(Clone, Debug, PartialEq)]
 enum Repr {
-    One(Seg),
-    Many(Box<[Seg]>),
+    /// One literal: most texts. Held in place, so a text is 16 bytes.
+    Lit(SharedStr),
+    /// Markup: the list sits behind one thin pointer, so it fits beside a literal's
+    /// handle in those 16 bytes.
+    Many(Box<Box<[Seg]>>),
 }
 
 impl Default for Text {
@@ -243,50 +246,52 @@ pub trait Varying {
 impl Text {
     /// Text made of these segments.
     pub fn from_segs(mut segs: Vec<Seg>) -> Text {
-        match segs.len() {
-            1 => Text(Repr::One(segs.remove(0))),
-            _ => Text(Repr::Many(segs.into_boxed_slice())),
+        match segs.pop() {
+            Some(Seg::Lit(s)) if segs.is_empty() => Text(Repr::Lit(s)),
+            Some(last) => {
+                segs.push(last);
+                Text(Repr::Many(Box::new(segs.into_boxed_slice())))
+            }
+            None => Text::default(),
         }
     }
 
-    /// Its segments, in order.
-    pub fn segs(&self) -> &[Seg] {
+    /// The text as its literal (when it is one, see [`Text::as_literal`]) or its
+    /// markup segments.
+    fn split(&self) -> (Option<&SharedStr>, &[Seg]) {
         match &self.0 {
-            Repr::One(s) => std::slice::from_ref(s),
-            Repr::Many(segs) => segs,
+            Repr::Lit(s) => (Some(s), &[]),
+            Repr::Many(segs) => (None, segs),
         }
     }
 
-    fn segs_mut(&mut self) -> &mut [Seg] {
-        match &mut self.0 {
-            Repr::One(s) => std::slice::from_mut(s),
-            Repr::Many(segs) => segs,
-        }
+    /// Its segments, in order, when it has markup; a text that is one literal has
+    /// none here (see [`Text::as_literal`]).
+    pub fn markup(&self) -> &[Seg] {
+        self.split().1
     }
 
     /// The text when it is one literal with no markup (already tidied by the
     /// parser): what a reader sees, shared rather than copied.
     pub fn as_literal(&self) -> Option<&SharedStr> {
-        match self.segs() {
-            [Seg::Lit(s)] => Some(s),
-            _ => None,
-        }
+        self.split().0
     }
 
     /// Plain text with no markup.
     pub fn plain(s: &str) -> Text {
         let mut tidied = s.to_string();
         tidy(&mut tidied);
-        Text(Repr::One(Seg::Lit(tidied.into())))
+        Text(Repr::Lit(tidied.into()))
     }
 
     /// Adds `by` to every variation site (texts compiled in parallel runs are
     /// numbered from zero in each run).
     pub fn shift_sites(&mut self, by: u32) {
+        let Repr::Many(segs) = &mut self.0 else { return };
         if by == 0 {
             return;
         }
-        for seg in self.segs_mut() {
+        for seg in segs.iter_mut() {
             match seg {
                 Seg::Vary(v) => {
                     v.site += by;
@@ -303,7 +308,7 @@ impl Text {
 
     /// Whether the text has no variations (so rendering it has no side effects).
     pub fn is_pure(&self) -> bool {
-        self.segs().iter().all(|s| match s {
+        self.markup().iter().all(|s| match s {
             Seg::Vary(_) => false,
             Seg::If(branch) => branch.1.is_pure() && branch.2.is_pure(),
             _ => true,
@@ -312,7 +317,11 @@ impl Text {
 
     /// Renders into `out` (appending), advancing variation counters.
     pub fn render<E: Env, V: Varying>(&self, env: &E, vary: &mut V, out: &mut String) {
-        for seg in self.segs() {
+        let (lit, segs) = self.split();
+        if let Some(s) = lit {
+            out.push_str(s);
+        }
+        for seg in segs {
             match seg {
                 Seg::Lit(s) => out.push_str(s),
                 Seg::Expr(e) => e.eval(env).write_to(out),
@@ -364,7 +373,7 @@ impl Text {
 
     /// Calls `f` on every expression inside, conditions included.
     pub fn each_expr(&self, f: &mut impl FnMut(&Expr)) {
-        for seg in self.segs() {
+        for seg in self.markup() {
             match seg {
                 Seg::Expr(e) => f(e),
                 Seg::If(branch) => {
@@ -381,7 +390,11 @@ impl Text {
 
     /// Calls `f` on every literal piece (for word counts).
     pub fn each_literal(&self, f: &mut impl FnMut(&str)) {
-        for seg in self.segs() {
+        let (lit, segs) = self.split();
+        if let Some(s) = lit {
+            f(s);
+        }
+        for seg in segs {
             match seg {
                 Seg::Lit(s) => f(s),
                 Seg::If(branch) => {
@@ -396,7 +409,7 @@ impl Text {
 
     /// Whether the text's wording can depend on state (a condition or an interpolation).
     pub fn is_conditional(&self) -> bool {
-        self.segs().iter().any(|s| !matches!(s, Seg::Lit(_)))
+        self.markup().iter().any(|s| !matches!(s, Seg::Lit(_)))
     }
 }
 
@@ -474,7 +487,7 @@ impl<'a> TextParser<'a> {
         let (mut text, end) = self.text(0, false)?;
         // A text that is one literal renders as itself: tidy it once here, so it can
         // be shown as it is stored.
-        if let [Seg::Lit(s)] = text.segs_mut()
+        if let Repr::Lit(s) = &mut text.0
             && needs_tidy(self.prose.read(s))
         {
             let mut tidied = self.prose.read(s).to_string();
@@ -496,7 +509,7 @@ impl<'a> TextParser<'a> {
         let bytes = src.as_bytes();
         // Most texts are plain: one literal, no markup.
         if !nested && memchr::memchr2(b'{', b'}', &bytes[pos..]).is_none() {
-            let text = if pos < bytes.len() { Text(Repr::One(Seg::Lit(self.prose.push(&src[pos..])))) } else { Text::default() };
+            let text = if pos < bytes.len() { Text(Repr::Lit(self.prose.push(&src[pos..]))) } else { Text::default() };
             return Ok((text, bytes.len()));
         }
         let mut segs = Vec::new();
@@ -646,7 +659,7 @@ impl TextParser<'_> {
                     let chained = self.if_chain(open, at);
                     self.depth -= 1;
                     let (seg, close) = chained?;
-                    (Text(Repr::One(seg)), close)
+                    (Text::from_segs(vec![seg]), close)
                 } else {
                     // `| else: text` reads as well as `| text`.
                     let skip = branch
@@ -697,18 +710,32 @@ impl TextParser<'_> {
     /// Trims the spaces that sit just inside `{..|..}` delimiters, so writers can
     /// space their markup for readability (a narrower view of the same bytes).
     fn trim_text(&self, mut t: Text) -> Text {
-        if let Some(Seg::Lit(s)) = t.segs_mut().first_mut() {
+        let trim_start = |s: &mut SharedStr| {
             let text = self.prose.read(s);
             let kept = text.trim_start().len();
             *s = s.sub(text.len() - kept, kept);
-        }
-        if let Some(Seg::Lit(s)) = t.segs_mut().last_mut() {
-            let kept = self.prose.read(s).trim_end().len();
-            *s = s.sub(0, kept);
-        }
-        if t.segs().iter().any(|s| matches!(s, Seg::Lit(l) if l.is_empty())) {
-            let kept = t.segs().iter().filter(|s| !matches!(s, Seg::Lit(l) if l.is_empty())).cloned().collect();
-            return Text::from_segs(kept);
+        };
+        let trim_end = |s: &mut SharedStr| *s = s.sub(0, self.prose.read(s).trim_end().len());
+        match &mut t.0 {
+            Repr::Lit(s) => {
+                trim_start(s);
+                trim_end(s);
+                if s.is_empty() {
+                    return Text::default();
+                }
+            }
+            Repr::Many(segs) => {
+                if let Some(Seg::Lit(s)) = segs.first_mut() {
+                    trim_start(s);
+                }
+                if let Some(Seg::Lit(s)) = segs.last_mut() {
+                    trim_end(s);
+                }
+                if segs.iter().any(|s| matches!(s, Seg::Lit(l) if l.is_empty())) {
+                    let kept = segs.iter().filter(|s| !matches!(s, Seg::Lit(l) if l.is_empty())).cloned().collect();
+                    return Text::from_segs(kept);
+                }
+            }
         }
         t
     }

@@ -178,14 +178,14 @@ fn constant_comparisons(story: &Story, spans: &Spans<'_>, d: &mut Diags) {
 /// a condition always is.
 fn dead_fallbacks(story: &Story, spans: &Spans<'_>, d: &mut Diags) {
     for (i, n) in story.nodes.iter().enumerate() {
-        if !n.choices.iter().any(|c| c.fallback) {
+        if !n.choices.iter().any(|c| c.fallback()) {
             continue;
         }
-        if let Some(always) = n.choices.iter().find(|c| !c.fallback && c.when.is_none() && c.once_slot.is_none()) {
+        if let Some(always) = n.choices.iter().find(|c| !c.fallback() && c.when.is_none() && c.once_slot().is_none()) {
             d.push(
                 Diagnostic::new(Code::DeadFallback, format!("the fallback of `{}` can never fire", n.id))
                     .at(spans.nodes[i], "in this node")
-                    .note(format!("“{}” is sticky and has no `when`, so a choice is always available", always.key))
+                    .note(format!("“{}” is sticky and has no `when`, so a choice is always available", always.key()))
                     .help("give that choice a `when`, make it once-only, or remove the fallback"),
             );
         }
@@ -239,7 +239,7 @@ fn same_choices(story: &Story, spans: &Spans<'_>, d: &mut Diags) {
             n.choices
                 .iter()
                 .enumerate()
-                .filter(|(_, c)| !c.fallback && c.when.is_none() && c.input().is_none())
+                .filter(|(_, c)| !c.fallback() && c.when.is_none() && c.input().is_none())
                 .map(|(k, c)| (c.to, &c.effects[..], k)),
         );
         if keyed.len() < 2 {
@@ -261,9 +261,9 @@ fn same_choices(story: &Story, spans: &Spans<'_>, d: &mut Diags) {
         for &(at, run) in &groups {
             let g: Vec<&super::story::Choice> = keyed[at..at + run].iter().map(|k| &n.choices[k.2]).collect();
             let names = match g.len() {
-                2 => format!("“{}” and “{}”", g[0].key, g[1].key),
-                3 => format!("“{}”, “{}” and “{}”", g[0].key, g[1].key, g[2].key),
-                k => format!("“{}”, “{}” and {} others", g[0].key, g[1].key, k - 2),
+                2 => format!("“{}” and “{}”", g[0].key(), g[1].key()),
+                3 => format!("“{}”, “{}” and “{}”", g[0].key(), g[1].key(), g[2].key()),
+                k => format!("“{}”, “{}” and {} others", g[0].key(), g[1].key(), k - 2),
             };
             d.push(
                 Diagnostic::new(Code::SameChoices, format!("choices {names} of `{}` make no difference", n.id))

@@ -53,7 +53,7 @@ fn pct(n: u64, of: u64) -> f64 {
 
 /// The choices every sampled path to ending `e` took, as "node: “choice”".
 fn always(story: &Story, t: &Tallies, e: usize) -> Vec<String> {
-    t.always[e].iter().flatten().map(|&(n, c)| format!("{}: “{}”", story.node(n).id, story.node(n).choices[c as usize].key)).collect()
+    t.always[e].iter().flatten().map(|&(n, c)| format!("{}: “{}”", story.node(n).id, story.node(n).choices[c as usize].key())).collect()
 }
 
 fn narrow(story: &Story, runs: u64, random: &Tallies, guided: &Tallies) -> Vec<(usize, Vec<String>)> {

@@ -212,8 +212,8 @@ fn print_text(loaded: &Loaded, story: &Arc<Story>, ex: &Exploration, dir: &Path,
             continue;
         }
         for (ci, c) in node.choices.iter().enumerate() {
-            if !c.fallback && !ex.choice_enabled[ni][ci] {
-                dead.push(format!("  {} choice {} “{}”  ({})", node.id, ci + 1, c.key, loaded.node_location(ni as u32)));
+            if !c.fallback() && !ex.choice_enabled[ni][ci] {
+                dead.push(format!("  {} choice {} “{}”  ({})", node.id, ci + 1, c.key(), loaded.node_location(ni as u32)));
             }
         }
     }
@@ -229,7 +229,7 @@ fn print_text(loaded: &Loaded, story: &Arc<Story>, ex: &Exploration, dir: &Path,
         for (n, site, v) in ex.constant_conditions.iter().take(50) {
             let node = &story.nodes[*n as usize];
             let what = match site {
-                CondSite::Choice(i) => format!("the `when` of choice {} “{}”", i + 1, node.choices[*i as usize].key),
+                CondSite::Choice(i) => format!("the `when` of choice {} “{}”", i + 1, node.choices[*i as usize].key()),
                 CondSite::Branch(i) => format!("`If` number {} of its `next`", i + 1),
             };
             say!("  {}: {what} is always {v}  ({})", node.id, loaded.node_location(*n));

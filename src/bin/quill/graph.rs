@@ -33,12 +33,12 @@ fn edges(story: &Story) -> Vec<Edge> {
         for c in &n.choices {
             let mut text = String::new();
             c.text.each_literal(&mut |s| text.push_str(s));
-            let label = match (c.when_src(), c.fallback) {
+            let label = match (c.when_src(), c.fallback()) {
                 (_, true) => "(fallback)".to_string(),
                 (Some(w), _) => format!("{} [{w}]", short(&text)),
                 (None, _) => short(&text),
             };
-            out.push(Edge { from, to: c.to, label, dashed: c.when_src().is_some() || c.fallback });
+            out.push(Edge { from, to: c.to, label, dashed: c.when_src().is_some() || c.fallback() });
             if let Some(back) = c.returns_to() {
                 out.push(Edge { from: c.to, to: back, label: "returns".into(), dashed: true });
             }

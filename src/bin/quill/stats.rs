@@ -108,7 +108,7 @@ fn count(story: &Story) -> Counts {
     let mut chapters: Vec<(String, Count)> = story.chapters.iter().map(|c| (c.title.clone(), Count::default())).collect();
     let mut speakers: BTreeMap<String, usize> = BTreeMap::new();
     for n in &story.nodes {
-        let mut c = Count { nodes: 1, choices: n.choices.iter().filter(|c| !c.fallback).count(), ..Count::default() };
+        let mut c = Count { nodes: 1, choices: n.choices.iter().filter(|c| !c.fallback()).count(), ..Count::default() };
         for p in &n.passages {
             let w = words(p);
             c.words += w;
