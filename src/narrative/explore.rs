@@ -214,7 +214,8 @@ fn max_literal(e: &Expr, m: &mut i64) {
     match e {
         Expr::Int(n) => *m = (*m).max(n.saturating_abs()),
         Expr::Not(a) | Expr::Neg(a) => max_literal(a, m),
-        Expr::Bin(_, a, b) => {
+        Expr::Bin(_, ab) => {
+            let [a, b] = &**ab;
             max_literal(a, m);
             max_literal(b, m);
         }
@@ -590,14 +591,15 @@ pub fn saturation(story: &Story) -> Vec<Option<i64>> {
                 out.push(*v);
                 true
             }
-            Expr::Bin(BinOp::Add, a, b) => sum_vars(a, out) && sum_vars(b, out),
+            Expr::Bin(BinOp::Add, ab) => sum_vars(&ab[0], out) && sum_vars(&ab[1], out),
             _ => false,
         }
     }
     fn visit(e: &Expr, ok: &mut [bool], cap: &mut [i64]) {
         match e {
-            Expr::Bin(op @ (BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge | BinOp::Eq | BinOp::Ne), a, b) => {
-                let (side, k) = match (&**a, &**b) {
+            Expr::Bin(op @ (BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge | BinOp::Eq | BinOp::Ne), ab) => {
+                let [a, b] = &**ab;
+                let (side, k) = match (a, b) {
                     (x, Expr::Int(k)) | (Expr::Int(k), x) => (x, *k),
                     _ => {
                         visit(a, ok, cap);
@@ -617,7 +619,8 @@ pub fn saturation(story: &Story) -> Vec<Option<i64>> {
             }
             Expr::Var(v) => ok[*v as usize] = false,
             Expr::Not(a) | Expr::Neg(a) => visit(a, ok, cap),
-            Expr::Bin(_, a, b) => {
+            Expr::Bin(_, ab) => {
+                let [a, b] = &**ab;
                 visit(a, ok, cap);
                 visit(b, ok, cap);
             }
@@ -673,7 +676,8 @@ struct Facts<'s> {
 
 fn conjuncts<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
     match e {
-        Expr::Bin(super::expr::BinOp::And, a, b) => {
+        Expr::Bin(super::expr::BinOp::And, ab) => {
+            let [a, b] = &**ab;
             conjuncts(a, out);
             conjuncts(b, out);
         }

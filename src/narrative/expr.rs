@@ -37,7 +37,7 @@ pub enum Expr {
     /// `true` / `false`.
     Bool(bool),
     /// A string literal.
-    Str(Box<str>),
+    Str(Box<Box<str>>),
     /// A variable, by index.
     Var(u32),
     /// `visits(node)`, by node index.
@@ -50,8 +50,8 @@ pub enum Expr {
     Not(Box<Expr>),
     /// `-e`.
     Neg(Box<Expr>),
-    /// `a op b`.
-    Bin(BinOp, Box<Expr>, Box<Expr>),
+    /// `a op b` (both operands in one box, so an expression is 16 bytes).
+    Bin(BinOp, Box<[Expr; 2]>),
 }
 
 /// Binary operators.
@@ -111,36 +111,39 @@ impl Expr {
             Expr::Turns => Val::Int(i64::from(env.turns())),
             Expr::Not(e) => Val::Bool(!e.eval(env).as_bool()),
             Expr::Neg(e) => Val::Int(e.eval(env).as_int().saturating_neg()),
-            Expr::Bin(op, a, b) => match op {
-                BinOp::And => Val::Bool(a.eval(env).as_bool() && b.eval(env).as_bool()),
-                BinOp::Or => Val::Bool(a.eval(env).as_bool() || b.eval(env).as_bool()),
-                BinOp::Eq => Val::Bool(a.eval(env) == b.eval(env)),
-                BinOp::Ne => Val::Bool(a.eval(env) != b.eval(env)),
-                BinOp::Concat => {
-                    let mut s = a.eval(env).to_text().into_owned();
-                    if s.len() < MAX_STR_BYTES {
-                        s.push_str(&b.eval(env).to_text());
-                        cap_string(&mut s);
+            Expr::Bin(op, ab) => {
+                let [a, b] = &**ab;
+                match op {
+                    BinOp::And => Val::Bool(a.eval(env).as_bool() && b.eval(env).as_bool()),
+                    BinOp::Or => Val::Bool(a.eval(env).as_bool() || b.eval(env).as_bool()),
+                    BinOp::Eq => Val::Bool(a.eval(env) == b.eval(env)),
+                    BinOp::Ne => Val::Bool(a.eval(env) != b.eval(env)),
+                    BinOp::Concat => {
+                        let mut s = a.eval(env).to_text().into_owned();
+                        if s.len() < MAX_STR_BYTES {
+                            s.push_str(&b.eval(env).to_text());
+                            cap_string(&mut s);
+                        }
+                        Val::Str(Cow::Owned(s))
                     }
-                    Val::Str(Cow::Owned(s))
-                }
-                _ => {
-                    let (x, y) = (a.eval(env).as_int(), b.eval(env).as_int());
-                    match op {
-                        // One rule for all integer arithmetic: it saturates at the
-                        // ends of i64 and never wraps; dividing by zero gives 0.
-                        BinOp::Add => Val::Int(x.saturating_add(y)),
-                        BinOp::Sub => Val::Int(x.saturating_sub(y)),
-                        BinOp::Mul => Val::Int(x.saturating_mul(y)),
-                        BinOp::Div => Val::Int(if y == 0 { 0 } else { x.saturating_div(y) }),
-                        BinOp::Rem => Val::Int(x.checked_rem(y).unwrap_or(0)),
-                        BinOp::Lt => Val::Bool(x < y),
-                        BinOp::Le => Val::Bool(x <= y),
-                        BinOp::Gt => Val::Bool(x > y),
-                        _ => Val::Bool(x >= y),
+                    _ => {
+                        let (x, y) = (a.eval(env).as_int(), b.eval(env).as_int());
+                        match op {
+                            // One rule for all integer arithmetic: it saturates at the
+                            // ends of i64 and never wraps; dividing by zero gives 0.
+                            BinOp::Add => Val::Int(x.saturating_add(y)),
+                            BinOp::Sub => Val::Int(x.saturating_sub(y)),
+                            BinOp::Mul => Val::Int(x.saturating_mul(y)),
+                            BinOp::Div => Val::Int(if y == 0 { 0 } else { x.saturating_div(y) }),
+                            BinOp::Rem => Val::Int(x.checked_rem(y).unwrap_or(0)),
+                            BinOp::Lt => Val::Bool(x < y),
+                            BinOp::Le => Val::Bool(x <= y),
+                            BinOp::Gt => Val::Bool(x > y),
+                            _ => Val::Bool(x >= y),
+                        }
                     }
                 }
-            },
+            }
         }
     }
 
@@ -154,7 +157,8 @@ impl Expr {
         match self {
             Expr::Var(i) => f(*i),
             Expr::Not(e) | Expr::Neg(e) => e.each_var(f),
-            Expr::Bin(_, a, b) => {
+            Expr::Bin(_, ab) => {
+                let [a, b] = &**ab;
                 a.each_var(f);
                 b.each_var(f);
             }
@@ -167,7 +171,8 @@ impl Expr {
         match self {
             Expr::Visits(n) | Expr::Seen(n) => f(*n),
             Expr::Not(e) | Expr::Neg(e) => e.each_node(f),
-            Expr::Bin(_, a, b) => {
+            Expr::Bin(_, ab) => {
+                let [a, b] = &**ab;
                 a.each_node(f);
                 b.each_node(f);
             }
@@ -180,7 +185,7 @@ impl Expr {
         match self {
             Expr::Turns => true,
             Expr::Not(e) | Expr::Neg(e) => e.reads_turns(),
-            Expr::Bin(_, a, b) => a.reads_turns() || b.reads_turns(),
+            Expr::Bin(_, ab) => ab[0].reads_turns() || ab[1].reads_turns(),
             _ => false,
         }
     }
@@ -471,7 +476,7 @@ impl<'a> Parser<'a> {
                 (op, ty)
             }
         };
-        Ok(Typed { expr: Expr::Bin(op, Box::new(a.expr), Box::new(b.expr)), ty, start, end })
+        Ok(Typed { expr: Expr::Bin(op, Box::new([a.expr, b.expr])), ty, start, end })
     }
 
     fn unary(&mut self) -> Result<Typed, Diagnostic> {
@@ -523,7 +528,7 @@ impl<'a> Parser<'a> {
             }
             Tok::Str(s) => {
                 self.bump()?;
-                Ok(Typed { expr: Expr::Str(s.into()), ty: Type::Str, start, end })
+                Ok(Typed { expr: Expr::Str(Box::new(s.into_boxed_str())), ty: Type::Str, start, end })
             }
             Tok::LParen => {
                 self.bump()?;

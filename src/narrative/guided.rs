@@ -396,21 +396,24 @@ fn distance<E: super::expr::Env>(e: &Expr, want: bool, env: &E) -> i64 {
     use super::value::Val;
     match e {
         Expr::Not(a) => distance(a, !want, env),
-        Expr::Bin(BinOp::And, a, b) => {
+        Expr::Bin(BinOp::And, ab) => {
+            let [a, b] = &**ab;
             if want {
                 distance(a, true, env).saturating_add(distance(b, true, env))
             } else {
                 distance(a, false, env).min(distance(b, false, env))
             }
         }
-        Expr::Bin(BinOp::Or, a, b) => {
+        Expr::Bin(BinOp::Or, ab) => {
+            let [a, b] = &**ab;
             if want {
                 distance(a, true, env).min(distance(b, true, env))
             } else {
                 distance(a, false, env).saturating_add(distance(b, false, env))
             }
         }
-        Expr::Bin(op @ (BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge | BinOp::Eq | BinOp::Ne), a, b) => {
+        Expr::Bin(op @ (BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge | BinOp::Eq | BinOp::Ne), ab) => {
+            let [a, b] = &**ab;
             let (x, y) = match (a.eval(env), b.eval(env)) {
                 (Val::Int(x), Val::Int(y)) => (x, y),
                 (l, r) => return i64::from((l == r) != (want == matches!(op, BinOp::Eq))),
@@ -445,19 +448,20 @@ fn distance<E: super::expr::Env>(e: &Expr, want: bool, env: &E) -> i64 {
 /// Collects `var <op> constant` comparisons.
 fn comparisons(e: &Expr, cuts: &mut [Vec<i64>]) {
     match e {
-        Expr::Bin(BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge, a, b) => match (&**a, &**b) {
-            (Expr::Var(v), Expr::Int(k)) | (Expr::Int(k), Expr::Var(v)) => {
+        Expr::Bin(BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge, ab) => match &**ab {
+            [Expr::Var(v), Expr::Int(k)] | [Expr::Int(k), Expr::Var(v)] => {
                 if let Some(c) = cuts.get_mut(*v as usize) {
                     c.push(*k);
                 }
             }
-            _ => {
+            [a, b] => {
                 comparisons(a, cuts);
                 comparisons(b, cuts);
             }
         },
         Expr::Not(a) | Expr::Neg(a) => comparisons(a, cuts),
-        Expr::Bin(_, a, b) => {
+        Expr::Bin(_, ab) => {
+            let [a, b] = &**ab;
             comparisons(a, cuts);
             comparisons(b, cuts);
         }

@@ -28,19 +28,20 @@ pub fn compared_literals(story: &Story) -> Vec<Vec<String>> {
 
 fn walk(e: &Expr, out: &mut [Vec<String>]) {
     match e {
-        Expr::Bin(BinOp::Eq | BinOp::Ne, a, b) => match (&**a, &**b) {
-            (Expr::Var(v), Expr::Str(s)) | (Expr::Str(s), Expr::Var(v)) => {
+        Expr::Bin(BinOp::Eq | BinOp::Ne, ab) => match &**ab {
+            [Expr::Var(v), Expr::Str(s)] | [Expr::Str(s), Expr::Var(v)] => {
                 if let Some(l) = out.get_mut(*v as usize) {
                     l.push(s.to_string());
                 }
             }
-            _ => {
+            [a, b] => {
                 walk(a, out);
                 walk(b, out);
             }
         },
         Expr::Not(a) | Expr::Neg(a) => walk(a, out),
-        Expr::Bin(_, a, b) => {
+        Expr::Bin(_, ab) => {
+            let [a, b] = &**ab;
             walk(a, out);
             walk(b, out);
         }

@@ -120,8 +120,9 @@ fn constant_over(op: BinOp, k: i64, lo: i64, hi: i64) -> Option<bool> {
 fn constant_comparisons(story: &Story, spans: &Spans<'_>, d: &mut Diags) {
     fn walk(story: &Story, e: &Expr, found: &mut Vec<String>) {
         match e {
-            Expr::Bin(op @ (BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge | BinOp::Eq | BinOp::Ne), a, b) => {
-                let (v, k, op) = match (&**a, &**b) {
+            Expr::Bin(op @ (BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge | BinOp::Eq | BinOp::Ne), ab) => {
+                let [a, b] = &**ab;
+                let (v, k, op) = match (a, b) {
                     (Expr::Var(v), Expr::Int(k)) => (*v, *k, *op),
                     (Expr::Int(k), Expr::Var(v)) => {
                         let mirrored = match op {
@@ -153,7 +154,8 @@ fn constant_comparisons(story: &Story, spans: &Spans<'_>, d: &mut Diags) {
                 }
             }
             Expr::Not(a) | Expr::Neg(a) => walk(story, a, found),
-            Expr::Bin(_, a, b) => {
+            Expr::Bin(_, ab) => {
+                let [a, b] = &**ab;
                 walk(story, a, found);
                 walk(story, b, found);
             }
