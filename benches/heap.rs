@@ -25,6 +25,18 @@ unsafe impl GlobalAlloc for Counting {
         // SAFETY: `p` came from `alloc` with this layout.
         unsafe { System.dealloc(p, l) }
     }
+    unsafe fn realloc(&self, p: *mut u8, l: Layout, new_size: usize) -> *mut u8 {
+        // Counted as the system does it: grown or shrunk where it lies when it can
+        // be (so a shrink does not count the old and new blocks at once).
+        if new_size >= l.size() {
+            let now = LIVE.fetch_add(new_size - l.size(), Ordering::Relaxed) + new_size - l.size();
+            PEAK.fetch_max(now, Ordering::Relaxed);
+        } else {
+            LIVE.fetch_sub(l.size() - new_size, Ordering::Relaxed);
+        }
+        // SAFETY: `p` came from `alloc` with layout `l`; the caller upholds the rest.
+        unsafe { System.realloc(p, l, new_size) }
+    }
 }
 
 #[path = "peers/common.rs"]

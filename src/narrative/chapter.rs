@@ -166,16 +166,16 @@ const CHOICE_FIELDS: [&str; 12] = ["text", "to", "when", "locked", "do", "sticky
 impl Compiler<'_> {
     /// A choice's key when it is its text as written: none of its own when the
     /// compiled text is that same literal (most are), so the key costs nothing.
-    fn key_of(&mut self, text: &Text, written: &str) -> Option<Box<SharedStr>> {
+    fn key_of(&mut self, text: &Text, written: &str) -> Option<SharedStr> {
         match text.as_literal() {
             Some(lit) if self.prose.read(lit) == written => None,
-            _ => Some(Box::new(self.prose.push(written))),
+            _ => Some(self.prose.push(written)),
         }
     }
 
     /// A choice's key while this run's buffer is still open (see [`Choice::key`]).
     fn key_text<'s>(&'s self, c: &'s Choice) -> &'s str {
-        match (&c.key, c.text.as_literal()) {
+        match (c.more.as_ref().and_then(|m| m.key.as_ref()), c.text.as_literal()) {
             (Some(k), _) => self.prose.read(k),
             (None, Some(lit)) => self.prose.read(lit),
             (None, None) => "",
@@ -472,7 +472,9 @@ impl Compiler<'_> {
         let slot = self.once_slots;
         self.once_slots += 1;
         let text = text?;
-        Some(Choice { key: self.key_of(&text, lit.text), text, to: to?, when: None, effects: Box::default(), slot, more: None })
+        let key = self.key_of(&text, lit.text);
+        let more = key.map(|key| Box::new(ChoiceMore { key: Some(key), ..ChoiceMore::default() }));
+        Some(Choice { text, to: to?, when: None, effects: Box::default(), slot, more })
     }
 
     fn choice(&mut self, v: &Value, file: FileId, node: u32, node_id: &str, d: &mut Diags) -> Option<Choice> {
@@ -594,11 +596,11 @@ impl Compiler<'_> {
         }
         let text = text?;
         let key = match (&id, text_lit) {
-            (Some(Some(id)), _) => Some(Box::new(self.prose.push(id))),
+            (Some(Some(id)), _) => Some(self.prose.push(id)),
             (_, Some(t)) => self.key_of(&text, t.text),
             // Only a fallback may lack text; it has no slot and is never logged, so
             // its key only has to be unique within the node.
-            _ => Some(Box::new(self.prose.push(&format!("fallback@{}", v.span.start)))),
+            _ => Some(self.prose.push(&format!("fallback@{}", v.span.start))),
         };
         let slot = match (sticky, fallback) {
             (_, true) => Choice::FALLBACK,
@@ -622,8 +624,10 @@ impl Compiler<'_> {
                 Some(e) => Some(*e?),
                 None => None,
             },
+            key,
         };
-        let has_more = more.locked.is_some() || more.input.is_some() || more.returns_to.is_some() || more.expect.is_some();
+        let has_more =
+            more.locked.is_some() || more.input.is_some() || more.returns_to.is_some() || more.expect.is_some() || more.key.is_some();
         Some(Choice {
             text,
             to: to?,
@@ -633,7 +637,6 @@ impl Compiler<'_> {
             },
             effects: effects.into_boxed_slice(),
             slot,
-            key,
             more: has_more.then(|| Box::new(more)),
         })
     }

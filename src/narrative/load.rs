@@ -395,6 +395,9 @@ fn compile_nodes<'a>(compiler: &(impl Fn() -> Compiler<'a> + Sync), raw: &[RawNo
     let runs: Vec<Range<usize>> = (0..threads).map(|k| (k * per).min(raw.len())..((k + 1) * per).min(raw.len())).collect();
     in_parallel(raw, &runs, |start, run| {
         let (mut c, mut d) = (compiler(), Diags::default());
+        // The literals are a part of the source: its size bounds them (up to tidied
+        // copies, rare).
+        c.prose.reserve(run.iter().map(|r| r.value.span.end.saturating_sub(r.value.span.start) as usize).sum());
         let nodes: Vec<_> = run.iter().enumerate().filter_map(|(i, r)| c.node(r, (start + i) as u32, &mut d)).collect();
         c.prose.freeze();
         (Run { compiler: c, len: run.len() }, nodes, d)

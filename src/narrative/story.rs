@@ -177,7 +177,7 @@ pub struct Input {
 pub const MAX_INPUT_CHARS: usize = 40;
 
 /// A choice. What most choices have is held in place; what few have (a lock, a text
-/// prompt, a call, an expectation, the written condition) is in one box, so a story's
+/// prompt, a call, an expectation, a key that is not its text) is in one box, so a story's
 /// tens of thousands of plain choices stay small.
 #[derive(Clone, Debug)]
 pub struct Choice {
@@ -189,8 +189,6 @@ pub struct Choice {
     pub when: Option<Box<Condition>>,
     /// The rarer parts; `None` when the choice has none of them.
     pub more: Option<Box<ChoiceMore>>,
-    /// The key saves use when it is not the text itself (see [`Choice::key`]).
-    pub(crate) key: Option<Box<SharedStr>>,
     /// Where it leads, by node index.
     pub to: u32,
     /// Its once-only slot, or [`Choice::STICKY`] or [`Choice::FALLBACK`] (see
@@ -227,6 +225,8 @@ pub struct ChoiceMore {
     pub returns_to: Option<u32>,
     /// What must hold whenever this choice is taken.
     pub expect: Option<Expectation>,
+    /// The key saves use when it is not the text itself (see [`Choice::key`]).
+    pub(crate) key: Option<SharedStr>,
 }
 
 impl Choice {
@@ -238,7 +238,7 @@ impl Choice {
     /// The stable key saves use: the `id` field, or the text as written (then its
     /// very bytes, so the key costs nothing).
     pub fn key(&self) -> &str {
-        match &self.key {
+        match self.more.as_ref().and_then(|m| m.key.as_ref()) {
             Some(k) => k,
             None => self.text.as_literal().map_or("", |t| t),
         }

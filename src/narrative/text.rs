@@ -165,6 +165,13 @@ impl Default for ProseBuf {
 }
 
 impl ProseBuf {
+    /// Makes room for `bytes` more without growing again (a run's strings are most
+    /// of its source, so sizing the buffer once from that spares the copies and the
+    /// doubled peak of growing it).
+    pub fn reserve(&mut self, bytes: usize) {
+        self.text.reserve(bytes);
+    }
+
     /// Appends `s`, returning its handle.
     pub fn push(&mut self, s: &str) -> SharedStr {
         let start = self.text.len();
