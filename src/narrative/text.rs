@@ -34,7 +34,7 @@ pub enum VaryKind {
 /// showing one copies nothing.
 #[derive(Clone)]
 pub struct SharedStr {
-    buf: Arc<OnceLock<Box<str>>>,
+    buf: Arc<OnceLock<String>>,
     start: u32,
     len: u32,
 }
@@ -83,8 +83,10 @@ impl std::borrow::Borrow<str> for SharedStr {
     }
 }
 
-impl From<Box<str>> for SharedStr {
-    fn from(s: Box<str>) -> SharedStr {
+impl From<String> for SharedStr {
+    /// Takes the string as it is, spare capacity and all (a rendered passage is
+    /// shown without a copy).
+    fn from(s: String) -> SharedStr {
         // A string too long for the handle's 32-bit length is cut at a character
         // boundary (the loader refuses files that large long before this).
         let mut len = s.len().min(u32::MAX as usize);
@@ -95,15 +97,9 @@ impl From<Box<str>> for SharedStr {
     }
 }
 
-impl From<String> for SharedStr {
-    fn from(s: String) -> SharedStr {
-        s.into_boxed_str().into()
-    }
-}
-
 impl From<&str> for SharedStr {
     fn from(s: &str) -> SharedStr {
-        Box::<str>::from(s).into()
+        s.to_string().into()
     }
 }
 
@@ -155,7 +151,7 @@ impl std::fmt::Display for SharedStr {
 /// until [`ProseBuf::freeze`]; before that, [`ProseBuf::read`] reads them.
 pub struct ProseBuf {
     text: String,
-    lock: Arc<OnceLock<Box<str>>>,
+    lock: Arc<OnceLock<String>>,
 }
 
 impl Default for ProseBuf {
@@ -191,7 +187,8 @@ impl ProseBuf {
     /// Ends the run: the buffer is trimmed to its length and every string handed
     /// out reads from it from now on.
     pub fn freeze(&mut self) {
-        let text = std::mem::take(&mut self.text).into_boxed_str();
+        let mut text = std::mem::take(&mut self.text);
+        text.shrink_to_fit();
         // Set only here, once: a second call finds it set and changes nothing.
         let _ = self.lock.set(text);
     }
