@@ -186,7 +186,7 @@ fn a_cycle_through_a_random_next_is_an_error_and_the_runner_is_bounded() {
     story_in(&dir, "", &format!(r#"Node(id: "start", text: ["Hi."], next: Random([(1, "done")])), {PLAIN_END}"#));
     let Some(mut story) = load_dir(&dir).story else { panic!("the acyclic story should load") };
     let start = story.start;
-    story.nodes[start as usize].flow = Flow::Random(vec![(1, start)].into());
+    story.nodes[start as usize].flow = Flow::Random(Box::new(vec![(1, start)].into()));
     let story = Arc::new(story);
     let r = Runner::new(Arc::clone(&story), 0);
     assert!(r.page().stuck.as_deref().is_some_and(|s| s.contains("random")), "{:?}", r.page().stuck);

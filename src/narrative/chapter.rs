@@ -6,10 +6,11 @@ use super::expr::{Effect, Expr, Scope, parse_condition, parse_effect};
 use super::ron_tree::{Kind, StrLit, Value};
 use super::schema::{self, Diags, Fields};
 use super::source::{FileId, Span};
-use super::story::{Choice, ChoiceMore, Condition, Expectation, Flow, Input, Node, NodeMore, Passage, PassageMore};
+use super::story::{Choice, ChoiceMore, Condition, Effects, Expectation, Flow, Input, Node, NodeMore, Passage, PassageMore};
 use super::text::{ProseBuf, SharedStr, Text, TextParser};
 use super::value::Type;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// The most nodes one story may hold.
 pub const MAX_NODES: usize = 1_000_000;
@@ -158,6 +159,11 @@ pub struct Compiler<'a> {
     /// The buffer this run's literals and choice keys are written into; frozen when
     /// the run ends.
     pub prose: ProseBuf,
+    /// The conditions compiled in this run, by source: the same condition written
+    /// again is shared, not compiled again.
+    pub conditions: HashMap<Box<str>, Arc<Condition>>,
+    /// The effect lists compiled in this run, by their sources joined with NUL.
+    pub effect_lists: HashMap<Box<str>, Effects>,
 }
 
 const NODE_FIELDS: [&str; 8] = ["id", "text", "choices", "next", "ending", "do", "tags", "expect"];
@@ -193,6 +199,19 @@ impl Compiler<'_> {
         Some(Box::new(Expectation { expr, src }))
     }
 
+    /// A `when:` condition, shared with every earlier one of this run written the
+    /// same way (it compiles to the same thing: names resolve story-wide).
+    fn condition(&mut self, v: &Value, file: FileId, d: &mut Diags) -> Option<Arc<Condition>> {
+        let s = schema::string(v, d)?;
+        if let Some(c) = self.conditions.get(s.text) {
+            return Some(Arc::clone(c));
+        }
+        let expr = self.cond(v, file, d)?;
+        let c = Arc::new(Condition { expr, src: s.text.into() });
+        self.conditions.insert(s.text.into(), Arc::clone(&c));
+        Some(c)
+    }
+
     fn cond(&self, v: &Value, file: FileId, d: &mut Diags) -> Option<Expr> {
         let s = schema::string(v, d)?;
         let span = |a: usize, b: usize| s.span(file, a, b);
@@ -208,9 +227,38 @@ impl Compiler<'_> {
         t.map_err(|e| d.push(e)).ok()
     }
 
-    fn effects(&mut self, v: &Value, file: FileId, d: &mut Diags) -> Vec<Effect> {
+    /// A `do:` list, shared with every earlier one of this run written the same way.
+    /// Each write is still recorded where it is written.
+    fn effects(&mut self, v: &Value, file: FileId, d: &mut Diags) -> Effects {
+        let items = schema::list(v, d);
+        let mut key = String::new();
+        for item in items {
+            match &item.kind {
+                Kind::Str(s) if !s.text.contains('\0') => {
+                    key.push_str(s.text);
+                    key.push('\0');
+                }
+                // Not a list of plain strings: compiled on its own, errors and all.
+                _ => return Effects::new(self.effect_list(items, file, d)),
+            }
+        }
+        if let Some(known) = self.effect_lists.get(key.as_str()) {
+            let known = known.clone();
+            self.writes.extend(known.iter().zip(items).map(|(e, item)| (e.var, item.span)));
+            return known;
+        }
+        let list = self.effect_list(items, file, d);
+        let complete = list.len() == items.len();
+        let effects = Effects::new(list);
+        if complete {
+            self.effect_lists.insert(key.into(), effects.clone());
+        }
+        effects
+    }
+
+    fn effect_list(&mut self, items: &[Value], file: FileId, d: &mut Diags) -> Vec<Effect> {
         let mut out = Vec::new();
-        for item in schema::list(v, d) {
+        for item in items {
             let Some(s) = schema::string(item, d) else {
                 continue;
             };
@@ -266,9 +314,9 @@ impl Compiler<'_> {
             None => parent,
         };
         Some(Node {
-            id: raw.id.clone(),
+            id: self.prose.push(&raw.id),
             chapter: raw.chapter,
-            effects: Box::default(),
+            effects: Effects::default(),
             passages: passages.into_boxed_slice(),
             choices: Box::default(),
             flow: Flow::Goto(to),
@@ -391,9 +439,9 @@ impl Compiler<'_> {
         let more = (!tags.is_empty() || !branch_src.is_empty() || expect.is_some())
             .then(|| Box::new(NodeMore { tags: tags.into_boxed_slice(), branch_src, expect }));
         Some(Node {
-            id: raw.id.clone(),
+            id: self.prose.push(&raw.id),
             chapter: raw.chapter,
-            effects: effects.into_boxed_slice(),
+            effects,
             passages: passages.into_boxed_slice(),
             choices: choices.into_boxed_slice(),
             flow,
@@ -420,7 +468,7 @@ impl Compiler<'_> {
             Kind::Struct { .. } => {
                 let mut f = Fields::of(v, "Line", d)?;
                 let speaker = f.opt("speaker", d).map(|s| self.speaker(s, d));
-                let when = f.opt("when", d).map(|c| self.cond(c, file, d));
+                let when = f.opt("when", d).map(|c| self.condition(c, file, d));
                 let text = f.req("text", d).and_then(|t| schema::string(t, d)).and_then(|s| self.text(s, file, node, true, d));
                 let tags = self.tags(f.opt("tags", d), d);
                 let expect = f.opt("expect", d).map(|c| self.expectation(c, file, d));
@@ -442,7 +490,7 @@ impl Compiler<'_> {
                 };
                 let more = (!tags.is_empty() || expect.is_some())
                     .then(|| Box::new(PassageMore { tags: tags.into_boxed_slice(), expect: expect.map(|e| *e) }));
-                Some(Passage { speaker, when: when.map(Box::new), text: text?, more })
+                Some(Passage { speaker, when, text: text?, more })
             }
             _ => {
                 d.expected("a passage: \"text\", `Say(\"who\", \"text\")` or `Line(..)`", v);
@@ -474,7 +522,7 @@ impl Compiler<'_> {
         let text = text?;
         let key = self.key_of(&text, lit.text);
         let more = key.map(|key| Box::new(ChoiceMore { key: Some(key), ..ChoiceMore::default() }));
-        Some(Choice { text, to: to?, when: None, effects: Box::default(), slot, more })
+        Some(Choice { text, to: to?, when: None, effects: Effects::default(), slot, more })
     }
 
     fn choice(&mut self, v: &Value, file: FileId, node: u32, node_id: &str, d: &mut Diags) -> Option<Choice> {
@@ -576,11 +624,7 @@ impl Compiler<'_> {
             },
         };
         let when_v = f.opt("when", d);
-        let when_src = when_v.and_then(|v| match &v.kind {
-            Kind::Str(s) => Some(Box::<str>::from(s.text)),
-            _ => None,
-        });
-        let when = when_v.map(|c| self.cond(c, file, d));
+        let when = when_v.map(|c| self.condition(c, file, d));
         let locked = f.opt("locked", d).map(|l| schema::string(l, d).and_then(|s| self.text(s, file, node, false, d)));
         let effects = f.opt("do", d).map(|e| self.effects(e, file, d)).unwrap_or_default();
         let id = f.opt("id", d).map(|i| schema::id(i, "choice", d).map(str::to_string));
@@ -632,10 +676,10 @@ impl Compiler<'_> {
             text,
             to: to?,
             when: match when {
-                Some(w) => Some(Box::new(Condition { expr: w?, src: when_src.unwrap_or_default() })),
+                Some(w) => Some(w?),
                 None => None,
             },
-            effects: effects.into_boxed_slice(),
+            effects,
             slot,
             more: has_more.then(|| Box::new(more)),
         })
@@ -721,7 +765,7 @@ impl Compiler<'_> {
                     );
                     return None;
                 }
-                Some(Flow::Random(out.into_boxed_slice()))
+                Some(Flow::Random(Box::new(out.into_boxed_slice())))
             }
             Kind::List(items) => {
                 let mut branches = Vec::new();
@@ -760,7 +804,7 @@ impl Compiler<'_> {
                     );
                     return None;
                 };
-                Some(Flow::Branch(branches.into_boxed_slice(), otherwise))
+                Some(Flow::Branch(Box::new(branches.into_boxed_slice()), otherwise))
             }
             _ => {
                 d.expected("`\"node\"`, `[If(..), Else(..)]` or `Random([..])`", v);

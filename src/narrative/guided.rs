@@ -150,7 +150,7 @@ impl Coverage {
                 Flow::Branch(bs, _) => bs.get(b as usize).map(|x| &x.0),
                 _ => None,
             },
-            Site::Passage(n, p) => story.node(n).passages[p as usize].when.as_deref(),
+            Site::Passage(n, p) => story.node(n).passages[p as usize].when.as_deref().map(|w| &w.expr),
         }
     }
 
@@ -298,7 +298,7 @@ impl Coverage {
     /// What was never covered, in words a writer can act on (at most `max` lines).
     pub fn missing(&self, story: &Story, max: usize) -> Vec<String> {
         let mut out = Vec::new();
-        let id = |n: u32| story.node(n).id.as_str();
+        let id = |n: u32| story.node(n).id.as_ref();
         for (i, r) in self.nodes.iter().enumerate() {
             if !r {
                 out.push(format!("node `{}` never reached", id(i as u32)));

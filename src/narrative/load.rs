@@ -259,6 +259,8 @@ pub fn compile(manifest_file: SourceFile, chapters: Vec<ChapterFile>) -> Loaded 
         vary_site_node: Vec::new(),
         writes: Vec::new(),
         prose: ProseBuf::default(),
+        conditions: HashMap::new(),
+        effect_lists: HashMap::new(),
     };
     let mut c = compiler();
     let mut nodes = Vec::with_capacity(raw.len());

@@ -493,7 +493,7 @@ impl Runner {
         use super::diagnostic::did_you_mean;
         use super::value::{Type, Value};
         let Some(n) = story.node_id(node) else {
-            return Err(StartError::UnknownNode { node: node.into(), hint: did_you_mean(node, story.nodes.iter().map(|n| n.id.as_str())) });
+            return Err(StartError::UnknownNode { node: node.into(), hint: did_you_mean(node, story.nodes.iter().map(|n| n.id.as_ref())) });
         };
         let mut state = StoryState::new(&story, seed);
         for set in sets {

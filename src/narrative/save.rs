@@ -244,22 +244,22 @@ impl Save {
             story_version: story.version.clone(),
             content_hash: format!("{:016x}", story.content_hash),
             seed: runner.seed(),
-            node: story.node(st.node).id.clone(),
+            node: story.node(st.node).id.to_string(),
             turn: st.turn,
             ended: st.ended.map(|e| story.endings[e as usize].id.clone()),
             variables: story.vars.iter().zip(&st.vars).map(|(d, v)| (d.name.clone(), v.clone())).collect(),
-            visits: st.visits.iter().enumerate().filter(|(_, v)| **v > 0).map(|(i, v)| (story.nodes[i].id.clone(), *v)).collect(),
+            visits: st.visits.iter().enumerate().filter(|(_, v)| **v > 0).map(|(i, v)| (story.nodes[i].id.to_string(), *v)).collect(),
             taken: once_keys(story).into_iter().filter(|(s, _)| st.taken(*s)).map(|(_, k)| k).collect(),
             variations: vary_keys(story).into_iter().zip(&st.vary).filter(|(_, c)| **c > 0).map(|(k, c)| (k, *c)).collect(),
             rng: st.rng.clone(),
-            returns: st.returns.iter().map(|&n| story.node(n).id.clone()).collect(),
+            returns: st.returns.iter().map(|&n| story.node(n).id.to_string()).collect(),
             log: runner
                 .log()
                 .iter()
                 .map(|e| {
                     let n = story.node(e.node);
                     SavedChoice {
-                        node: n.id.clone(),
+                        node: n.id.to_string(),
                         key: n.choices.get(e.choice as usize).map(|c| c.key().to_string()).unwrap_or_default(),
                         index: e.choice,
                         input: e.input.clone(),
@@ -431,7 +431,7 @@ impl Save {
             // Match by key; a renamed node is fine as long as the choice is still there.
             let i = match here.choices.iter().position(|ch| ch.key() == c.key) {
                 Some(i) => i as u32,
-                None if here.id == c.node => c.index,
+                None if *here.id == *c.node => c.index,
                 None => {
                     return Err(SaveError::ReplayDiverged {
                         turn: t + 1,

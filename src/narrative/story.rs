@@ -5,6 +5,7 @@ use super::expr::{Effect, Expr};
 use super::text::{SharedStr, Text};
 use super::value::{Type, Value};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// A declared variable.
 #[derive(Clone, Debug)]
@@ -98,8 +99,9 @@ pub struct Chapter {
 pub struct Passage {
     /// Who speaks, by character index; `None` is narration.
     pub speaker: Option<u32>,
-    /// Shown only when this holds.
-    pub when: Option<Box<Expr>>,
+    /// Shown only when this holds (shared by every place the same condition is
+    /// written; it reads as its expression).
+    pub when: Option<Arc<Condition>>,
     /// The text.
     pub text: Text,
     /// Its tags and expectation, which few passages have.
@@ -184,9 +186,10 @@ pub struct Choice {
     /// What the reader sees (no variations).
     pub text: Text,
     /// Run when chosen.
-    pub effects: Box<[Effect]>,
-    /// Available only while this holds (a [`Condition`] reads as its expression).
-    pub when: Option<Box<Condition>>,
+    pub effects: Effects,
+    /// Available only while this holds (a [`Condition`] reads as its expression;
+    /// shared by every place the same condition is written).
+    pub when: Option<Arc<Condition>>,
     /// The rarer parts; `None` when the choice has none of them.
     pub more: Option<Box<ChoiceMore>>,
     /// Where it leads, by node index.
@@ -194,6 +197,34 @@ pub struct Choice {
     /// Its once-only slot, or [`Choice::STICKY`] or [`Choice::FALLBACK`] (see
     /// [`Choice::once_slot`]).
     pub(crate) slot: u32,
+}
+
+/// A list of effects, shared by every place the same list is written (`do:
+/// ["trust += 1"]` on a hundred choices is compiled and held once); it reads as a
+/// slice of [`Effect`]s. Behind one thin pointer, so a choice holds 8 bytes for it.
+#[derive(Clone, Debug, Default)]
+pub struct Effects(Option<Arc<Box<[Effect]>>>);
+
+impl Effects {
+    /// These effects, in a list of their own.
+    pub fn new(effects: Vec<Effect>) -> Effects {
+        Effects((!effects.is_empty()).then(|| Arc::new(effects.into_boxed_slice())))
+    }
+}
+
+impl<'a> IntoIterator for &'a Effects {
+    type Item = &'a Effect;
+    type IntoIter = std::slice::Iter<'a, Effect>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+impl std::ops::Deref for Effects {
+    type Target = [Effect];
+    fn deref(&self) -> &[Effect] {
+        self.0.as_deref().map_or(&[], |list| list)
+    }
 }
 
 /// A choice's condition, and how it was written (for maps and reports). It reads as
@@ -289,10 +320,11 @@ pub enum Flow {
     Choices,
     /// Straight on to a node.
     Goto(u32),
-    /// The first branch whose condition holds, else the last target.
-    Branch(Box<[(Expr, u32)]>, u32),
+    /// The first branch whose condition holds, else the last target. (The lists sit
+    /// behind thin pointers, so a flow is 16 bytes.)
+    Branch(Box<Box<[(Expr, u32)]>>, u32),
     /// A weighted random pick: `(weight, node)`.
-    Random(Box<[(u32, u32)]>),
+    Random(Box<Box<[(u32, u32)]>>),
     /// The story ends here with this ending.
     Ending(u32),
     /// Back to where the latest `call` said to return (a tunnel, as in ink).
@@ -303,11 +335,11 @@ pub enum Flow {
 #[derive(Clone, Debug)]
 pub struct Node {
     /// Its id.
-    pub id: String,
+    pub id: SharedStr,
     /// The chapter it belongs to.
     pub chapter: u32,
     /// Effects run on arrival.
-    pub effects: Box<[Effect]>,
+    pub effects: Effects,
     /// Paragraphs.
     pub passages: Box<[Passage]>,
     /// Choices (for `Flow::Choices`).
@@ -395,7 +427,7 @@ impl Node {
             c.text.each_expr(f);
         }
         if let Flow::Branch(bs, _) = &self.flow {
-            for (c, _) in bs {
+            for (c, _) in bs.iter() {
                 f(c);
             }
         }
@@ -414,7 +446,7 @@ impl Node {
             }
         }
         if let Flow::Branch(bs, _) = &self.flow {
-            for (c, _) in bs {
+            for (c, _) in bs.iter() {
                 f(c);
             }
         }
@@ -504,7 +536,7 @@ impl Story {
     /// A node's index by id.
     pub fn node_id(&self, id: &str) -> Option<u32> {
         let nodes = &self.nodes;
-        let at = self.node_order.binary_search_by(|&n| nodes.get(n as usize).map_or("", |n| n.id.as_str()).cmp(id)).ok()?;
+        let at = self.node_order.binary_search_by(|&n| nodes.get(n as usize).map_or("", |n| n.id.as_ref()).cmp(id)).ok()?;
         self.node_order.get(at).copied()
     }
 
@@ -534,7 +566,7 @@ impl Story {
     /// Where an expectation is, in words a writer can find: "node `x`", "passage 2 of
     /// node `x`", "choice “Ask her” of node `x`", "invariant 1".
     pub fn describe_site(&self, site: ExpectSite) -> String {
-        let id = |n: u32| self.nodes.get(n as usize).map_or("?", |n| n.id.as_str());
+        let id = |n: u32| self.nodes.get(n as usize).map_or("?", |n| n.id.as_ref());
         match site {
             ExpectSite::Node(n) => format!("node `{}`", id(n)),
             ExpectSite::Passage { node, passage } => format!("passage {} of node `{}`", passage + 1, id(node)),

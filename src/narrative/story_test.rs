@@ -111,7 +111,7 @@ fn step(v: &Tree, d: &mut Diags) -> Option<TestStep> {
 
 fn scope_maps(story: &Story) -> (HashMap<String, (u32, Type)>, HashMap<String, u32>) {
     let vars = story.vars.iter().enumerate().map(|(i, v)| (v.name.clone(), (i as u32, v.ty))).collect();
-    (vars, story.nodes.iter().enumerate().map(|(i, n)| (n.id.clone(), i as u32)).collect())
+    (vars, story.nodes.iter().enumerate().map(|(i, n)| (n.id.to_string(), i as u32)).collect())
 }
 
 /// Parses a test file (one `StoryTest` or a list of them) against `story`. Returns the

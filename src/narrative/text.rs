@@ -51,6 +51,11 @@ impl SharedStr {
         self.len == 0
     }
 
+    /// The text (as a `String`'s `as_str`, for code written against one).
+    pub fn as_str(&self) -> &str {
+        self
+    }
+
     /// The part `from..from + len` of it (bytes, on character boundaries), sharing
     /// its buffer.
     fn sub(&self, from: usize, len: usize) -> SharedStr {
@@ -141,6 +146,12 @@ impl std::fmt::Debug for SharedStr {
     }
 }
 
+impl serde::Serialize for SharedStr {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self)
+    }
+}
+
 impl std::fmt::Display for SharedStr {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self)
@@ -152,12 +163,32 @@ impl std::fmt::Display for SharedStr {
 pub struct ProseBuf {
     text: String,
     lock: Arc<OnceLock<String>>,
+    /// The short strings written so far, as `(start, len)` in `text`, by content: a
+    /// short string written again ("Leave", "Yes", a name between markup) is
+    /// stored once.
+    short: hashbrown::HashTable<(u32, u32)>,
 }
 
 impl Default for ProseBuf {
     fn default() -> ProseBuf {
-        ProseBuf { text: String::new(), lock: Arc::new(OnceLock::new()) }
+        ProseBuf { text: String::new(), lock: Arc::new(OnceLock::new()), short: hashbrown::HashTable::new() }
     }
+}
+
+/// Strings up to this many bytes are stored once per buffer however often they
+/// are written (longer ones are almost never repeated, and hashing them would cost).
+const SHARED_UP_TO: usize = 64;
+
+/// A fast hash of a short string (multiply-rotate over its 8-byte words, as in
+/// rustc's FxHash); deterministic, so a story compiles the same way every time.
+fn hash_short(s: &str) -> u64 {
+    let mut h = s.len() as u64;
+    for chunk in s.as_bytes().chunks(8) {
+        let mut word = [0u8; 8];
+        word[..chunk.len()].copy_from_slice(chunk);
+        h = (h.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    h
 }
 
 impl ProseBuf {
@@ -168,15 +199,33 @@ impl ProseBuf {
         self.text.reserve(bytes);
     }
 
-    /// Appends `s`, returning its handle.
+    /// Appends `s`, returning its handle (a short string already written is not
+    /// written again).
     pub fn push(&mut self, s: &str) -> SharedStr {
         let start = self.text.len();
         if self.lock.get().is_some() || start + s.len() > u32::MAX as usize {
             // Frozen already, or full: the string gets a buffer of its own.
             return s.into();
         }
-        self.text.push_str(s);
-        SharedStr { buf: Arc::clone(&self.lock), start: start as u32, len: s.len() as u32 }
+        let ProseBuf { text, lock, short } = self;
+        let at = |&(a, n): &(u32, u32)| text.get(a as usize..(a + n) as usize).unwrap_or_default();
+        let (start, len) = if s.len() <= SHARED_UP_TO {
+            let h = hash_short(s);
+            match short.find(h, |e| at(e) == s) {
+                Some(&found) => found,
+                None => {
+                    let e = (start as u32, s.len() as u32);
+                    text.push_str(s);
+                    let at = |&(a, n): &(u32, u32)| text.get(a as usize..(a + n) as usize).unwrap_or_default();
+                    short.insert_unique(h, e, |e| hash_short(at(e)));
+                    e
+                }
+            }
+        } else {
+            text.push_str(s);
+            (start as u32, s.len() as u32)
+        };
+        SharedStr { buf: Arc::clone(lock), start, len }
     }
 
     /// The text of `s`, whether it lives in this unfrozen buffer or elsewhere.
@@ -189,6 +238,7 @@ impl ProseBuf {
     pub fn freeze(&mut self) {
         let mut text = std::mem::take(&mut self.text);
         text.shrink_to_fit();
+        self.short = hashbrown::HashTable::new();
         // Set only here, once: a second call finds it set and changes nothing.
         let _ = self.lock.set(text);
     }

@@ -302,7 +302,7 @@ fn flow_cycles(story: &Story, spans: &Spans<'_>, d: &mut Diags) {
             }
             if state[n] == 1 {
                 let at = chain.iter().position(|&c| c == n).unwrap_or(0);
-                let ids: Vec<&str> = chain[at..].iter().map(|&c: &usize| story.nodes[c].id.as_str()).collect();
+                let ids: Vec<&str> = chain[at..].iter().map(|&c: &usize| story.nodes[c].id.as_ref()).collect();
                 d.push(
                     Diagnostic::new(Code::FlowCycle, format!("`next` loops forever: {} → {}", ids.join(" → "), story.nodes[n].id))
                         .at(spans.nodes[n], "the loop comes back here without a choice")
@@ -343,7 +343,7 @@ fn random_cycles(story: &Story, spans: &Spans<'_>, d: &mut Diags) {
         if let (true, Some(r)) = (cyclic, random) {
             let mut comp = comp.to_vec();
             comp.sort_unstable();
-            let ids: Vec<&str> = comp.iter().take(6).map(|&c| story.nodes[c].id.as_str()).collect();
+            let ids: Vec<&str> = comp.iter().take(6).map(|&c| story.nodes[c].id.as_ref()).collect();
             let more = if comp.len() > 6 { format!(" and {} more", comp.len() - 6) } else { String::new() };
             d.push(
                 Diagnostic::new(
@@ -475,7 +475,7 @@ fn variable_usage(story: &Story, spans: &Spans<'_>, d: &mut Diags) {
             }
         }
         if let Flow::Branch(bs, _) = &n.flow {
-            for (c, _) in bs {
+            for (c, _) in bs.iter() {
                 c.each_var(&mut mark);
             }
         }

@@ -70,7 +70,7 @@ impl AppExt for App {
 
     fn node(&self) -> String {
         let r = self.session().runner().expect("a game is in progress");
-        r.story().node(r.state().node).id.clone()
+        r.story().node(r.state().node).id.to_string()
     }
 
     fn heard(&self) -> &[StoryNotice] {

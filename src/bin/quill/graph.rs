@@ -53,7 +53,7 @@ fn edges(story: &Story) -> Vec<Edge> {
             }
             Flow::Random(ws) => {
                 let total: u32 = ws.iter().map(|w| w.0).sum();
-                for (w, t) in ws {
+                for (w, t) in ws.iter() {
                     out.push(Edge { from, to: *t, label: format!("{w}/{total}"), dashed: true });
                 }
             }
@@ -182,7 +182,7 @@ fn mermaid(story: &Story) -> String {
 /// replies are named `node~choice text`, with spaces).
 fn mid(story: &Story, n: &epistle::narrative::story::Node) -> String {
     if n.id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-        n.id.clone()
+        n.id.to_string()
     } else {
         format!("n{}", story.node_id(&n.id).unwrap_or(0))
     }

@@ -37,7 +37,7 @@ pub fn run(dir: &Path, opts: Options<'_>) -> ExitCode {
         return ExitCode::FAILURE;
     };
     let mut runner = if start.is_some() || !sets.is_empty() {
-        let node = start.map_or_else(|| story.node(story.start).id.clone(), str::to_string);
+        let node = start.map_or_else(|| story.node(story.start).id.to_string(), str::to_string);
         match Runner::start_at(Arc::clone(&story), seed, &node, sets) {
             Ok(r) => r,
             Err(e) => {
