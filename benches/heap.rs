@@ -45,8 +45,8 @@ mod common;
 #[global_allocator]
 static A: Counting = Counting;
 
-/// The bytes of every literal in the story's passages and choices: the floor under
-/// any layout that keeps the text in memory.
+/// The bytes of every literal in the story's passages and choices, as written (a
+/// short literal written many times counts each time, though it is held once).
 fn prose_bytes(story: &epistle::narrative::Story) -> usize {
     let mut bytes = 0;
     for n in &story.nodes {
@@ -85,7 +85,7 @@ fn main() {
         let peak = PEAK.load(Ordering::Relaxed) - before;
         let prose = story.as_ref().map_or(0, prose_bytes);
         println!(
-            "heap/peers/{n}: the loaded story holds {:.1} MB (peak while loading {:.1} MB), of which its prose is {:.1} MB",
+            "heap/peers/{n}: the loaded story holds {:.1} MB (peak while loading {:.1} MB); its prose as written is {:.1} MB",
             live as f64 / 1e6,
             peak as f64 / 1e6,
             prose as f64 / 1e6

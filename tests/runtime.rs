@@ -290,3 +290,46 @@ fn a_large_story_compiled_in_parallel_is_numbered_as_if_read_in_order() {
     pick(&mut r, "Back");
     assert!(r.page().passages[0].text.ends_with("two"), "n0 again: {:?}", r.page().passages[0].text);
 }
+
+#[test]
+fn repeated_conditions_effects_and_short_texts_are_held_once_and_behave_as_written() {
+    let s = inline(
+        r#"Story(id: "t", title: "T", start: "a", files: ["main.ron"],
+            variables: [Int(name: "trust"), Int(name: "fear")],
+            endings: [Ending(id: "done", title: "Done")])"#,
+        r#"Chapter(nodes: [
+            Node(id: "a", text: [Line(text: "She waits.", when: "trust >= 1"), "The room is quiet."], choices: [
+                Choice(text: "Stay", to: "b", do: ["trust += 1", "fear -= 1"], sticky: true),
+                Choice(text: "Go", to: "b", when: "trust >= 1", sticky: true),
+            ]),
+            Node(id: "b", text: [Line(text: "She smiles.", when: "trust >= 1"), "The room is warm."], choices: [
+                Choice(text: "Stay", to: "a", do: ["trust += 1", "fear -= 1"], sticky: true),
+                Choice(text: "Go", to: "end", when: "trust >= 1", sticky: true),
+                Choice(text: "Leave", to: "end", do: ["fear += 1"], sticky: true),
+            ]),
+            Node(id: "end", text: ["Done."], ending: "done"),
+        ])"#,
+    );
+    let (a, b) = (s.node(0), s.node(1));
+    let (wa, wb) = (a.choices[1].when.as_ref(), b.choices[1].when.as_ref());
+    assert!(wa.zip(wb).is_some_and(|(x, y)| Arc::ptr_eq(x, y)), "one condition for both choices");
+    let (pa, pb) = (a.passages[0].when.as_ref(), b.passages[0].when.as_ref());
+    assert!(pa.zip(wa).is_some_and(|(x, y)| Arc::ptr_eq(x, y)), "a passage's condition is the same one");
+    assert!(pb.is_some_and(|p| p.src.as_ref() == "trust >= 1"));
+    assert_eq!(a.choices[0].effects.as_ptr(), b.choices[0].effects.as_ptr(), "one effect list for both");
+    assert_ne!(b.choices[2].effects.as_ptr(), b.choices[0].effects.as_ptr());
+    let text = |n: &epistle::narrative::story::Node, c: usize| n.choices[c].text.as_literal().map(|t| t.as_ptr());
+    assert_eq!(text(a, 0), text(b, 0), "\"Stay\" is stored once");
+    assert_eq!((a.choices[0].key(), b.choices[1].key()), ("Stay", "Go"));
+
+    // Shared, they still behave as written in each place.
+    let mut r = Runner::new(s, 1);
+    assert_eq!(r.page().passages.iter().map(|p| p.text.as_str()).collect::<Vec<_>>(), ["The room is quiet."]);
+    assert_eq!(texts(&r), ["Stay"]);
+    pick(&mut r, "Stay");
+    assert_eq!((var(&r, "trust"), var(&r, "fear")), (Value::Int(1), Value::Int(-1)));
+    assert_eq!(r.page().passages.iter().map(|p| p.text.as_str()).collect::<Vec<_>>(), ["She smiles.", "The room is warm."]);
+    assert_eq!(texts(&r), ["Stay", "Go", "Leave"]);
+    pick(&mut r, "Stay");
+    assert_eq!((var(&r, "trust"), var(&r, "fear")), (Value::Int(2), Value::Int(-2)));
+}

@@ -180,7 +180,9 @@ impl Default for ProseBuf {
 const SHARED_UP_TO: usize = 64;
 
 /// A fast hash of a short string (multiply-rotate over its 8-byte words, as in
-/// rustc's FxHash); deterministic, so a story compiles the same way every time.
+/// rustc's FxHash); deterministic, so a story compiles the same way every time. The
+/// last rotation brings the well-mixed high bits down to where the table picks its
+/// bucket (a product's low bits depend only on the inputs' low bits).
 fn hash_short(s: &str) -> u64 {
     let mut h = s.len() as u64;
     for chunk in s.as_bytes().chunks(8) {
@@ -188,7 +190,7 @@ fn hash_short(s: &str) -> u64 {
         word[..chunk.len()].copy_from_slice(chunk);
         h = (h.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
     }
-    h
+    h.rotate_left(26)
 }
 
 impl ProseBuf {
@@ -211,7 +213,8 @@ impl ProseBuf {
         let at = |&(a, n): &(u32, u32)| text.get(a as usize..(a + n) as usize).unwrap_or_default();
         let (start, len) = if s.len() <= SHARED_UP_TO {
             let h = hash_short(s);
-            match short.find(h, |e| at(e) == s) {
+            // The length is compared first: it needs no read of the buffer.
+            match short.find(h, |e| e.1 as usize == s.len() && at(e) == s) {
                 Some(&found) => found,
                 None => {
                     let e = (start as u32, s.len() as u32);
@@ -870,6 +873,30 @@ mod tests {
         for c in &cases {
             assert_eq!(needs_tidy(c), plain(c), "{c:?}");
         }
+    }
+
+    #[test]
+    fn a_short_string_written_twice_is_stored_once_and_reads_back() {
+        let mut prose = ProseBuf::default();
+        let long = "a paragraph long enough not to be shared, ".repeat(3);
+        let words: Vec<String> = (0..5_000).map(|i| format!("choice {i}")).collect();
+        let first: Vec<SharedStr> = words.iter().map(|w| prose.push(w)).collect();
+        let (l1, l2) = (prose.push(&long), prose.push(&long));
+        let again: Vec<SharedStr> = words.iter().map(|w| prose.push(w)).collect();
+        // Before the freeze, strings read through the buffer and as empty directly.
+        assert_eq!(prose.read(&first[7]), "choice 7");
+        assert_eq!(&*first[7], "");
+        let written = prose.text.len();
+        prose.freeze();
+        for ((w, a), b) in words.iter().zip(&first).zip(&again) {
+            assert_eq!((&**a, &**b), (w.as_str(), w.as_str()));
+            assert_eq!((a.start, a.len), (b.start, b.len), "{w} is stored once");
+        }
+        assert_eq!((&*l1, &*l2), (long.as_str(), long.as_str()));
+        assert_ne!(l1.start, l2.start, "long strings are not looked up");
+        assert_eq!(written, words.iter().map(String::len).sum::<usize>() + 2 * long.len());
+        // A string pushed after the freeze gets a buffer of its own.
+        assert_eq!(&*prose.push("late"), "late");
     }
 
     fn compile(s: &str) -> Result<Text, Diagnostic> {
