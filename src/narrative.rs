@@ -18,6 +18,7 @@ pub(crate) mod flow;
 pub mod fsio;
 #[doc(hidden)]
 pub mod fuzzing;
+pub(crate) mod fxhash;
 pub mod guided;
 #[doc(hidden)]
 pub mod index;

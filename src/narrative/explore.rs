@@ -938,15 +938,9 @@ struct Graph {
     max: usize,
 }
 
-/// A fast, deterministic hash of key words (multiply-rotate, as in rustc's FxHash).
-/// The last rotation brings the well-mixed high bits down to where the table picks
-/// its bucket (a product's low bits depend only on the inputs' low bits).
+/// The hash of a state's key words.
 fn hash_words(words: &[u64]) -> u64 {
-    let mut h = 0u64;
-    for &w in words {
-        h = (h.rotate_left(5) ^ w).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-    h.rotate_left(26)
+    super::fxhash::hash(0, words.iter().copied())
 }
 
 impl Graph {

@@ -4,6 +4,7 @@
 
 use super::diagnostic::{Code, Diagnostic};
 use super::expr::{Env, Expr, Scope, parse_condition, parse_expr};
+use super::fxhash;
 use super::ron_tree::StrLit;
 use super::source::{FileId, Span};
 use std::sync::{Arc, OnceLock};
@@ -61,10 +62,6 @@ impl SharedStr {
     fn sub(&self, from: usize, len: usize) -> SharedStr {
         SharedStr { buf: Arc::clone(&self.buf), start: self.start + from as u32, len: len as u32 }
     }
-
-    fn range(&self) -> std::ops::Range<usize> {
-        self.start as usize..self.start as usize + self.len as usize
-    }
 }
 
 impl std::ops::Deref for SharedStr {
@@ -72,7 +69,7 @@ impl std::ops::Deref for SharedStr {
     fn deref(&self) -> &str {
         // The buffer is set once its strings are all compiled; nothing reads a string
         // before then except through its `ProseBuf`.
-        self.buf.get().and_then(|b| b.get(self.range())).unwrap_or_default()
+        self.buf.get().map_or("", |b| slice(b, (self.start, self.len)))
     }
 }
 
@@ -179,18 +176,9 @@ impl Default for ProseBuf {
 /// are written (longer ones are almost never repeated, and hashing them would cost).
 const SHARED_UP_TO: usize = 64;
 
-/// A fast hash of a short string (multiply-rotate over its 8-byte words, as in
-/// rustc's FxHash); deterministic, so a story compiles the same way every time. The
-/// last rotation brings the well-mixed high bits down to where the table picks its
-/// bucket (a product's low bits depend only on the inputs' low bits).
-fn hash_short(s: &str) -> u64 {
-    let mut h = s.len() as u64;
-    for chunk in s.as_bytes().chunks(8) {
-        let mut word = [0u8; 8];
-        word[..chunk.len()].copy_from_slice(chunk);
-        h = (h.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-    h.rotate_left(26)
+/// The text at `(start, len)` in a buffer.
+fn slice(text: &str, (start, len): (u32, u32)) -> &str {
+    text.get(start as usize..start as usize + len as usize).unwrap_or_default()
 }
 
 impl ProseBuf {
@@ -210,17 +198,15 @@ impl ProseBuf {
             return s.into();
         }
         let ProseBuf { text, lock, short } = self;
-        let at = |&(a, n): &(u32, u32)| text.get(a as usize..(a + n) as usize).unwrap_or_default();
         let (start, len) = if s.len() <= SHARED_UP_TO {
-            let h = hash_short(s);
+            let h = fxhash::hash_str(s);
             // The length is compared first: it needs no read of the buffer.
-            match short.find(h, |e| e.1 as usize == s.len() && at(e) == s) {
+            match short.find(h, |&e| e.1 as usize == s.len() && slice(text, e) == s) {
                 Some(&found) => found,
                 None => {
                     let e = (start as u32, s.len() as u32);
                     text.push_str(s);
-                    let at = |&(a, n): &(u32, u32)| text.get(a as usize..(a + n) as usize).unwrap_or_default();
-                    short.insert_unique(h, e, |e| hash_short(at(e)));
+                    short.insert_unique(h, e, |&e| fxhash::hash_str(slice(text, e)));
                     e
                 }
             }
@@ -233,7 +219,7 @@ impl ProseBuf {
 
     /// The text of `s`, whether it lives in this unfrozen buffer or elsewhere.
     pub fn read<'s>(&'s self, s: &'s SharedStr) -> &'s str {
-        if Arc::ptr_eq(&s.buf, &self.lock) && self.lock.get().is_none() { self.text.get(s.range()).unwrap_or_default() } else { s }
+        if Arc::ptr_eq(&s.buf, &self.lock) && self.lock.get().is_none() { slice(&self.text, (s.start, s.len)) } else { s }
     }
 
     /// Ends the run: the buffer is trimmed to its length and every string handed
